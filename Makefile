@@ -1,0 +1,55 @@
+# mixgrv — two commands matter: `make run` (set up, open the app) and `make test` (set up, run
+# every test headless). Everything else is a helper for those or for packaging.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+UNAME  := $(shell uname -s)
+STAMP  := $(VENV)/.installed
+
+ifeq ($(UNAME),Darwin)
+REQS := pyproject.toml
+INSTALL_DEPS := $(PY) -m pip install -e ".[test]"
+else
+REQS := requirements-dev.txt pyproject.toml
+INSTALL_DEPS := $(PY) -m pip install -r requirements-dev.txt && $(PY) -m pip install --no-deps --no-build-isolation -e .
+endif
+
+.PHONY: venv run test test-fast translations ts qm bench app bundle-smoke clean
+
+$(STAMP): $(REQS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(INSTALL_DEPS)
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Compiled translations are build products (not committed).
+qm: $(STAMP)
+	$(PY) -m mixgrv_app.i18n build
+
+ts: $(STAMP)
+	$(PY) -m mixgrv_app.i18n update
+
+run: $(STAMP) qm
+	$(PY) -m mixgrv_app
+
+test: $(STAMP) qm
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(PY) bench/startup.py
+
+# macOS only: PyInstaller onedir + BUNDLE -> dist/mixgrv.app
+app: $(STAMP) qm
+	$(PY) -m pip install "pyinstaller>=6.6"
+	$(PY) -m PyInstaller --noconfirm build_macos.spec
+
+# Linux smoke build of the same spec (BUNDLE is a no-op off macOS); not part of `make test`.
+bundle-smoke: $(STAMP) qm
+	$(PY) -m pip install "pyinstaller>=6.6"
+	$(PY) -m PyInstaller --noconfirm build_macos.spec
+	./dist/mixgrv/mixgrv --version
+
+clean:
+	rm -rf build dist .pytest_cache test-artifacts

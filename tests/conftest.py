@@ -1,0 +1,48 @@
+"""Shared test set-up: headless Qt, a private data root per test, the parity folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# Must happen before any QApplication exists (platform-notes: else the process aborts).
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHONHASHSEED", "0")
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+
+
+def parity_dir() -> Path:
+    """The parity set to test against: $MIXGRV_PARITY_DIR or ../shared/parity/v1."""
+    env = os.environ.get("MIXGRV_PARITY_DIR")
+    return Path(env) if env else (REPO_ROOT.parent / "shared" / "parity" / "v1")
+
+
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory, monkeypatch):
+    """Every test gets its own MIXGRV_HOME so nothing touches the user's data."""
+    home = tmp_path_factory.mktemp("mixgrv-home")
+    monkeypatch.setenv("MIXGRV_HOME", str(home))
+    yield home
+
+
+@pytest.fixture(scope="session")
+def parity() -> Path:
+    root = parity_dir()
+    if not (root / "cases.json").is_file():
+        pytest.fail(f"parity set not found at {root}: set MIXGRV_PARITY_DIR or put shared/ beside the repo")
+    return root
+
+
+@pytest.fixture(scope="session")
+def parity_checkpoints(parity) -> Path:
+    return parity / "checkpoints"
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
