@@ -1,0 +1,496 @@
+"""The main window: two tabs (트레이닝, 생성), the menu bar, the status bar, and the one import entry point.
+
+Every way audio reaches mixgrv — a drop anywhere on the window, a drop on the Dock icon
+(``app.FileOpenFilter``), 파일 > 오디오 가져오기…, a second ``mixgrv`` start — ends in
+:meth:`MainWindow.import_audio`, which forwards to ``TrainingTab.import_audio_paths``.
+
+The tab modules are imported lazily: the tab shown at start is built before the window
+appears, the other one right after, so the first frame comes fast whatever the tabs import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import platform
+import sys
+from pathlib import Path
+from typing import Callable, Iterable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QFileDialog,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QStackedLayout,
+    QTabWidget,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mixgrv_app import __version__
+from mixgrv_app import settings as opts
+from mixgrv_app.signals import app_signals
+from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, StatusPill, local_paths
+
+log = logging.getLogger(__name__)
+
+TRAINING, GENERATION = 0, 1
+TAB_CLASSES = {
+    TRAINING: ("mixgrv_app.ui.training_tab", "TrainingTab"),
+    GENERATION: ("mixgrv_app.ui.generation_tab", "GenerationTab"),
+}
+STATUS_KEYS = ("backend", "device", "model")
+
+
+class LazyTab(QWidget):
+    """A tab page that imports and builds its real widget on first need."""
+
+    built = Signal(QWidget)
+
+    def __init__(self, module: str, class_name: str, fallback: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.module, self.class_name, self.fallback = module, class_name, fallback
+        self.content: QWidget | None = None
+        self._layout = QStackedLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+
+    def widget(self) -> QWidget:
+        if self.content is None:
+            try:
+                cls = getattr(importlib.import_module(self.module), self.class_name)
+            except ModuleNotFoundError as exc:
+                if exc.name != self.module:
+                    raise
+                log.info("%s is not written yet; showing a placeholder", self.module)
+                content = self.fallback()
+            else:
+                content = cls()
+            self.content = content
+            self._layout.addWidget(content)
+            self.built.emit(content)
+        return self.content
+
+
+class DropOverlay(QWidget):
+    """A translucent sheet over the window while files are dragged across it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("dropOverlay")
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
+        layout = QVBoxLayout(self)
+        self.label = QLabel(objectName="dropOverlayText", alignment=Qt.AlignmentFlag.AlignCenter)
+        self.label.setWordWrap(True)
+        layout.addWidget(self.label)
+        self.hide()
+
+    def cover(self) -> None:
+        self.setGeometry(self.parentWidget().rect())
+        self.raise_()
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    # the cleaned, existing paths handed to the Training tab (tests and other parts listen)
+    audio_imported = Signal(list)
+
+    def __init__(self, settings: opts.Settings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings or opts.settings()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("mixgrv")
+        self.setAcceptDrops(True)
+        self.setMinimumSize(880, 600)
+        self._drop_filtered: set[int] = set()
+
+        self.tabs = QTabWidget(objectName="mainTabs")
+        self.tabs.tabBar().setExpanding(False)
+        self.tabs.tabBar().setDrawBase(False)
+        self.pages = {
+            TRAINING: LazyTab(*TAB_CLASSES[TRAINING], fallback=self._training_placeholder),
+            GENERATION: LazyTab(*TAB_CLASSES[GENERATION], fallback=self._generation_placeholder),
+        }
+        for index in (TRAINING, GENERATION):
+            self.tabs.addTab(self.pages[index], "")
+            self.pages[index].built.connect(self._watch_text_fields)
+        self.setCentralWidget(self.tabs)
+        self.overlay = DropOverlay(self)
+
+        self._build_menus()
+        self._build_status_bar()
+        self.retranslate_ui()
+        self._restore_state()
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+        app_signals().status_changed.connect(self.set_status)
+        app_signals().status_message.connect(self.show_message)
+        app_signals().import_requested.connect(self.import_audio)
+        # The tab on screen is built now; the other one as soon as the window is up.
+        self.pages[self.tabs.currentIndex()].widget()
+        QTimer.singleShot(0, self._build_remaining_tabs)
+
+    # -- building ---------------------------------------------------------------------------
+    def _training_placeholder(self) -> QWidget:
+        return PlaceholderPage(self.tr("Training"), self.tr("Your songs, a dataset and a LoRA adapter trained on this Mac."))
+
+    def _generation_placeholder(self) -> QWidget:
+        return PlaceholderPage(
+            self.tr("Make music"),
+            self.tr("Describe a song, add lyrics, apply your LoRA adapters and listen to the results right here."),
+            [
+                self.tr("Caption, lyrics, length, tempo and key"),
+                self.tr("Your trained LoRA adapters, mixed with a strength each"),
+                self.tr("Results you can play, compare and export"),
+            ],
+        )
+
+    @Slot()
+    def _build_remaining_tabs(self) -> None:
+        for page in self.pages.values():
+            page.widget()
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("")
+        self.import_action = QAction(self, shortcut=QKeySequence.StandardKey.Open)
+        self.import_action.triggered.connect(self.choose_audio_to_import)
+        self.quit_action = QAction(self, shortcut=QKeySequence.StandardKey.Quit, menuRole=QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        self.file_menu.addAction(self.import_action)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+
+        self.view_menu = bar.addMenu("")
+        self.show_training_action = QAction(self, shortcut=QKeySequence("Ctrl+1"))
+        self.show_training_action.triggered.connect(lambda: self.tabs.setCurrentIndex(TRAINING))
+        self.show_generation_action = QAction(self, shortcut=QKeySequence("Ctrl+2"))
+        self.show_generation_action.triggered.connect(lambda: self.tabs.setCurrentIndex(GENERATION))
+        self.full_screen_action = QAction(self, shortcut=QKeySequence.StandardKey.FullScreen, checkable=True)
+        self.full_screen_action.toggled.connect(self._set_full_screen)
+        self.view_menu.addActions([self.show_training_action, self.show_generation_action])
+        self.view_menu.addSeparator()
+        self.view_menu.addAction(self.full_screen_action)
+
+        self.settings_menu = bar.addMenu("")
+        self.language_menu = self.settings_menu.addMenu("")
+        self.language_group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code in opts.LANGUAGE.choices:
+            action = QAction(self, checkable=True, data=code)
+            self.language_group.addAction(action)
+            self.language_menu.addAction(action)
+            self.language_actions[code] = action
+        self.language_actions[self.settings.get(opts.LANGUAGE)].setChecked(True)
+        self.language_group.triggered.connect(lambda action: self.set_language(action.data()))
+        self.models_action = QAction(self)
+        self.models_action.triggered.connect(self.choose_models_folder)
+        self.settings_menu.addSeparator()
+        self.settings_menu.addAction(self.models_action)
+
+        self.help_menu = bar.addMenu("")
+        self.about_action = QAction(self, menuRole=QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.show_about)
+        self.open_logs_action = QAction(self)
+        self.open_logs_action.triggered.connect(lambda: self._reveal("logs"))
+        self.open_data_action = QAction(self)
+        self.open_data_action.triggered.connect(lambda: self._reveal("data"))
+        self.help_menu.addActions([self.open_data_action, self.open_logs_action])
+        self.help_menu.addSeparator()
+        self.help_menu.addAction(self.about_action)
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setObjectName("statusBar")
+        bar.setSizeGripEnabled(False)
+        self.status_pills = {key: StatusPill() for key in STATUS_KEYS}
+        for key in STATUS_KEYS:
+            bar.addPermanentWidget(self.status_pills[key])
+        self._status: dict[str, tuple[str, str]] = {}
+        self._status_guessed = True
+
+    def retranslate_ui(self) -> None:
+        self.tabs.setTabText(TRAINING, self.tr("Training"))
+        self.tabs.setTabText(GENERATION, self.tr("Generation"))
+        self.file_menu.setTitle(self.tr("File"))
+        self.import_action.setText(self.tr("Import Audio…"))
+        self.quit_action.setText(self.tr("Quit"))
+        self.view_menu.setTitle(self.tr("View"))
+        self.show_training_action.setText(self.tr("Training"))
+        self.show_generation_action.setText(self.tr("Generation"))
+        self.full_screen_action.setText(self.tr("Full Screen"))
+        self.settings_menu.setTitle(self.tr("Settings"))
+        self.language_menu.setTitle(self.tr("Language"))
+        self.language_actions["system"].setText(self.tr("System Default"))
+        self.language_actions["ko"].setText("한국어")   # language names are shown in their own language
+        self.language_actions["en"].setText("English")
+        self.models_action.setText(self.tr("Models Folder…"))
+        self.help_menu.setTitle(self.tr("Help"))
+        self.about_action.setText(self.tr("About mixgrv"))
+        self.open_logs_action.setText(self.tr("Show Log Folder"))
+        self.open_data_action.setText(self.tr("Show Data Folder"))
+        self.overlay.label.setText(self.tr("Drop to add these songs to your training dataset"))
+        if self._status_guessed:
+            self._guess_status()
+        self._render_status()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    # -- the one import entry point ----------------------------------------------------------
+    def training_tab(self) -> QWidget:
+        return self.pages[TRAINING].widget()
+
+    def generation_tab(self) -> QWidget:
+        return self.pages[GENERATION].widget()
+
+    @Slot(list)
+    def import_audio(self, paths: Iterable[str]) -> list[str]:
+        """Hand files/folders to the Training tab. Returns the existing paths that were passed on."""
+        found: list[str] = []
+        missing: list[str] = []
+        for raw in paths:
+            text = str(raw)
+            if text.startswith("file:"):
+                text = QUrl(text).toLocalFile()
+            path = os.path.abspath(os.path.expanduser(text))
+            if not os.path.exists(path):
+                missing.append(path)
+            elif path not in found:
+                found.append(path)
+        if missing:
+            log.warning("ignoring paths that do not exist: %s", missing)
+        if not found:
+            if missing:
+                self.show_message(self.tr("Nothing to import: the files were not found."))
+            return []
+        self.tabs.setCurrentIndex(TRAINING)
+        tab = self.training_tab()
+        importer = getattr(tab, "import_audio_paths", None)
+        if importer is None:
+            self.show_message(self.tr("The Training tab cannot import audio yet."))
+            return []
+        self.bring_to_front()
+        importer(found)
+        self.settings.set(opts.LAST_IMPORT_DIR, str(Path(found[-1]).parent))
+        self.show_message(self.tr("%n item(s) sent to the Training tab.", "", len(found)))
+        self.audio_imported.emit(found)
+        return found
+
+    @Slot()
+    def choose_audio_to_import(self) -> None:
+        start = self.settings.get(opts.LAST_IMPORT_DIR) or str(Path.home() / "Music")
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            self.tr("Import Audio"),
+            start,
+            self.tr("Audio files (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.aac *.ogg *.opus *.wma);;All files (*)"),
+        )
+        if files:
+            self.import_audio(files)
+
+    @Slot(list)
+    def receive_from_other_instance(self, paths: list[str]) -> None:
+        """A second `mixgrv` start: come forward, and import what it was given."""
+        self.bring_to_front()
+        if paths:
+            self.import_audio(paths)
+
+    def bring_to_front(self) -> None:
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    # -- drag and drop anywhere ----------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: ANN001
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+            self.overlay.cover()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: ANN001
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
+        self.overlay.hide()
+
+    def dropEvent(self, event) -> None:  # noqa: ANN001
+        self.overlay.hide()
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.import_audio(paths)
+
+    @Slot(QWidget)
+    def _watch_text_fields(self, root: QWidget) -> None:
+        """Text fields accept drops (they would paste the file path); route file drops here instead."""
+        for widget in [root, *root.findChildren(QWidget)]:
+            if not isinstance(widget, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
+                continue
+            if widget.property(ACCEPTS_FILE_DROPS) or id(widget) in self._drop_filtered:
+                continue
+            targets = [widget]
+            if isinstance(widget, (QTextEdit, QPlainTextEdit)):
+                targets.append(widget.viewport())
+            for target in targets:
+                target.installEventFilter(self)
+            self._drop_filtered.add(id(widget))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove, QEvent.Type.Drop):
+            if local_paths(event.mimeData()):
+                if kind == QEvent.Type.Drop:
+                    self.dropEvent(event)
+                else:
+                    self.dragEnterEvent(event) if kind == QEvent.Type.DragEnter else self.dragMoveEvent(event)
+                return True
+        elif kind == QEvent.Type.DragLeave:
+            self.overlay.hide()
+        return super().eventFilter(watched, event)
+
+    # -- status bar ---------------------------------------------------------------------------
+    @Slot(dict)
+    def set_status(self, facts: dict) -> None:
+        """Show backend/device/model facts: ``{"backend": ("MLX", "ok"), "model": "turbo"}``.
+
+        A value is text (state "ok") or ``(text, state)`` with state ok / busy / warning / off.
+        Texts are shown as given, so callers pass translated words.
+        """
+        for key, value in facts.items():
+            if key not in STATUS_KEYS:
+                continue
+            text, state = (value, "ok") if isinstance(value, str) else (str(value[0]), str(value[1]))
+            self._status[key] = (text, state)
+        self._status_guessed = False
+        self._render_status()
+
+    def _guess_status(self) -> None:
+        """Before any job runs: what this machine will most likely use (no torch/mlx import)."""
+        if sys.platform == "darwin" and platform.machine() == "arm64":
+            backend, device = "MLX", self.tr("Apple GPU (Metal)")
+        else:
+            backend, device = "PyTorch", "CPU"
+        model_root = Path(self.settings.get(opts.MODELS_ROOT) or "")
+        found = model_root.is_dir() and any(p.name.startswith("acestep-v15") for p in model_root.iterdir())
+        if not found:
+            from mixgrv_app import paths
+
+            root = paths.data_root() / "models"
+            found = root.is_dir() and any(p.name.startswith("acestep-v15") for p in root.iterdir())
+        self._status = {
+            "backend": (backend, "ok"),
+            "device": (device, "ok"),
+            "model": (self.tr("found") if found else self.tr("not downloaded"), "ok" if found else "warning"),
+        }
+
+    def _render_status(self) -> None:
+        labels = {"backend": self.tr("Backend"), "device": self.tr("Device"), "model": self.tr("Model")}
+        for key, pill in self.status_pills.items():
+            text, state = self._status.get(key, ("—", "off"))
+            pill.set_status(f"{labels[key]}: {text}", state)
+
+    def status_text(self, key: str) -> str:
+        return self.status_pills[key].plain_text
+
+    @Slot(str)
+    def show_message(self, text: str, timeout_ms: int = 6000) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # -- settings -------------------------------------------------------------------------------
+    def set_language(self, code: str) -> None:
+        from mixgrv_app import i18n
+
+        self.settings.set(opts.LANGUAGE, code)
+        self.settings.sync()
+        effective = i18n.resolve_language(code)
+        i18n.install(QApplication.instance(), effective)
+        self.language_actions[code].setChecked(True)
+        app_signals().language_changed.emit(effective)
+
+    @Slot()
+    def choose_models_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, self.tr("Choose the ACE-Step checkpoints folder"), self.settings.get(opts.MODELS_ROOT) or str(Path.home())
+        )
+        if folder:
+            self.settings.set(opts.MODELS_ROOT, folder)
+            self._status_guessed = True
+            self.retranslate_ui()
+
+    def _restore_state(self) -> None:
+        geometry = self.settings.get(opts.WINDOW_GEOMETRY)
+        if not geometry or not self.restoreGeometry(geometry):
+            self.resize(1120, 760)
+        state = self.settings.get(opts.WINDOW_STATE)
+        if state:
+            self.restoreState(state)
+        self.tabs.setCurrentIndex(min(self.settings.get(opts.LAST_TAB), self.tabs.count() - 1))
+
+    def save_state(self) -> None:
+        self.settings.set(opts.WINDOW_GEOMETRY, self.saveGeometry().data())
+        self.settings.set(opts.WINDOW_STATE, self.saveState().data())
+        self.settings.set(opts.LAST_TAB, self.tabs.currentIndex())
+        self.settings.sync()
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        self.pages[index].widget()
+        self.settings.set(opts.LAST_TAB, index)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_state()
+        super().closeEvent(event)
+
+    # -- help -----------------------------------------------------------------------------------
+    def _set_full_screen(self, on: bool) -> None:
+        self.showFullScreen() if on else self.showNormal()
+
+    def _reveal(self, which: str) -> None:
+        from mixgrv_app import paths
+
+        folder = paths.logs_dir() if which == "logs" else paths.data_root()
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    @Slot()
+    def show_about(self) -> None:
+        from mixgrv_app import paths
+
+        QMessageBox.about(
+            self,
+            self.tr("About mixgrv"),
+            self.tr(
+                "<h3>mixgrv {version}</h3>"
+                "<p>Train LoRA adapters for ACE-Step 1.5 on your own Mac, and make music with them.</p>"
+                "<p>Your data: {data}</p>"
+            ).format(version=__version__, data=paths.data_root()),
+        )
+
+    def show_startup_notes(self, notes: list[str]) -> QMessageBox | None:
+        """Things the user should know that did not stop the start (a fallback folder, reset settings)."""
+        if not notes:
+            return None
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("mixgrv")
+        box.setText(self.tr("mixgrv started, but some things need your attention."))
+        box.setInformativeText("\n\n".join(notes))
+        box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        self.startup_notes_box = box
+        box.open()
+        return box
