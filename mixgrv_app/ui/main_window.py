@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("mixgrv")
         self.setAcceptDrops(True)
-        self.setMinimumSize(880, 600)
+        self.setMinimumSize(760, 540)
         self._drop_filtered: set[int] = set()
 
         self.tabs = QTabWidget(objectName="mainTabs")
@@ -310,8 +310,9 @@ class MainWindow(QMainWindow):
         if self.isMinimized():
             self.showNormal()
         self.show()
-        self.raise_()
-        self.activateWindow()
+        if QApplication.platformName() not in ("offscreen", "minimal"):  # no window manager there
+            self.raise_()
+            self.activateWindow()
 
     # -- drag and drop anywhere ----------------------------------------------------------------
     def dragEnterEvent(self, event) -> None:  # noqa: ANN001
@@ -420,6 +421,7 @@ class MainWindow(QMainWindow):
         effective = i18n.resolve_language(code)
         i18n.install(QApplication.instance(), effective)
         self.language_actions[code].setChecked(True)
+        self.retranslate_ui()  # now; the tabs retranslate on the LanguageChange events Qt posts
         app_signals().language_changed.emit(effective)
 
     @Slot()
