@@ -14,6 +14,8 @@ import entry point — holding it until the window exists when the drop launched
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import logging
 import os
 import sys

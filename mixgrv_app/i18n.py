@@ -15,6 +15,8 @@ otherwise) unless 설정 > 언어 overrides it. Running from a source checkout, 
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import logging
 import shutil
 import subprocess

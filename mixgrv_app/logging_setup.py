@@ -11,6 +11,8 @@ log and then to an :class:`ErrorReporter`, which shows one dialog at a time, in 
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import logging
 import logging.handlers
 import sys

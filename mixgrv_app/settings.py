@@ -19,6 +19,8 @@ Each such event leaves a :class:`Note` that the app shows once after start-up.
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import logging
 import os
 import tempfile

@@ -10,6 +10,8 @@ must not emit these directly: they go through ``workers.base.JobRunner``.
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 from PySide6.QtCore import QObject, Signal
 
 

@@ -9,6 +9,8 @@ instance that does not answer in time is treated as gone (this one starts normal
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import getpass
 import hashlib
 import json

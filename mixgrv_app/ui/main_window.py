@@ -10,6 +10,8 @@ appears, the other one right after, so the first frame comes fast whatever the t
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import importlib
 import logging
 import os

@@ -14,6 +14,8 @@ Hooks for the tabs (no colours in Python):
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import sys
 from pathlib import Path
 

@@ -10,6 +10,8 @@ that land on text fields and imports them as training audio.
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import html
 
 from PySide6.QtCore import QMimeData, Qt, QUrl, Signal

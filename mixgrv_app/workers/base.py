@@ -19,6 +19,8 @@ Outcome signals, exactly one per run, then ``finished``:
 
 from __future__ import annotations
 
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
 import logging
 import threading
 from typing import Any, Callable

@@ -107,3 +107,22 @@ def test_wait_times_out_while_job_runs(qtbot):
     gate.set()
     assert runner.wait(5000)
     assert not runner.is_running()
+
+
+def test_many_signals_do_not_exhaust_none_true_false(tmp_path):
+    """PySide6 6.12 on Python 3.11 drops a reference to True/None per emit / void call; a long
+    job emits thousands of events. mixgrv_app.pyside_fix must keep the process alive."""
+    import subprocess
+    import sys
+
+    script = (
+        "import mixgrv_app.workers.base\n"
+        "from PySide6.QtCore import QCoreApplication, QObject, Signal\n"
+        "app = QCoreApplication([])\n"
+        "class S(QObject):\n    sig = Signal(object)\n"
+        "s = S(); s.sig.connect(lambda v: None)\n"
+        "for i in range(20000):\n    s.sig.emit(i % 2 == 0); s.setObjectName('x')\n"
+        "print('survived')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "survived" in done.stdout, done.stderr[-2000:]
