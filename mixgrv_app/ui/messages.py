@@ -17,6 +17,16 @@ CONTEXT = "Messages"
 
 MESSAGES: dict[str, str] = {
     # code: English source text ({name} placeholders filled from the error's params)
+    "audio.bad_shape": QT_TRANSLATE_NOOP("Messages", "The audio to write has the wrong shape ({shape}); this is a bug, please report it."),
+    "audio.empty_file": QT_TRANSLATE_NOOP("Messages", "{name} is empty (0 bytes). Re-export or re-download the file and add it again."),
+    "audio.no_audio": QT_TRANSLATE_NOOP("Messages", "{name} contains no audio samples. Choose a file that plays in a music player."),
+    "audio.not_finite": QT_TRANSLATE_NOOP("Messages", "{name} contains NaN or Inf samples. Re-export the file from your audio editor."),
+    "audio.not_found": QT_TRANSLATE_NOOP("Messages", "{name} was not found. Check that the file still exists and add it again."),
+    "audio.truncated": QT_TRANSLATE_NOOP("Messages", "{name} looks truncated or damaged ({reason}). Re-export or re-download it."),
+    "audio.undecodable": QT_TRANSLATE_NOOP("Messages", "{name} is not an audio file this app can read. Convert it to WAV, FLAC or MP3 and add it again."),
+    "audio.unsupported_bit_depth": QT_TRANSLATE_NOOP("Messages", "{format} cannot be written with bit depth {bit_depth}; choose one of {choices}."),
+    "audio.unsupported_output_format": QT_TRANSLATE_NOOP("Messages", "Cannot write {extension} files; choose a .wav, .flac or .mp3 file name."),
+    "audio.write_failed": QT_TRANSLATE_NOOP("Messages", "Could not write {path}: {reason}. Check free disk space and folder permissions."),
 }
 
 
