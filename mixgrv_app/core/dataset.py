@@ -665,6 +665,9 @@ def import_one(ds: Dataset, source: Path, csv_rows: dict[str, dict[str, str]], m
     row = csv_rows.get(nfc(source.name).lower()) or csv_rows.get(nfc(source.stem).lower())
     notes = _apply_labels(track, row, read_sidecars(source))
     if labels:
+        wanted_id = str(labels.get("id") or "")
+        if wanted_id and all(t.id != wanted_id for t in ds.tracks):
+            track.id = wanted_id  # keep upstream's ids so its tensors/manifests still line up
         for key, value in labels.items():
             if key in {f.name for f in fields(Track)} and key not in ("id", "audio_path", "filename", "managed_path",
                                                                         "content_hash", "analysis", "duration"):
@@ -792,7 +795,7 @@ def run_import_upstream(request: UpstreamImportRequest, events: EventSink = igno
         audio_path = Path(str(sample.get("audio_path") or ""))
         if not audio_path.is_absolute():
             audio_path = src.parent / audio_path
-        labels = {k: sample[k] for k in ("caption", "genre", "lyrics", "raw_lyrics", "formatted_lyrics", "bpm",
+        labels = {k: sample[k] for k in ("id", "caption", "genre", "lyrics", "raw_lyrics", "formatted_lyrics", "bpm",
                                           "keyscale", "timesignature", "language", "is_instrumental", "custom_tag",
                                           "labeled", "prompt_override") if k in sample}
         if "bpm" in labels:
