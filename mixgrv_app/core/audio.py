@@ -310,9 +310,9 @@ def to_stereo(data: np.ndarray, notes: list[str] | None = None) -> np.ndarray:
         right = data[1] + g * data[2] + g * data[5] + (g * data[7] if ch == 8 else 0.0)
         norm = 1.0 + g + g + (g if ch == 8 else 0.0)
     else:
-        left = data[0::2].sum(axis=0)
-        right = data[1::2].sum(axis=0)
-        norm = float(max(data[0::2].shape[0], data[1::2].shape[0]))
+        left = data[0::2].sum(axis=0) / data[0::2].shape[0]
+        right = data[1::2].sum(axis=0) / data[1::2].shape[0]
+        return np.stack([left, right]).astype(np.float32)
     return (np.stack([left, right]) / norm).astype(np.float32)
 
 
