@@ -371,9 +371,13 @@ def decode(path: str | os.PathLike[str], *, allow_non_finite: bool = False) -> D
 
 
 def _all_finite(data: np.ndarray) -> bool:
-    # sum() is much cheaper than isfinite().all() on big buffers and is NaN/Inf iff one is
-    total = float(np.add.reduce(data, axis=None, dtype=np.float64)) if data.size else 0.0
-    return math.isfinite(total) or bool(np.isfinite(data).all())
+    # A float32 sum over the contiguous buffer is NaN/Inf iff a sample is (audio values are
+    # far too small to overflow it), and it is ~10x cheaper than isfinite().all(); only a
+    # non-finite sum needs the exact check.
+    if data.size == 0:
+        return True
+    flat = data.T if data.T.flags.c_contiguous else data
+    return math.isfinite(float(flat.sum(dtype=np.float32))) or bool(np.isfinite(data).all())
 
 
 # --------------------------------------------------------------------------- analysis
