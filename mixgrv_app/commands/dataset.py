@@ -130,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
                 result = core.run_import(core.ImportRequest(args.name, list(args.paths)), progress, cancel)
             else:
                 result = core.run_import_upstream(core.UpstreamImportRequest(args.json_path, args.name), progress, cancel)
+        except core.ImportCancelled as exc:
+            result = exc.result
         finally:
             progress.close()
         return _print_import(result, args.json)

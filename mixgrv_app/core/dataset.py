@@ -39,7 +39,7 @@ from typing import Any, Iterable
 from mixgrv_app import paths
 from mixgrv_app.core.errors import AudioError, DatasetError, MixgrvError
 from mixgrv_app.core.fileio import atomic_path, read_json, write_json
-from mixgrv_app.core.jobs import CancelToken, EventSink, Log, ProgressTracker, ignore_events
+from mixgrv_app.core.jobs import CancelToken, Cancelled, EventSink, Log, ProgressTracker, ignore_events
 
 DATASET_FILE = "dataset.json"
 AUDIO_DIR = "audio"
@@ -517,6 +517,14 @@ class ImportResult:
         return asdict(self)
 
 
+class ImportCancelled(Cancelled):
+    """The import was cancelled; ``result`` lists what arrived before (already saved)."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__("import cancelled")
+        self.result = result
+
+
 def _is_hidden(p: Path) -> bool:
     return p.name.startswith(".")  # includes macOS "._x.mp3" AppleDouble junk and .DS_Store
 
@@ -686,7 +694,8 @@ def run_import(request: ImportRequest, events: EventSink = ignore_events, cancel
 
     Progress stage "import", one unit per file, message = file name. Every file that cannot be
     used ends in ``result.skipped`` with an error code and sentence; the dataset JSON is saved
-    after each file so a cancel or a crash keeps the files imported so far.
+    after each file so a cancel or a crash keeps the files imported so far. A cancel raises
+    :class:`ImportCancelled` (a ``Cancelled``) carrying the partial result.
     """
     cancel = cancel or CancelToken()
     ds = open_dataset(request.dataset)
@@ -724,6 +733,8 @@ def run_import(request: ImportRequest, events: EventSink = ignore_events, cancel
             result.imported.append(imported)
         tracker.update(i + 1, source.name)
     events(Log("info", f"imported {len(result.imported)}, skipped {len(result.skipped)}", "", {}))
+    if result.cancelled:
+        raise ImportCancelled(result)
     return result
 
 
@@ -812,4 +823,6 @@ def run_import_upstream(request: UpstreamImportRequest, events: EventSink = igno
             ds.save()
             result.imported.append(imported)
         tracker.update(i + 1, audio_path.name)
+    if result.cancelled:
+        raise ImportCancelled(result)
     return result

@@ -154,7 +154,9 @@ def test_cancel_keeps_what_was_imported_and_a_valid_json(tmp_path):
         if isinstance(event, Progress) and event.done >= 3:
             cancel.cancel()
 
-    res = D.run_import(D.ImportRequest("cancel", [str(src)]), sink, cancel)
+    with pytest.raises(D.ImportCancelled) as e:  # a jobs.Cancelled, carrying the partial result
+        D.run_import(D.ImportRequest("cancel", [str(src)]), sink, cancel)
+    res = e.value.result
     assert res.cancelled and len(res.imported) == 3
     ds = D.open_dataset("cancel")
     assert len(ds.tracks) == 3 and ds.meta.num_samples == 3
