@@ -40,18 +40,13 @@ from mixgrv_app import paths
 from mixgrv_app.core.errors import AudioError, DatasetError, MixgrvError
 from mixgrv_app.core.fileio import atomic_path, read_json, write_json
 from mixgrv_app.core.jobs import CancelToken, Cancelled, EventSink, Log, ProgressTracker, ignore_events
+from mixgrv_app.core.prompts import INSTRUMENTAL_LYRICS, LANGUAGES
 
 DATASET_FILE = "dataset.json"
 AUDIO_DIR = "audio"
 FORMAT_VERSION = 1
-INSTRUMENTAL_LYRICS = "[Instrumental]"
 TAG_POSITIONS = ("prepend", "append", "replace")
 PROMPT_OVERRIDES = (None, "caption", "genre")
-# upstream's VALID_LANGUAGES (constants.py)
-LANGUAGES = (
-    "ar az bg bn ca cs da de el en es fa fi fr he hi hr ht hu id is it ja ko la lt ms ne nl no pa pl pt ro "
-    "ru sa sk sr sv sw ta te th tl tr uk ur vi yue zh unknown"
-).split()
 
 UPSTREAM_SAMPLE_FIELDS = (
     "id", "audio_path", "filename", "caption", "genre", "lyrics", "raw_lyrics", "formatted_lyrics", "bpm",
