@@ -55,17 +55,18 @@ class LoraWeights:
 
     ``pairs`` maps a decoder module path *relative to the decoder* (e.g.
     ``"layers.0.self_attn.q_proj"``) to ``(A [r, in], B [out, r])`` float32 arrays.
-    ``scaling`` is alpha / r (upstream's PEFT scaling before the user scale).
+    ``scaling(module)`` is alpha / r for that module (upstream's PEFT scaling before the user
+    scale; ``scalings`` holds per-module values from rank/alpha patterns or rsLoRA).
     """
 
     name: str
     rank: int
     alpha: float
     pairs: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    scalings: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def scaling(self) -> float:
-        return float(self.alpha) / float(self.rank)
+    def scaling(self, module: str) -> float:
+        return float(self.scalings.get(module, float(self.alpha) / float(self.rank)))
 
 
 @runtime_checkable
