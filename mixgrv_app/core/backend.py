@@ -145,10 +145,17 @@ class Backend(Protocol):
         """The variant's ``silence_latent.pt`` as [frames, 64] float32 (time-major)."""
 
     # ---- LoRA adapters (core/lora.py validates; the backend only applies) ------------------
+    def linear_shapes(self) -> dict[str, tuple[int, int]]:
+        """Every ``nn.Linear``-like layer of the DiT decoder: path relative to the decoder
+        (``"layers.0.self_attn.q_proj"``) -> (out_features, in_features). core/lora.py checks
+        adapters against it before ``add_adapter``."""
+
     def add_adapter(self, weights: LoraWeights) -> None:
         """Attach an adapter as low-rank side paths on the decoder's Linear layers:
         ``y = W x + sum_a (alpha_a/r_a) * clamp(scale_a, 0, 1) * B_a A_a x`` for every enabled
-        adapter a. Added at scale 1.0, enabled. The base weights are never modified."""
+        adapter a (PEFT order: ``(B (A x)) * scaling`` added to the base output, adapters in the
+        order they were added). Added at scale 1.0, enabled. The base weights are never
+        modified. ``weights.scaling(module)`` is alpha/r for that module."""
 
     def set_adapter_scale(self, name: str, scale: float) -> None:
         """Set the user scale (clamped to [0, 1] by the caller)."""
