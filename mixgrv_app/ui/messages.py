@@ -49,6 +49,10 @@ MESSAGES: dict[str, str] = {
     "dataset.invalid_name": QT_TRANSLATE_NOOP("Messages", "'{name}' cannot be a dataset name. Use 1-120 characters without / \\ : and not starting with a dot."),
     "dataset.not_found": QT_TRANSLATE_NOOP("Messages", "There is no dataset named '{name}'. Check the name with 'mixgrv dataset list'."),
     "dataset.track_not_found": QT_TRANSLATE_NOOP("Messages", "There is no track '{track}' in dataset '{dataset}'. Use the track's id, file name or number."),
+    "preprocess.empty_dataset": QT_TRANSLATE_NOOP("Messages", "Dataset '{dataset}' has no tracks to preprocess. Add songs first."),
+    "preprocess.non_finite": QT_TRANSLATE_NOOP("Messages", "{track}: the {stage} stage produced {count} NaN/Inf values in {tensor}; nothing was written. Run preprocessing in float32 on CPU, or check the model files."),
+    "preprocess.too_short": QT_TRANSLATE_NOOP("Messages", "{track} is shorter than one latent frame (40 ms). Remove it from the dataset."),
+    "preprocess.unlabeled": QT_TRANSLATE_NOOP("Messages", "{count} track(s) have no caption; they are trained on the metas only. Add captions for better results."),
 }
 
 
