@@ -1,0 +1,573 @@
+"""Generation: a GenerationRequest in, 48 kHz stereo songs out — one sampler for every backend.
+
+:class:`Generator` loads a backend once (DiT of one variant, text encoder, VAE, silence latent)
+and serves many requests; adapters are attached, scaled, switched and removed without reloading
+the base model. Per request it
+
+1. builds upstream's caption/lyric prompts and tokenizes them (core/prompts, core/tokenizer);
+2. encodes text and lyrics, the timbre reference (upstream's 30 s assembly, or the silence
+   latent's first 750 frames) and the source latents (silence for text2music; the VAE latents of
+   the source audio for cover/repaint) into one device-side condition;
+3. runs the sampler in :func:`diffuse` — turbo tables or base linspace+shift, Euler ODE,
+   APG/ADG inside the CFG interval, cover-strength switch, cover noise strength, repaint
+   injection and crossfade — on numpy arrays, calling the backend only for velocities;
+4. decodes (tiled), peak-normalises per item and trims to the requested length (never pads).
+
+Seeds are songs: item i starts from ``default_rng(seed + i).standard_normal((T, 64), float32)``
+on every backend. A missing seed is drawn and reported. Progress events come per stage (text,
+each diffusion step, decode); cancel is honoured between steps.
+
+Backend choice: MLX on Apple Silicon, torch elsewhere, ``backend=`` forces one; a failing MLX
+start falls back to torch with the reason recorded in ``BackendInfo.notes``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import platform
+import random
+import secrets
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from mixgrv_app.core import prompts
+from mixgrv_app.core import schedule as S
+from mixgrv_app.core.backend import Backend, ConditionHandle, describe
+from mixgrv_app.core.errors import CheckpointError, MixgrvError, RequestError
+from mixgrv_app.core.jobs import CancelToken, EventSink, Log, Progress, ignore_events
+from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
+
+TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
+TIMBRE_FRAMES = 750                 # 30 s of latents
+REFERENCE_SECONDS, SEGMENT_SECONDS = 30, 10
+BACKENDS = ("auto", "torch", "mlx")
+# Share of the overall progress per stage: text, diffusion, decode.
+STAGE_WEIGHTS = {"text": (0.0, 0.05), "diffusion": (0.05, 0.85), "decode": (0.90, 0.10)}
+
+
+# ---- result -----------------------------------------------------------------------------------
+
+@dataclass
+class GenerationResult:
+    """Audio per item ([2, samples] float32 at 48 kHz), plus everything the sidecar records."""
+
+    audio: list[np.ndarray]
+    latents: np.ndarray                       # [B, T, 64] DiT output
+    seeds: list[int]
+    seed_drawn: bool                          # True when the request had no seed
+    sample_rate: int
+    request: dict[str, Any]                   # the resolved request
+    info: dict[str, Any]                      # backend/device/dtype/variant/adapters
+    timings: dict[str, float]                 # seconds per stage
+    prompts: dict[str, str] = field(default_factory=dict)
+
+    def sidecar(self, files: Sequence[str] | None = None) -> dict[str, Any]:
+        """The JSON written next to the audio."""
+        from mixgrv_app import __version__
+
+        return {
+            "app": f"mixgrv {__version__}",
+            "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "files": list(files or []),
+            "request": self.request,
+            "seeds": self.seeds,
+            "seed_drawn": self.seed_drawn,
+            "variant": self.info.get("variant"),
+            "adapters": self.info.get("adapters", []),
+            "backend": self.info.get("backend"),
+            "sample_rate": self.sample_rate,
+            "samples_per_channel": [int(a.shape[-1]) for a in self.audio],
+            "latent_frames": int(self.latents.shape[1]),
+            "timings_s": self.timings,
+            "prompts": self.prompts,
+        }
+
+
+# ---- backend selection -------------------------------------------------------------------------
+
+def _apple_silicon() -> bool:
+    return sys.platform == "darwin" and platform.machine() == "arm64"
+
+
+def open_backend(models_root: Path, variant: str, backend: str = "auto", device: str = "auto") -> Backend:
+    """Pick and start a backend. ``auto``: MLX on Apple Silicon (torch if MLX fails), else torch."""
+    if backend not in BACKENDS:
+        raise RequestError("request.bad_backend", f"Unknown backend '{backend}'; use torch, mlx or auto.", value=backend)
+    if backend == "mlx" or (backend == "auto" and _apple_silicon()):
+        try:
+            from mixgrv_app.core.mlx_model.backend import open_backend as open_mlx
+        except ImportError as exc:
+            reason = f"the MLX backend is not available ({exc})"
+            if backend == "mlx":
+                raise MixgrvError("generate.backend_unavailable", f"Cannot use the MLX backend: {reason}. Use --backend torch.",
+                                  backend="mlx", reason=reason) from exc
+            return _with_note(_open_torch(models_root, variant, device), f"MLX not used: {reason}")
+        try:
+            return open_mlx(models_root, variant, device=device)
+        except MixgrvError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any MLX start failure falls back, with its reason
+            if backend == "mlx":
+                raise MixgrvError("generate.backend_unavailable", f"Cannot use the MLX backend: {exc}. Use --backend torch.",
+                                  backend="mlx", reason=str(exc)) from exc
+            return _with_note(_open_torch(models_root, variant, device), f"MLX failed to start ({exc}); using torch")
+    return _open_torch(models_root, variant, device)
+
+
+def _open_torch(models_root: Path, variant: str, device: str) -> Backend:
+    from mixgrv_app.core.torch_model.backend import open_backend as open_torch
+
+    return open_torch(models_root, variant, device=device)
+
+
+def _with_note(backend: Backend, note: str) -> Backend:
+    backend.info = dataclasses.replace(backend.info, notes=tuple(backend.info.notes) + (note,))
+    return backend
+
+
+# ---- the sampler ---------------------------------------------------------------------------------
+
+@dataclass
+class SamplingPlan:
+    """Everything :func:`diffuse` needs besides the backend and the initial noise."""
+
+    turbo: bool
+    cond: ConditionHandle
+    context: np.ndarray                       # [B, T, 128]
+    steps: int = 8                            # base/sft only
+    shift: float = 3.0
+    guidance: float = 1.0                     # base/sft: CFG when > 1
+    guidance_mode: str = "apg"
+    cfg_interval: tuple[float, float] = (0.0, 1.0)
+    timesteps: Sequence[float] | None = None  # turbo custom timesteps
+    cover_strength: float = 1.0
+    cond_non_cover: ConditionHandle | None = None
+    context_non_cover: np.ndarray | None = None
+    cover_noise_strength: float = 0.0
+    src_latents: np.ndarray | None = None     # raw source for cover noise strength
+    repaint_mask: np.ndarray | None = None    # [B, T] bool, True = generate
+    clean_src: np.ndarray | None = None       # [B, T, 64]
+    repaint_crossfade_frames: int = 10
+    repaint_injection_ratio: float = 0.5
+
+
+def diffuse(backend: Backend, plan: SamplingPlan, noise: np.ndarray,
+            on_step: Callable[[int, int], None] | None = None, cancel: CancelToken | None = None) -> np.ndarray:
+    """Run the ODE sampler; returns the clean latents [B, T, 64] float32.
+
+    Turbo feeds ``float(fp32(t))`` and steps with a double ``dt``; base keeps float32 scalars
+    (so its ``dt`` is a float32 difference) — both exactly as upstream does.
+    """
+    noise = np.ascontiguousarray(noise, dtype=np.float32)
+    batch = noise.shape[0]
+    x = noise
+    if plan.turbo:
+        values: list[Any] = S.turbo_timesteps(plan.shift, plan.timesteps)
+        if plan.cover_noise_strength > 0.0:
+            start = S.nearest_start(values, plan.cover_noise_strength)
+            x = S.renoise(plan.src_latents, values[start], noise)
+            values = values[start:]
+        schedule = [float(np.float32(v)) for v in values] + [0.0]
+        guided = False
+    else:
+        t = S.base_timesteps(plan.steps, plan.shift)
+        if plan.cover_noise_strength > 0.0:
+            head = [float(v) for v in t[:-1]]
+            start = S.nearest_start(head, plan.cover_noise_strength)
+            x = S.renoise(plan.src_latents, head[start], noise)
+            t = t[start:]
+        schedule = list(t)                    # np.float32 scalars
+        guided = plan.guidance > 1.0
+    n = len(schedule) - 1
+    cover_steps = int(n * plan.cover_strength)
+    injection_cutoff = round(plan.repaint_injection_ratio * n)
+    repaint = plan.repaint_mask is not None and plan.clean_src is not None
+
+    cond, context = plan.cond, plan.context
+    if guided:
+        cond = backend.with_null_condition(cond)
+        context = np.concatenate([context, context], axis=0)
+    momentum = S.MomentumBuffer()
+    switched = False
+    for k in range(n):
+        if cancel is not None:
+            cancel.raise_if_cancelled()
+        if k >= cover_steps and not switched:
+            switched = True
+            if plan.cond_non_cover is None or plan.context_non_cover is None:
+                raise ValueError("cover_strength < 1 needs the non-cover condition")
+            cond, context = plan.cond_non_cover, plan.context_non_cover
+            if guided:
+                cond = backend.with_null_condition(cond)
+                context = np.concatenate([context, context], axis=0)
+        t_curr, t_next = schedule[k], schedule[k + 1]
+        if guided:
+            x_in = np.concatenate([x, x], axis=0)
+            v = backend.velocity(x_in, np.full(2 * batch, t_curr, dtype=np.float32), cond, context)
+            v_cond, v_uncond = v[:batch], v[batch:]
+            if S.cfg_active(t_curr, *plan.cfg_interval):
+                if plan.guidance_mode == "adg":
+                    v = S.adg_guidance(x, v_cond, v_uncond, t_curr, plan.guidance)
+                else:
+                    v = S.apg_guidance(v_cond, v_uncond, plan.guidance, momentum)
+            else:
+                v = v_cond
+        else:
+            v = backend.velocity(x, np.full(batch, t_curr, dtype=np.float32), cond, context)
+        if plan.turbo and k == n - 1:
+            x = (x - v * np.float32(t_curr)).astype(np.float32)   # x0 = x_t − v·t
+        else:
+            dt = np.float32(t_curr - t_next)   # turbo: double difference; base: float32 difference
+            x = (x - v * dt).astype(np.float32)
+            if repaint and k < injection_cutoff:
+                x = S.repaint_inject(x, plan.clean_src, plan.repaint_mask, t_next, noise)
+        if on_step is not None:
+            on_step(k + 1, n)
+    if repaint and plan.repaint_crossfade_frames > 0:
+        x = S.repaint_crossfade(x, plan.clean_src, plan.repaint_mask, plan.repaint_crossfade_frames)
+    return x
+
+
+def seed_noise(seed: int, batch: int, frames: int) -> np.ndarray:
+    """The seed rule: item i = default_rng(seed + i).standard_normal((T, 64), float32)."""
+    return np.stack([np.random.default_rng(seed + i).standard_normal((frames, S.LATENT_CHANNELS), dtype=np.float32)
+                     for i in range(batch)])
+
+
+# ---- the generator ---------------------------------------------------------------------------------
+
+@dataclass
+class LoadedAdapter:
+    name: str
+    spec_path: str
+    scale: float
+    enabled: bool
+    info: Any  # core.lora.AdapterInfo
+
+
+class Generator:
+    """Warm models serving many requests. Not thread-safe: use it from one thread."""
+
+    def __init__(self, models_root: str | Path, variant: str = "acestep-v15-turbo", *, backend: str = "auto",
+                 device: str = "auto", events: EventSink = ignore_events) -> None:
+        from mixgrv_app.core.tokenizer import PromptTokenizer
+
+        self.models_root = Path(models_root)
+        self.variant = variant
+        if not self.models_root.is_dir():
+            raise CheckpointError("generate.models_not_found", f"The models folder {self.models_root} was not found. Point --models at the folder that holds {variant}/, vae/ and {TEXT_ENCODER_FOLDER}/.",
+                                  path=str(self.models_root), variant=variant)
+        if not (self.models_root / variant).is_dir():
+            raise CheckpointError("generate.variant_not_found", f"The model {variant} was not found in {self.models_root}. Download it or choose another variant.",
+                                  path=str(self.models_root), variant=variant)
+        started = time.monotonic()
+        self.tokenizer = PromptTokenizer(self.models_root / TEXT_ENCODER_FOLDER)
+        self.backend: Backend = open_backend(self.models_root, variant, backend, device)
+        self.load_seconds = time.monotonic() - started
+        self._silence = self.backend.silence_latent()
+        self._adapters: dict[str, LoadedAdapter] = {}
+        events(Log("info", f"models loaded in {self.load_seconds:.1f} s: {self.describe_backend()}"))
+
+    # ---- info ---------------------------------------------------------------------------------
+    @property
+    def is_turbo(self) -> bool:
+        return bool(self.backend.info.is_turbo)
+
+    def describe_backend(self) -> str:
+        info = self.backend.info
+        notes = f" ({'; '.join(info.notes)})" if info.notes else ""
+        return f"{info.variant} on {info.name}/{info.device} {info.dtype}{notes}"
+
+    def info(self) -> dict[str, Any]:
+        return {"variant": self.variant, "backend": describe(self.backend),
+                "adapters": [self._adapter_dict(a) for a in self._adapters.values()],
+                "load_seconds": round(self.load_seconds, 3)}
+
+    @staticmethod
+    def _adapter_dict(adapter: LoadedAdapter) -> dict[str, Any]:
+        data = adapter.info.to_dict()
+        data.update({"scale": adapter.scale, "enabled": adapter.enabled})
+        return data
+
+    # ---- adapters ---------------------------------------------------------------------------------
+    def load_adapter(self, path: str | Path, name: str | None = None, scale: float = 1.0,
+                     events: EventSink = ignore_events) -> str:
+        """Read, validate and attach an adapter; returns its name (unique per generator)."""
+        from mixgrv_app.core import lora
+
+        base_name = name or Path(path).name or "adapter"
+        unique, i = base_name, 2
+        while unique in self._adapters:
+            unique, i = f"{base_name}-{i}", i + 1
+        weights, info = lora.read_adapter(path, unique)
+        lora.validate_adapter(weights, self.backend.linear_shapes(), str(path), self.variant)
+        warning = lora.variant_hint_mismatch(info, self.variant)
+        if warning:
+            events(Log("warning", warning, "lora.variant_mismatch", {"name": unique, "variant": self.variant}))
+        self.backend.add_adapter(weights)
+        self._adapters[unique] = LoadedAdapter(unique, str(path), 1.0, True, info)
+        self.set_adapter_scale(unique, scale)
+        return unique
+
+    def _adapter(self, name: str) -> LoadedAdapter:
+        if name not in self._adapters:
+            raise RequestError("lora.not_loaded", f"No adapter named '{name}' is loaded.", name=name)
+        return self._adapters[name]
+
+    def set_adapter_scale(self, name: str, scale: float) -> None:
+        from mixgrv_app.core.lora import clamp_scale
+
+        adapter = self._adapter(name)
+        adapter.scale = clamp_scale(scale)
+        self.backend.set_adapter_scale(name, adapter.scale)
+
+    def enable_adapter(self, name: str, enabled: bool = True) -> None:
+        adapter = self._adapter(name)
+        adapter.enabled = bool(enabled)
+        self.backend.set_adapter_enabled(name, adapter.enabled)
+
+    def unload_adapter(self, name: str) -> None:
+        self._adapter(name)
+        self.backend.remove_adapter(name)
+        del self._adapters[name]
+
+    def merge_adapters(self) -> None:
+        """Fold the enabled adapters into the DiT weights (faster; undone only by reloading)."""
+        self.backend.merge_adapters()
+        for adapter in list(self._adapters.values()):
+            adapter.info.name = f"{adapter.name} (merged)"
+        self._merged = [self._adapter_dict(a) for a in self._adapters.values() if a.enabled]
+        self._adapters.clear()
+
+    def adapters(self) -> list[LoadedAdapter]:
+        return list(self._adapters.values())
+
+    def use_adapters(self, specs: Sequence[AdapterSpec], events: EventSink = ignore_events) -> None:
+        """Make the attached adapters exactly ``specs`` (loading only the new ones)."""
+        wanted = {str(Path(s.path).resolve()): s for s in specs}
+        for adapter in list(self._adapters.values()):
+            if str(Path(adapter.spec_path).resolve()) not in wanted:
+                self.unload_adapter(adapter.name)
+        by_path = {str(Path(a.spec_path).resolve()): a for a in self._adapters.values()}
+        for key, spec in wanted.items():
+            adapter = by_path.get(key)
+            name = adapter.name if adapter else self.load_adapter(spec.path, spec.name, events=events)
+            self.set_adapter_scale(name, spec.scale)
+            self.enable_adapter(name, True)
+
+    # ---- generation --------------------------------------------------------------------------------
+    def generate(self, request: GenerationRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
+                 initial_noise: np.ndarray | None = None) -> GenerationResult:
+        """Validate (product limits: 10–600 s, batch 1–8 ...) and render."""
+        request.validate()
+        return self.render(request, events, cancel, initial_noise)
+
+    def render(self, request: GenerationRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
+               initial_noise: np.ndarray | None = None) -> GenerationResult:
+        """Render without the product's duration limits (upstream accepts e.g. 5 s, padded to
+        128 frames); used by :meth:`generate` after validation and by parity tests."""
+        cancel = cancel or CancelToken()
+        if request.variant != self.variant:
+            raise RequestError("request.variant_mismatch", f"This generator has {self.variant} loaded, not {request.variant}.",
+                               loaded=self.variant, requested=request.variant)
+        r = request.resolved(self.is_turbo)
+        if r.adapters is not None:
+            self.use_adapters(r.adapters, events)
+        timings: dict[str, float] = {}
+        batch = int(r.batch_size)
+        seed_drawn = r.seed is None
+        seed = secrets.randbelow(2**32) if seed_drawn else int(r.seed)
+        if seed_drawn:
+            events(Log("info", f"seed {seed} (drawn)", "generate.seed_drawn", {"seed": seed}))
+        r = dataclasses.replace(r, seed=seed)
+        seeds = [seed + i for i in range(batch)]
+
+        # -- text -------------------------------------------------------------------------
+        started = time.monotonic()
+        events(Progress("text", 0, 1, None, "encoding text", 0.0))
+        instruction = r.instruction or prompts.task_instruction(r.task)
+        metas = prompts.metas_text(r.bpm, r.timesignature, r.keyscale, r.duration)
+        caption_prompt = prompts.caption_prompt(r.caption, metas, instruction)
+        lyric_prompt = prompts.lyric_prompt(prompts.lyrics_for(r.lyrics, r.instrumental), r.language)
+        text_ids, text_mask = self.tokenizer.encode_batch([caption_prompt] * batch, prompts.CAPTION_MAX_TOKENS)
+        lyric_ids, lyric_mask = self.tokenizer.encode_batch([lyric_prompt] * batch, prompts.LYRIC_MAX_TOKENS)
+        text_hidden = self.backend.encode_text(text_ids)
+        lyric_hidden = self.backend.embed_lyrics(lyric_ids)
+        rng = np.random.default_rng([seed, 0x5EED])  # VAE posterior samples, reference segments
+        refer, refer_order = self._timbre(r, batch, rng, timings)
+        cancel.raise_if_cancelled()
+
+        # -- source latents -------------------------------------------------------------------
+        silence = self._silence
+        clean_src = repaint_mask = None
+        if r.task == "text2music":
+            frames = S.latent_frames(r.duration)
+            self._check_silence(frames)
+            src = np.broadcast_to(silence[:frames], (batch, frames, S.LATENT_CHANNELS)).copy()
+            chunk = np.ones((batch, frames, S.LATENT_CHANNELS), dtype=np.float32)
+            hints = src
+        else:
+            source, region = self._source_latents(r, rng, timings)
+            frames = source.shape[0]
+            src_one = source.copy()
+            chunk_one = np.ones((frames,), dtype=bool)
+            if r.task == "repaint":
+                start_f, end_f = region
+                src_one[start_f:end_f] = silence[start_f:end_f]
+                chunk_one[:] = False
+                chunk_one[start_f:end_f] = True
+                repaint_mask = np.broadcast_to(chunk_one, (batch, frames)).copy()
+                clean_src = np.broadcast_to(source, (batch, frames, S.LATENT_CHANNELS)).copy()
+            src = np.broadcast_to(src_one, (batch, frames, S.LATENT_CHANNELS)).copy()
+            chunk = np.broadcast_to(chunk_one[:, None].astype(np.float32), (batch, frames, S.LATENT_CHANNELS)).copy()
+            hints = self.backend.cover_hints(src) if r.task == "cover" else src
+        context = np.concatenate([hints, chunk], axis=-1).astype(np.float32)
+        cond = self.backend.encode_condition(text_hidden, text_mask, lyric_hidden, lyric_mask, refer, refer_order)
+        cond_nc = context_nc = None
+        if r.task == "cover" and r.cover_strength < 1.0:
+            nc_prompt = prompts.caption_prompt(r.caption, metas, prompts.TEXT2MUSIC_INSTRUCTION)
+            nc_ids, nc_mask = self.tokenizer.encode_batch([nc_prompt] * batch, prompts.CAPTION_MAX_TOKENS)
+            cond_nc = self.backend.encode_condition(self.backend.encode_text(nc_ids), nc_mask, lyric_hidden, lyric_mask,
+                                                    refer, refer_order)
+            context_nc = np.concatenate([np.broadcast_to(silence[:frames], src.shape), chunk], axis=-1).astype(np.float32)
+        timings["text"] = time.monotonic() - started
+        events(Progress("text", 1, 1, 0.0, "text encoded", STAGE_WEIGHTS["text"][1]))
+        cancel.raise_if_cancelled()
+
+        # -- diffusion -------------------------------------------------------------------------
+        if initial_noise is not None:
+            noise = np.asarray(initial_noise, dtype=np.float32)
+            if noise.shape != (batch, frames, S.LATENT_CHANNELS):
+                raise RequestError("request.bad_noise", f"initial noise must be {[batch, frames, 64]}, got {list(noise.shape)}.")
+        else:
+            noise = seed_noise(seed, batch, frames)
+        plan = SamplingPlan(
+            turbo=self.is_turbo, cond=cond, context=context, steps=int(r.steps), shift=float(r.shift),
+            guidance=float(r.guidance), guidance_mode=r.guidance_mode, cfg_interval=(r.cfg_interval_start, r.cfg_interval_end),
+            timesteps=r.timesteps, cover_strength=float(r.cover_strength) if r.task == "cover" else 1.0,
+            cond_non_cover=cond_nc, context_non_cover=context_nc,
+            cover_noise_strength=float(r.cover_noise_strength) if r.task == "cover" else 0.0,
+            src_latents=src, repaint_mask=repaint_mask, clean_src=clean_src,
+            repaint_crossfade_frames=int(r.repaint_crossfade_frames), repaint_injection_ratio=float(r.repaint_injection_ratio),
+        )
+        started = time.monotonic()
+        tracker_start, tracker_span = STAGE_WEIGHTS["diffusion"]
+
+        def on_step(done: int, total: int) -> None:
+            elapsed = time.monotonic() - started
+            eta = elapsed / done * (total - done) if done else None
+            events(Progress("diffusion", done, total, eta, f"step {done}/{total}", tracker_start + tracker_span * done / total))
+
+        events(Progress("diffusion", 0, 1, None, "sampling", tracker_start))
+        latents = diffuse(self.backend, plan, noise, on_step, cancel)
+        timings["diffusion"] = time.monotonic() - started
+        if not np.isfinite(latents).all():
+            raise MixgrvError("generate.not_finite", "The model produced NaN/Inf values. Try float32 (--device cpu) or another seed.")
+        cancel.raise_if_cancelled()
+
+        # -- decode ------------------------------------------------------------------------------
+        started = time.monotonic()
+        events(Progress("decode", 0, 1, None, "decoding audio", STAGE_WEIGHTS["decode"][0]))
+        audio = self.backend.vae_decode(latents)
+        audio = S.peak_normalize(audio)
+        keep = S.output_samples(r.duration) if r.task == "text2music" else audio.shape[-1]
+        items = [np.ascontiguousarray(audio[i, :, :keep]) for i in range(batch)]
+        timings["decode"] = time.monotonic() - started
+        events(Progress("decode", 1, 1, 0.0, "decoded", 1.0))
+        info = self.info()
+        return GenerationResult(
+            audio=items, latents=latents, seeds=seeds, seed_drawn=seed_drawn, sample_rate=S.SAMPLE_RATE,
+            request=r.to_dict(), info=info, timings={k: round(v, 4) for k, v in timings.items()},
+            prompts={"caption": caption_prompt, "lyrics": lyric_prompt},
+        )
+
+    # ---- pieces ------------------------------------------------------------------------------------
+    def _check_silence(self, frames: int) -> None:
+        if frames > self._silence.shape[0]:
+            raise RequestError("request.too_long", f"{frames} latent frames exceed the silence latent ({self._silence.shape[0]} frames); choose a shorter duration.",
+                               frames=frames, limit=int(self._silence.shape[0]))
+
+    def _encode_audio(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """[2, S] audio -> one latent sample [T, 64] (posterior mean + std·ε, ε from ``rng``)."""
+        mean, std = self.backend.vae_encode(audio[None].astype(np.float32))
+        eps = rng.standard_normal(mean.shape, dtype=np.float32)
+        return (mean + std * eps)[0].astype(np.float32)
+
+    def _timbre(self, r: GenerationRequest, batch: int, rng: np.random.Generator,
+                timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+        """Packed timbre references [N, 750, 64] and their batch indices."""
+        order = np.arange(batch, dtype=np.int64)
+        if r.reference_audio:
+            from mixgrv_app.core.audio import load_audio
+
+            audio, _ = load_audio(r.reference_audio)
+            if float(np.abs(audio).sum()) > 1e-6:
+                started = time.monotonic()
+                latent = self._encode_audio(assemble_reference(audio, random.Random(int(r.seed))), rng)
+                timings["reference_encode"] = time.monotonic() - started
+                return np.broadcast_to(latent, (batch,) + latent.shape).copy(), order
+        ref = self._silence[:TIMBRE_FRAMES]
+        return np.broadcast_to(ref, (batch,) + ref.shape).copy(), order
+
+    def _source_latents(self, r: GenerationRequest, rng: np.random.Generator,
+                        timings: dict[str, float]) -> tuple[np.ndarray, tuple[int, int]]:
+        """Cover/repaint source latents [T, 64] (≥128 frames, silence-padded) and the repaint region."""
+        from mixgrv_app.core.audio import load_audio
+
+        audio, _ = load_audio(r.source_audio)
+        audio = audio[:, : int(600 * S.SAMPLE_RATE)]
+        region = (0, 0)
+        left = 0.0
+        if r.task == "repaint":
+            start = 0.0 if r.repaint_start is None else float(r.repaint_start)
+            end = float(r.repaint_end)
+            left = max(0.0, -start)
+            right = max(0.0, end + left - (audio.shape[-1] / S.SAMPLE_RATE + left))
+            pad_l, pad_r = int(round(left * S.SAMPLE_RATE)), int(round(right * S.SAMPLE_RATE))
+            if pad_l or pad_r:
+                audio = np.pad(audio, ((0, 0), (pad_l, pad_r)))
+        started = time.monotonic()
+        if float(np.abs(audio).sum()) <= 1e-6:
+            latent = self._silence[: audio.shape[-1] // S.HOP].copy()
+        else:
+            latent = self._encode_audio(audio, rng)
+        timings["source_encode"] = time.monotonic() - started
+        frames = max(latent.shape[0], S.MIN_LATENT_FRAMES)
+        self._check_silence(frames)
+        if latent.shape[0] < frames:
+            latent = np.concatenate([latent, self._silence[: frames - latent.shape[0]]], axis=0)
+        if r.task == "repaint":
+            start = (0.0 if r.repaint_start is None else float(r.repaint_start)) + left
+            end = float(r.repaint_end) + left
+            start_f = int(start * S.SAMPLE_RATE // S.HOP)
+            end_f = int(end * S.SAMPLE_RATE // S.HOP)
+            start_f = max(0, min(start_f, frames - 1))
+            end_f = max(start_f + 1, min(end_f, frames))
+            region = (start_f, end_f)
+        return latent.astype(np.float32), region
+
+    def close(self) -> None:
+        close = getattr(self.backend, "close", None)
+        if callable(close):
+            close()
+
+
+def assemble_reference(audio: np.ndarray, rnd: random.Random) -> np.ndarray:
+    """Upstream's timbre reference: repeat to ≥30 s, then three random 10 s segments from the
+    front, middle and back thirds, concatenated (30 s)."""
+    target, segment = REFERENCE_SECONDS * S.SAMPLE_RATE, SEGMENT_SECONDS * S.SAMPLE_RATE
+    if audio.shape[-1] < target:
+        audio = np.tile(audio, (1, math.ceil(target / audio.shape[-1])))
+    total = audio.shape[-1]
+    third = total // 3
+    front = rnd.randint(0, max(0, third - segment))
+    middle = third + rnd.randint(0, max(0, third - segment))
+    back = 2 * third + rnd.randint(0, max(0, (total - 2 * third) - segment))
+    return np.concatenate([audio[:, front:front + segment], audio[:, middle:middle + segment],
+                           audio[:, back:back + segment]], axis=-1)
