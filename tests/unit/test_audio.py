@@ -169,7 +169,7 @@ def test_k_weighting_matches_the_standard_48k_coefficients_and_a_direct_iir():
     assert np.allclose(b1, [1.53512485958697, -2.69169618940638, 1.19839281085285], atol=1e-9)
     assert np.allclose(a1, [1.0, -1.69065929318241, 0.73248077421585], atol=1e-9)
     assert np.allclose(b2, [1.0, -2.0, 1.0]) and np.allclose(a2, [1.0, -1.99004745483398, 0.99007225036621], atol=1e-9)
-    x = np.random.default_rng(0).standard_normal(6000)
+    x = np.random.default_rng(0).standard_normal(150_000)  # longer than one overlap-add block
     y = x.copy()
     for b, a in A._k_weighting_biquads(44100):  # the recursive filter, the slow obvious way
         out = np.zeros_like(y)
@@ -179,7 +179,7 @@ def test_k_weighting_matches_the_standard_48k_coefficients_and_a_direct_iir():
             x2, x1, y2, y1 = x1, v, y1, o
             out[i] = o
         y = out
-    assert np.abs(A.k_weight(x[None], 44100)[0] - y).max() < 1e-9
+    assert np.abs(A.k_weight(x[None], 44100)[0] - y).max() < 2e-6  # float32 blocks
 
 
 def test_integrated_loudness_reference_levels_and_gating():
