@@ -436,21 +436,35 @@ def k_weight(x: np.ndarray, sr: int) -> np.ndarray:
 
     The two biquads are applied as their (truncated) impulse response by overlap-add FFT
     convolution in float32 blocks: numpy has no fast recursive filter, and this is within
-    ~1e-6 of the recursive result at a fraction of a full-length FFT's time and memory.
+    ~1e-6 of the recursive result. Blocks are processed in groups so memory stays bounded
+    for hour-long files.
     """
+    return np.concatenate(list(_k_weighted_chunks(x, sr)), axis=1)
+
+
+def _k_weighted_chunks(x: np.ndarray, sr: int, group: int = 16):
+    """Yield the K-weighted signal in consecutive [channels, <= group*block] pieces."""
     ir = _k_weighting_ir(sr)
     taps = ir.size
     block = _BLOCK_FFT - taps + 1
+    ir_spec = np.fft.rfft(ir.astype(np.float32), _BLOCK_FFT)
     ch, n = x.shape
-    nb = -(-n // block)
-    padded = np.zeros((ch, nb * block), dtype=np.float32)
-    padded[:, :n] = x
-    spec = np.fft.rfft(padded.reshape(ch, nb, block), _BLOCK_FFT, axis=-1)
-    spec *= np.fft.rfft(ir.astype(np.float32), _BLOCK_FFT)
-    y = np.fft.irfft(spec, _BLOCK_FFT, axis=-1)            # [ch, nb, block + taps - 1]
-    out = np.ascontiguousarray(y[..., :block])
-    out[:, 1:, : taps - 1] += y[:, :-1, block:]            # overlap-add the tails
-    return out.reshape(ch, nb * block)[:, :n]
+    carry = np.zeros((ch, taps - 1), dtype=np.float32)
+    for start in range(0, n, block * group):
+        piece = x[:, start : start + block * group]
+        m = piece.shape[1]
+        nb = -(-m // block)
+        padded = np.zeros((ch, nb * block), dtype=np.float32)
+        padded[:, :m] = piece
+        spec = np.fft.rfft(padded.reshape(ch, nb, block), _BLOCK_FFT, axis=-1)
+        spec *= ir_spec
+        y = np.fft.irfft(spec, _BLOCK_FFT, axis=-1).astype(np.float32, copy=False)  # [ch, nb, block+taps-1]
+        out = np.ascontiguousarray(y[..., :block])
+        out[:, 1:, : taps - 1] += y[:, :-1, block:]          # overlap-add the tails inside the group
+        out = out.reshape(ch, nb * block)
+        out[:, : taps - 1] += carry                           # ... and the previous group's tail
+        carry = y[:, -1, block:].copy()
+        yield out[:, :m]
 
 
 def integrated_loudness(x: np.ndarray, sr: int) -> float:
@@ -458,9 +472,9 @@ def integrated_loudness(x: np.ndarray, sr: int) -> float:
     block, hop = int(round(0.4 * sr)), int(round(0.1 * sr))
     if x.shape[-1] < block:
         return float("-inf")
-    y = k_weight(np.asarray(x, dtype=np.float32), sr)
-    power = np.einsum("ij,ij->j", y, y, dtype=np.float64)  # channel weights are 1.0 for L and R
-    csum = np.concatenate([[0.0], np.cumsum(power)])
+    # channel weights are 1.0 for L and R; the running sum of power is all the gating needs
+    parts = [np.einsum("ij,ij->j", y, y, dtype=np.float64) for y in _k_weighted_chunks(np.asarray(x, dtype=np.float32), sr)]
+    csum = np.concatenate([[0.0], np.cumsum(np.concatenate(parts))])
     starts = np.arange(0, x.shape[-1] - block + 1, hop)
     z = (csum[starts + block] - csum[starts]) / block
     with np.errstate(divide="ignore"):
