@@ -114,3 +114,310 @@ def test_repaint_crossfade_ramps():
     mask[0, 4:8] = True
     out = S.repaint_crossfade(x, clean, mask, 3)[0, :, 0]
     np.testing.assert_allclose(out, [0, 0.25, 0.5, 0.75, 1, 1, 1, 1, 0.75, 0.5, 0.25, 0])
+
+
+# ---- generation through the real sampler on the torch backend ---------------------------------------
+
+def _shared(parity, case):
+    """Case inputs: the shared conditioning overridden by the case's own in.* tensors."""
+    inputs = {k: v for k, v in _load(parity, "shared_conditioning").items()}
+    inputs.update({k: v for k, v in _load(parity, case).items() if k.startswith("in.")})
+    return inputs
+
+
+@pytest.fixture(scope="module")
+def turbo(parity):
+    from mixgrv_app.core.pipeline import Generator
+
+    gen = Generator(parity / "checkpoints", "acestep-v15-turbo", backend="torch")
+    yield gen
+    gen.close()
+
+
+@pytest.fixture(scope="module")
+def base(parity):
+    from mixgrv_app.core.pipeline import Generator
+
+    gen = Generator(parity / "checkpoints", "acestep-v15-base", backend="torch")
+    yield gen
+    gen.close()
+
+
+def _plan_inputs(backend, x, *, batch_one=False, text_key="in.text_hidden_states"):
+    text, text_mask = x[text_key], x["in.text_attention_mask"]
+    lyric, lyric_mask = x["in.lyric_hidden_states"], x["in.lyric_attention_mask"]
+    refer, order = x["in.refer_audio_acoustic_hidden_states_packed"], x["in.refer_audio_order_mask"]
+    src, chunk, covers = x["in.src_latents"], x["in.chunk_masks"].astype(np.float32), x["in.is_covers"]
+    if batch_one:
+        keep = order == 0
+        text, text_mask, lyric, lyric_mask = text[:1], text_mask[:1], lyric[:1], lyric_mask[:1]
+        refer, order = refer[keep], order[keep]
+        src, chunk, covers = src[:1], chunk[:1], covers[:1]
+    cond = backend.encode_condition(text, text_mask, lyric, lyric_mask, refer, order)
+    hints = src
+    if covers.any():
+        hints = np.where(covers[:, None, None], backend.cover_hints(src), src)
+    context = np.concatenate([hints, chunk], axis=-1)
+    return cond, context, (text_mask, lyric, lyric_mask, refer, order, src, chunk)
+
+
+def _check(cases, name, key, got, expected, errors):
+    error = float(np.max(np.abs(got - expected)))
+    errors[name] = error
+    print(f"{name} {key}: max error {error:.3g}")
+    atol = _atol(cases, name, key)
+    assert error <= atol, f"{name}: max error {error:.3g} > atol {atol}"
+
+
+PARITY_ERRORS: dict[str, float] = {}
+
+
+def test_f_seed_noise_documents_torch_rule(parity):
+    torch = pytest.importorskip("torch")
+    t = _load(parity, "f_seed_noise")
+    per_item = np.concatenate([torch.randn(1, 37, 64, generator=torch.Generator("cpu").manual_seed(s)).numpy() for s in (1234, 98765)])
+    np.testing.assert_array_equal(per_item, t["out.noise_seed_list"])
+    one = torch.randn(2, 37, 64, generator=torch.Generator("cpu").manual_seed(1234)).numpy()
+    np.testing.assert_array_equal(one, t["out.noise_single_seed"])
+    np.testing.assert_array_equal(per_item, _load(parity, "shared_conditioning")["in.noise"])
+
+
+@pytest.mark.parametrize("name,shift", [("f_turbo_generate_shift1", 1.0), ("f_turbo_generate_shift2", 2.0),
+                                        ("f_turbo_generate_shift3", 3.0), ("f_turbo_generate_custom_timesteps", 3.0)])
+def test_f_turbo_generate(parity, cases, turbo, name, shift):
+    from mixgrv_app.core.pipeline import SamplingPlan, diffuse
+
+    x = _shared(parity, name)
+    cond, context, _ = _plan_inputs(turbo.backend, x)
+    timesteps = cases[name]["params"].get("timesteps_requested")
+    plan = SamplingPlan(turbo=True, cond=cond, context=context, shift=shift, timesteps=timesteps)
+    out = diffuse(turbo.backend, plan, x["in.noise"])
+    _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
+
+
+@pytest.mark.parametrize("name", ["f_turbo_cover_strength", "f_turbo_cover_noise_strength"])
+def test_f_turbo_cover(parity, cases, turbo, name):
+    from mixgrv_app.core.pipeline import SamplingPlan, diffuse
+
+    params = cases[name]["params"]
+    x = _shared(parity, name)
+    backend = turbo.backend
+    cond, context, (text_mask, lyric, lyric_mask, refer, order, src, chunk) = _plan_inputs(backend, x)
+    cond_nc = context_nc = None
+    if params["audio_cover_strength"] < 1.0:
+        cond_nc = backend.encode_condition(x["in.non_cover_text_hidden_states"], x["in.non_cover_text_attention_mask"],
+                                           lyric, lyric_mask, refer, order)
+        silence = np.broadcast_to(backend.silence_latent()[: src.shape[1]], src.shape)
+        context_nc = np.concatenate([silence, chunk], axis=-1)
+    plan = SamplingPlan(turbo=True, cond=cond, context=context, shift=params["shift"],
+                        cover_strength=params["audio_cover_strength"], cond_non_cover=cond_nc, context_non_cover=context_nc,
+                        cover_noise_strength=params["cover_noise_strength"], src_latents=src)
+    out = diffuse(backend, plan, x["in.noise"])
+    _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
+
+
+def test_f_turbo_repaint(parity, cases, turbo):
+    from mixgrv_app.core.pipeline import SamplingPlan, diffuse
+
+    name = "f_turbo_repaint"
+    params = cases[name]["params"]
+    x = _shared(parity, name)
+    cond, context, _ = _plan_inputs(turbo.backend, x)
+    plan = SamplingPlan(turbo=True, cond=cond, context=context, shift=params["shift"], repaint_mask=x["in.repaint_mask"],
+                        clean_src=x["in.clean_src_latents"], repaint_crossfade_frames=params["repaint_crossfade_frames"],
+                        repaint_injection_ratio=params["repaint_injection_ratio"])
+    out = diffuse(turbo.backend, plan, x["in.noise"])
+    _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
+
+
+@pytest.mark.parametrize("name", ["g_base_generate_apg", "g_base_generate_apg_cfg_interval", "g_base_generate_no_cfg",
+                                  "g_base_generate_adg"])
+def test_g_base_generate(parity, cases, base, name):
+    from mixgrv_app.core.pipeline import SamplingPlan, diffuse
+
+    params = cases[name]["params"]
+    x = _shared(parity, name)
+    batch_one = "batch_selection" in cases[name]["shared_inputs"]
+    cond, context, _ = _plan_inputs(base.backend, x, batch_one=batch_one)
+    noise = x["in.noise"][:1] if batch_one else x["in.noise"]
+    plan = SamplingPlan(turbo=False, cond=cond, context=context, steps=params["infer_steps"], shift=params["shift"],
+                        guidance=params["diffusion_guidance_sale"], guidance_mode="adg" if params.get("use_adg") else "apg",
+                        cfg_interval=(params.get("cfg_interval_start", 0.0), params.get("cfg_interval_end", 1.0)))
+    out = diffuse(base.backend, plan, noise)
+    _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
+
+
+def test_i_lora_scales(parity, cases, turbo):
+    torch = pytest.importorskip("torch")
+    from mixgrv_app.core.torch_model.backend import TorchCondition
+
+    name = "i_lora_scales"
+    t = _load(parity, name)
+    backend = turbo.backend
+    enc = torch.from_numpy(t["in.encoder_hidden_states"])
+    cond = TorchCondition(enc, torch.ones(enc.shape[:2], dtype=torch.bool))
+
+    def velocity():
+        return backend.velocity(t["in.hidden_states"], t["in.timestep"], cond, t["in.context_latents"])
+
+    np.testing.assert_allclose(velocity(), t["out.velocity_base_model"], atol=_atol(cases, name, "velocity_disabled"), rtol=0)
+    adapter = turbo.load_adapter(parity / "lora" / "adapter", name="adapter")
+    try:
+        for state, action in (("scale_1_0", lambda: turbo.set_adapter_scale(adapter, 1.0)),
+                              ("scale_0_5", lambda: turbo.set_adapter_scale(adapter, 0.5)),
+                              ("disabled", lambda: turbo.enable_adapter(adapter, False)),
+                              ("reenabled_after_scale_0_5", lambda: turbo.enable_adapter(adapter, True)),
+                              ("scale_request_1_7_clamped", lambda: turbo.set_adapter_scale(adapter, 1.7))):
+            action()
+            _check(cases, name, f"velocity_{state}", velocity(), t[f"out.velocity_{state}"], PARITY_ERRORS)
+        turbo.enable_adapter(adapter, False)
+        np.testing.assert_array_equal(velocity(), backend.velocity(t["in.hidden_states"], t["in.timestep"], cond, t["in.context_latents"]))
+    finally:
+        turbo.unload_adapter(adapter)
+    # unlike upstream's unload_lora, ours really removes the adapter
+    np.testing.assert_allclose(velocity(), t["out.velocity_base_model"], atol=_atol(cases, name, "velocity_disabled"), rtol=0)
+
+
+def test_i_lora_generate_scale_0_5(parity, cases, turbo):
+    from mixgrv_app.core.pipeline import SamplingPlan, diffuse
+
+    name = "i_lora_generate_scale_0_5"
+    x = _shared(parity, name)
+    adapter = turbo.load_adapter(parity / "lora" / "adapter", scale=0.5)
+    try:
+        cond, context, _ = _plan_inputs(turbo.backend, x)
+        out = diffuse(turbo.backend, SamplingPlan(turbo=True, cond=cond, context=context, shift=3.0), x["in.noise"])
+    finally:
+        turbo.unload_adapter(adapter)
+    _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
+
+
+def _torch_noise(seeds, frames):
+    torch = pytest.importorskip("torch")
+    return np.concatenate([torch.randn(1, frames, 64, generator=torch.Generator("cpu").manual_seed(s)).numpy() for s in seeds])
+
+
+@pytest.mark.parametrize("name", ["l_pipeline_turbo_generate_music", "l_pipeline_base_generate_music"])
+def test_l_pipeline(parity, cases, turbo, base, name):
+    from mixgrv_app.core.requests import GenerationRequest
+
+    params = cases[name]["params"]
+    items = json.loads((parity / "cases" / "b_prompt_tokenization.json").read_text(encoding="utf-8"))["items"]
+    prompt = next(i["inputs"] for i in items if i["id"] == params["prompt_id"])
+    generator = turbo if "turbo" in name else base
+    request = GenerationRequest(
+        caption=prompt["caption"], lyrics=prompt["lyrics"], instrumental=prompt["instrumental"], language=prompt["vocal_language"],
+        bpm=prompt["bpm"], keyscale=prompt["keyscale"], timesignature=prompt["timesignature"], duration=params["audio_duration"],
+        variant=generator.variant, steps=params["inference_steps"], guidance=params["guidance_scale"], shift=params["shift"],
+        seed=params["seeds"][0], batch_size=len(params["seeds"]),
+    )
+    noise = _torch_noise(params["seeds"], params["latent_length"])
+    result = generator.render(request, initial_noise=noise)
+    expected = _load(parity, name)
+    _check(cases, name, "pred_latents", result.latents, expected["out.pred_latents"], PARITY_ERRORS)
+    if "out.audio_head" in expected:
+        head = np.stack([a[:, : expected["out.audio_head"].shape[-1]] for a in result.audio])
+        error = float(np.max(np.abs(head - expected["out.audio_head"])))
+        PARITY_ERRORS[name + ".audio_head"] = error
+        print(f"{name} audio_head: max error {error:.3g}")
+        assert error <= _atol(cases, name, "audio_head")
+    assert all(a.shape == (2, 240000) for a in result.audio)  # 5.0 s: 128 frames decoded, trimmed to 240000
+
+
+@pytest.mark.parametrize("name", ["m_cli_turbo_en_metas", "m_cli_base_apg", "m_cli_turbo_lora_0_5"])
+def test_m_cli_pred_latents_via_pipeline(parity, cases, turbo, base, name):
+    """The m_cli cases at pipeline level: prompts from the CLI args, in.initial_noise, pred_latents."""
+    from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
+
+    args = cases[name]["params"]["cli_args"]
+    generator = turbo if "turbo" in args["--variant"] else base
+    adapters = [AdapterSpec(str(parity / args["--lora"].rsplit(":", 1)[0]), float(args["--lora"].rsplit(":", 1)[1]))] if "--lora" in args else []
+    request = GenerationRequest(
+        caption=args["--caption"], lyrics=args.get("--lyrics", ""), language=args["--language"],
+        bpm=int(args["--bpm"]) if "--bpm" in args else None, keyscale=args.get("--key"), timesignature=args.get("--time-signature"),
+        duration=float(args["--duration"]), variant=args["--variant"], steps=int(args["--steps"]) if "--steps" in args else None,
+        guidance=float(args["--guidance"]) if "--guidance" in args else None, shift=float(args["--shift"]),
+        seed=int(args["--seed"]), batch_size=int(args["--batch"]), adapters=adapters,
+    )
+    expected = _load(parity, name)
+    try:
+        result = generator.generate(request, initial_noise=expected["in.initial_noise"])
+    finally:
+        generator.use_adapters([])
+    _check(cases, name, "pred_latents", result.latents, expected["out.pred_latents"], PARITY_ERRORS)
+    np.testing.assert_array_equal(expected["in.initial_noise"], np.stack(
+        [np.random.default_rng(int(args["--seed"]) + i).standard_normal((expected["in.initial_noise"].shape[1], 64), dtype=np.float32)
+         for i in range(int(args["--batch"]))]))
+
+
+
+# ---- adapter folders (framework-free reader) --------------------------------------------------------
+
+def test_adapter_reader_matches_safetensors(parity):
+    from safetensors.numpy import load_file as load_np
+
+    from mixgrv_app.core.lora import read_adapter
+
+    weights, info = read_adapter(parity / "lora" / "adapter")
+    raw = load_np(str(parity / "lora" / "adapter" / "adapter_model.safetensors"))
+    assert info.rank == 4 and info.alpha == 8 and info.modules == 24
+    assert weights.scaling("layers.0.self_attn.q_proj") == 2.0
+    a, b = weights.pairs["layers.1.cross_attn.v_proj"]
+    np.testing.assert_array_equal(a, raw["base_model.model.layers.1.cross_attn.v_proj.lora_A.weight"])
+    np.testing.assert_array_equal(b, raw["base_model.model.layers.1.cross_attn.v_proj.lora_B.weight"])
+
+
+def test_adapter_reader_bf16_patterns_and_errors(parity, tmp_path):
+    import shutil
+
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import save_file
+
+    from mixgrv_app.core.lora import AdapterError, read_adapter
+
+    folder = tmp_path / "bf16"
+    shutil.copytree(parity / "lora" / "adapter", folder)
+    tensors = {k: torch.from_numpy(v.copy()).to(torch.bfloat16)
+               for k, v in load_file(str(folder / "adapter_model.safetensors")).items()}
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    config = json.loads((folder / "adapter_config.json").read_text())
+    config["alpha_pattern"] = {"cross_attn.q_proj": 2}
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    weights, _ = read_adapter(folder)
+    key = "base_model.model.layers.0.self_attn.k_proj.lora_A.weight"
+    np.testing.assert_array_equal(weights.pairs["layers.0.self_attn.k_proj"][0], tensors[key].float().numpy())
+    assert weights.scaling("layers.2.cross_attn.q_proj") == 0.5 and weights.scaling("layers.2.self_attn.q_proj") == 2.0
+
+    config["use_dora"] = True
+    (folder / "adapter_config.json").write_text(json.dumps(config))
+    with pytest.raises(AdapterError) as info:
+        read_adapter(folder)
+    assert info.value.code == "lora.unsupported"
+    (folder / "adapter_config.json").write_text("{not json")
+    with pytest.raises(AdapterError) as info:
+        read_adapter(folder)
+    assert info.value.code == "lora.corrupt"
+    (folder / "adapter_config.json").unlink()
+    with pytest.raises(AdapterError) as info:
+        read_adapter(folder)
+    assert info.value.code == "lora.missing_file"
+    with pytest.raises(AdapterError) as info:
+        read_adapter(tmp_path / "nowhere")
+    assert info.value.code == "lora.not_found"
+
+
+def test_adapter_validation_against_model_shapes(parity):
+    from mixgrv_app.core.lora import AdapterError, read_adapter, validate_adapter
+
+    weights, _ = read_adapter(parity / "lora" / "adapter")
+    shapes = {f"layers.{i}.{kind}.{p}_proj": (48 if p in "qo" else 24, 48 if p != "o" else 48)
+              for i in range(3) for kind in ("self_attn", "cross_attn") for p in "qkvo"}
+    validate_adapter(weights, shapes, "adapter", "acestep-v15-turbo")
+    shapes["layers.0.self_attn.q_proj"] = (64, 48)
+    with pytest.raises(AdapterError) as info:
+        validate_adapter(weights, shapes, "adapter", "acestep-v15-turbo")
+    assert info.value.code == "lora.shape_mismatch"
+    del shapes["layers.0.self_attn.q_proj"]
+    with pytest.raises(AdapterError) as info:
+        validate_adapter(weights, shapes, "adapter", "acestep-v15-turbo")
+    assert info.value.code == "lora.unknown_module"
