@@ -1,0 +1,226 @@
+"""The Oobleck VAE (torch): stereo 48 kHz audio ↔ 64-channel latents at 25 Hz.
+
+Encoder: conv → 5 strided blocks (three dilated residual units, Snake, strided conv) → Snake →
+conv to [mean | scale]; posterior std = softplus(scale) + 1e-4. Decoder: the mirror with
+transposed convs and no output activation. The official file stores every conv with old-style
+weight norm (``weight_g``/``weight_v``); :func:`fold_weight_norm` turns them into plain weights
+once at load (:func:`unfold_weight_norm` writes them back, for synthetic checkpoints).
+
+``tiled_decode``/``tiled_encode`` use upstream's overlap-discard windows so a 10-minute song
+decodes in bounded memory into a preallocated output. Tensors are channel-first:
+audio [B, 2, samples], latents [B, 64, frames]. Mirrored in ``core/mlx_model/vae.py``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mixgrv_app.core.configs import VAEConfig
+
+
+class Snake1d(nn.Module):
+    """x + 1/(e^β + 1e-9) · sin²(e^α · x), per channel (log-scale α, β)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.alpha = nn.Parameter(torch.zeros(1, channels, 1))
+        self.beta = nn.Parameter(torch.zeros(1, channels, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        alpha, beta = self.alpha.exp(), self.beta.exp()
+        return x + (beta + 1e-9).reciprocal() * torch.sin(alpha * x).pow(2)
+
+
+class ResidualUnit(nn.Module):
+    def __init__(self, channels: int, dilation: int) -> None:
+        super().__init__()
+        pad = (7 - 1) * dilation // 2
+        self.snake1 = Snake1d(channels)
+        self.conv1 = nn.Conv1d(channels, channels, 7, dilation=dilation, padding=pad)
+        self.snake2 = Snake1d(channels)
+        self.conv2 = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv2(self.snake2(self.conv1(self.snake1(x))))
+        crop = (x.shape[-1] - y.shape[-1]) // 2
+        if crop > 0:
+            x = x[..., crop:-crop]
+        return x + y
+
+
+class EncoderBlock(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+        super().__init__()
+        self.res_unit1 = ResidualUnit(in_channels, 1)
+        self.res_unit2 = ResidualUnit(in_channels, 3)
+        self.res_unit3 = ResidualUnit(in_channels, 9)
+        self.snake1 = Snake1d(in_channels)
+        self.conv1 = nn.Conv1d(in_channels, out_channels, 2 * stride, stride=stride, padding=math.ceil(stride / 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv1(self.snake1(self.res_unit3(self.res_unit2(self.res_unit1(x)))))
+
+
+class DecoderBlock(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+        super().__init__()
+        self.snake1 = Snake1d(in_channels)
+        self.conv_t1 = nn.ConvTranspose1d(in_channels, out_channels, 2 * stride, stride=stride,
+                                          padding=math.ceil(stride / 2))
+        self.res_unit1 = ResidualUnit(out_channels, 1)
+        self.res_unit2 = ResidualUnit(out_channels, 3)
+        self.res_unit3 = ResidualUnit(out_channels, 9)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.res_unit3(self.res_unit2(self.res_unit1(self.conv_t1(self.snake1(x)))))
+
+
+class OobleckEncoder(nn.Module):
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        width = config.encoder_hidden_size
+        multiples = [1, *config.channel_multiples]
+        self.conv1 = nn.Conv1d(config.audio_channels, width, 7, padding=3)
+        self.block = nn.ModuleList(
+            EncoderBlock(width * multiples[i], width * multiples[i + 1], stride)
+            for i, stride in enumerate(config.downsampling_ratios)
+        )
+        self.snake1 = Snake1d(width * multiples[-1])
+        self.conv2 = nn.Conv1d(width * multiples[-1], width, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(x)
+        for block in self.block:
+            x = block(x)
+        return self.conv2(self.snake1(x))
+
+
+class OobleckDecoder(nn.Module):
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        width = config.decoder_channels
+        multiples = [1, *config.channel_multiples]
+        strides = list(reversed(config.downsampling_ratios))
+        n = len(strides)
+        self.conv1 = nn.Conv1d(config.decoder_input_channels, width * multiples[-1], 7, padding=3)
+        self.block = nn.ModuleList(
+            DecoderBlock(width * multiples[n - i], width * multiples[n - i - 1], stride) for i, stride in enumerate(strides)
+        )
+        self.snake1 = Snake1d(width)
+        self.conv2 = nn.Conv1d(width, config.audio_channels, 7, padding=3, bias=False)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.conv1(z)
+        for block in self.block:
+            x = block(x)
+        return self.conv2(self.snake1(x))
+
+
+def _weight_norm_keys(state_dict: dict) -> list[str]:
+    return [k[: -len(".weight_g")] for k in state_dict if k.endswith(".weight_g")]
+
+
+def fold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``*.weight_g`` + ``*.weight_v`` → ``*.weight`` = g · v / ‖v‖ (norm over all dims but 0)."""
+    out = dict(state_dict)
+    for prefix in _weight_norm_keys(state_dict):
+        g = out.pop(f"{prefix}.weight_g").float()
+        v = out.pop(f"{prefix}.weight_v").float()
+        norm = v.reshape(v.shape[0], -1).norm(dim=1).reshape(-1, *([1] * (v.dim() - 1)))
+        out[f"{prefix}.weight"] = g * v / norm
+    return out
+
+
+def unfold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The inverse, for writing checkpoints in the official layout: g = ‖w‖, v = w."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state_dict.items():
+        if key.endswith(".weight") and value.dim() == 3:
+            prefix = key[: -len(".weight")]
+            out[f"{prefix}.weight_g"] = value.reshape(value.shape[0], -1).norm(dim=1).reshape(-1, 1, 1)
+            out[f"{prefix}.weight_v"] = value
+        else:
+            out[key] = value
+    return out
+
+
+def overlap_discard_windows(length: int, chunk: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Upstream's tiling: (window start, window end, core start, core end) covering [0, length).
+
+    Each window decodes ``overlap`` extra frames on both sides of its core (clipped to the
+    sequence) and only the core is kept, so seams never show.
+    """
+    if length <= chunk:
+        return [(0, length, 0, length)]
+    stride = chunk - 2 * overlap
+    if stride <= 0:
+        raise ValueError(f"chunk {chunk} must be larger than twice the overlap {overlap}")
+    windows = []
+    for core_start in range(0, length, stride):
+        core_end = min(core_start + stride, length)
+        windows.append((max(0, core_start - overlap), min(length, core_end + overlap), core_start, core_end))
+    return windows
+
+
+class OobleckVAE(nn.Module):
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.hop_length = config.hop_length
+        self.encoder = OobleckEncoder(config)
+        self.decoder = OobleckDecoder(config)
+
+    def load_official_state_dict(self, state_dict: dict[str, torch.Tensor]) -> None:
+        """Load the diffusers-layout tensors (weight-norm split) after folding them."""
+        self.load_state_dict(fold_weight_norm(state_dict), strict=True)
+
+    def encode(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """audio [B, 2, S] → posterior (mean, std), each [B, 64, S // hop]."""
+        h = self.encoder(audio)
+        mean, scale = h.chunk(2, dim=1)
+        return mean, F.softplus(scale) + 1e-4
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """latents [B, 64, T] → audio [B, 2, T · hop]."""
+        return self.decoder(latents)
+
+    def tiled_decode(self, latents: torch.Tensor, chunk_size: int = 512, overlap: int = 64) -> torch.Tensor:
+        frames = latents.shape[-1]
+        windows = overlap_discard_windows(frames, chunk_size, overlap)
+        if len(windows) == 1:
+            return self.decode(latents)
+        out = None
+        for win_start, win_end, core_start, core_end in windows:
+            audio = self.decode(latents[..., win_start:win_end])
+            hop = audio.shape[-1] / (win_end - win_start)
+            head = round((core_start - win_start) * hop)
+            tail = round((win_end - core_end) * hop)
+            piece = audio[..., head: audio.shape[-1] - tail]
+            if out is None:
+                out = audio.new_empty(audio.shape[0], audio.shape[1], round(frames * hop))
+            start = round(core_start * hop)
+            out[..., start: start + piece.shape[-1]] = piece
+        return out
+
+    def tiled_encode(self, audio: torch.Tensor, chunk_size: int = 48000 * 30, overlap: int = 48000 * 2) -> tuple[torch.Tensor, torch.Tensor]:
+        """Windowed encode with sizes in samples; returns (mean, std) like :meth:`encode`."""
+        hop = self.hop_length
+        frames = audio.shape[-1] // hop
+        chunk_frames, overlap_frames = max(1, chunk_size // hop), overlap // hop
+        windows = overlap_discard_windows(frames, chunk_frames, overlap_frames)
+        if len(windows) == 1:
+            return self.encode(audio[..., : frames * hop])
+        mean_out = std_out = None
+        for win_start, win_end, core_start, core_end in windows:
+            mean, std = self.encode(audio[..., win_start * hop: win_end * hop])
+            a, b = core_start - win_start, core_end - win_start
+            if mean_out is None:
+                mean_out = mean.new_empty(mean.shape[0], mean.shape[1], frames)
+                std_out = mean.new_empty(mean.shape[0], mean.shape[1], frames)
+            mean_out[..., core_start:core_end] = mean[..., a:b]
+            std_out[..., core_start:core_end] = std[..., a:b]
+        return mean_out, std_out
