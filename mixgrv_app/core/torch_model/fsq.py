@@ -27,10 +27,14 @@ class ResidualFSQ(nn.Module):
         self.levels = list(levels)
         self.project_in = nn.Linear(dim, len(levels))
         self.project_out = nn.Linear(len(levels), dim)
-        levels_t = torch.tensor(levels, dtype=torch.float32)
-        basis = torch.cumprod(torch.tensor([1] + levels[:-1], dtype=torch.int64), dim=0)
-        self.register_buffer("_levels", levels_t, persistent=False)
-        self.register_buffer("_basis", basis, persistent=False)
+        self.register_buffer("_levels", torch.empty(0), persistent=False)
+        self.register_buffer("_basis", torch.empty(0, dtype=torch.int64), persistent=False)
+        self.init_buffers("cpu")
+
+    def init_buffers(self, device) -> None:
+        """Levels and mixed-radix basis (not stored in the files; recomputed after a meta build)."""
+        self._levels = torch.tensor(self.levels, dtype=torch.float32, device=device)
+        self._basis = torch.cumprod(torch.tensor([1] + self.levels[:-1], dtype=torch.int64, device=device), dim=0)
 
     @property
     def codebook_size(self) -> int:

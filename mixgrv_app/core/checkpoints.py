@@ -1,0 +1,390 @@
+"""Model folders in the official ACE-Step 1.5 layout: find, validate, load.
+
+A models root holds some of ``acestep-v15-*/`` (DiT variants: config.json, model.safetensors,
+silence_latent.pt), ``vae/`` (config.json, diffusion_pytorch_model.safetensors),
+``Qwen3-Embedding-0.6B/`` and ``acestep-5Hz-lm-*/``. Files are read unchanged: bf16 tensors are
+converted to the compute dtype one tensor at a time from a memory map, never holding two full
+copies. Validation is strict — a missing or unexpected key, a wrong shape, a truncated or
+corrupt file — and raises :class:`CheckpointError` naming the file, the key, the expected and
+the found shape.
+
+The discovery and validation half (``find_components``, ``describe_root``, ``read_header``,
+``validate``) is framework-free and shared with the MLX loader; the torch loaders import torch
+lazily.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from mixgrv_app.core.errors import CheckpointError
+
+DIT_PREFIX = "acestep-v15-"
+LM_PREFIX = "acestep-5Hz-lm-"
+VAE_FOLDER = "vae"
+TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
+VAE_WEIGHTS = "diffusion_pytorch_model.safetensors"
+SILENCE_FILE = "silence_latent.pt"
+_DTYPE_BYTES = {"BF16": 2, "F16": 2, "F32": 4, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
+
+
+# ------------------------------------------------------------------------------ discovery
+@dataclass
+class ModelRoot:
+    root: Path
+    dits: dict[str, Path] = field(default_factory=dict)
+    vae: Path | None = None
+    text_encoder: Path | None = None
+    lms: dict[str, Path] = field(default_factory=dict)
+
+
+def _check_folder(path: Path, what: str) -> Path:
+    if not path.exists():
+        raise CheckpointError("checkpoint.missing_folder", f"{what} folder {path} does not exist.", path=str(path))
+    if not path.is_dir():
+        raise CheckpointError("checkpoint.not_a_folder", f"{path} is a file, not a model folder. Choose the folder that holds it.",
+                              path=str(path))
+    return path
+
+
+def find_components(root: str | os.PathLike[str]) -> ModelRoot:
+    """What an ACE-Step checkpoints folder holds. Raises when it holds no component at all."""
+    root = _check_folder(Path(root), "The models")
+    found = ModelRoot(root)
+    for child in sorted(root.iterdir()):
+        if not child.is_dir() or not (child / "config.json").is_file():
+            continue
+        if child.name.startswith(DIT_PREFIX):
+            found.dits[child.name] = child
+        elif child.name.startswith(LM_PREFIX):
+            found.lms[child.name] = child
+        elif child.name == VAE_FOLDER:
+            found.vae = child
+        elif child.name == TEXT_ENCODER_FOLDER:
+            found.text_encoder = child
+    if not (found.dits or found.vae or found.text_encoder or found.lms):
+        raise CheckpointError(
+            "checkpoint.not_a_checkpoint_root",
+            f"{root} holds no ACE-Step model folders (acestep-v15-turbo/, vae/, Qwen3-Embedding-0.6B/). "
+            "Choose the checkpoints folder of an ACE-Step download.", path=str(root))
+    return found
+
+
+def require_generation_set(root: str | os.PathLike[str], variant: str) -> tuple[Path, Path, Path]:
+    """(DiT folder, VAE folder, text-encoder folder) for ``variant``, or a message naming what is missing."""
+    found = find_components(root)
+    if variant not in found.dits:
+        raise CheckpointError("checkpoint.missing_component",
+                              f"The model '{variant}' is not in {found.root}. Found: {', '.join(found.dits) or 'none'}.",
+                              component=variant, path=str(found.root))
+    if found.vae is None:
+        raise CheckpointError("checkpoint.missing_component", f"The VAE folder vae/ is missing from {found.root}.",
+                              component=VAE_FOLDER, path=str(found.root))
+    if found.text_encoder is None:
+        raise CheckpointError("checkpoint.missing_component",
+                              f"The text encoder folder {TEXT_ENCODER_FOLDER}/ is missing from {found.root}.",
+                              component=TEXT_ENCODER_FOLDER, path=str(found.root))
+    return found.dits[variant], found.vae, found.text_encoder
+
+
+def describe_root(root: str | os.PathLike[str]) -> dict[str, str]:
+    """Component name → one-line description (for ``mixgrv doctor`` and the status bar)."""
+    try:
+        found = find_components(root)
+    except CheckpointError:
+        return {}
+    out: dict[str, str] = {}
+    for name, folder in {**found.dits, **found.lms}.items():
+        out[name] = _describe_folder(folder)
+    if found.vae:
+        out[VAE_FOLDER] = _describe_folder(found.vae)
+    if found.text_encoder:
+        out[TEXT_ENCODER_FOLDER] = _describe_folder(found.text_encoder)
+    return out
+
+
+def _describe_folder(folder: Path) -> str:
+    files = weight_files(folder, required=False)
+    size = sum(f.stat().st_size for f in files)
+    try:
+        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "config.json unreadable"
+    bits = [f"{size / 1e9:.2f} GB" if size >= 1e8 else f"{size / 1e6:.1f} MB"]
+    if "hidden_size" in cfg:
+        bits.append(f"hidden {cfg['hidden_size']}")
+    if "is_turbo" in cfg:
+        bits.append("turbo" if cfg["is_turbo"] else str(cfg.get("model_version", "base")))
+    return ", ".join(bits)
+
+
+# ------------------------------------------------------------------------------ safetensors headers
+def weight_files(folder: Path, required: bool = True) -> list[Path]:
+    """The safetensors files of a component (a single file or the shards of an index)."""
+    index = sorted(folder.glob("*.safetensors.index.json"))
+    if index:
+        try:
+            weight_map = json.loads(index[0].read_text(encoding="utf-8"))["weight_map"]
+        except (OSError, ValueError, KeyError) as exc:
+            raise CheckpointError("checkpoint.corrupt_file", f"{index[0]} is not a valid shard index: {exc}",
+                                  path=str(index[0])) from exc
+        return [folder / name for name in sorted(set(weight_map.values()))]
+    files = sorted(folder.glob("*.safetensors"))
+    if not files and required:
+        raise CheckpointError("checkpoint.missing_file", f"No .safetensors weights in {folder}.", path=str(folder))
+    return files
+
+
+def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """key → (dtype, shape) from a safetensors header, checking the file is long enough."""
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as fh:
+            raw = fh.read(8)
+            if len(raw) < 8:
+                raise ValueError("file shorter than its header length")
+            (header_len,) = struct.unpack("<Q", raw)
+            if header_len > min(size - 8, 100_000_000):
+                raise ValueError("header length beyond the end of the file")
+            header = json.loads(fh.read(header_len))
+    except FileNotFoundError as exc:
+        raise CheckpointError("checkpoint.missing_file", f"{path} is missing.", path=str(path)) from exc
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise CheckpointError("checkpoint.corrupt_file",
+                              f"{path.name} is damaged or not a safetensors file ({exc}). Download it again.",
+                              path=str(path)) from exc
+    entries: dict[str, tuple[str, tuple[int, ...]]] = {}
+    data_end = 0
+    for key, info in header.items():
+        if key == "__metadata__":
+            continue
+        entries[key] = (info["dtype"], tuple(info["shape"]))
+        data_end = max(data_end, info["data_offsets"][1])
+    if 8 + header_len + data_end > size:
+        raise CheckpointError("checkpoint.truncated_file",
+                              f"{path.name} is truncated ({size} bytes, needs {8 + header_len + data_end}). Download it again.",
+                              path=str(path))
+    return entries
+
+
+def read_headers(folder: Path) -> dict[str, tuple[Path, str, tuple[int, ...]]]:
+    """key → (file, dtype, shape) over all weight files of a component."""
+    out: dict[str, tuple[Path, str, tuple[int, ...]]] = {}
+    for path in weight_files(folder):
+        for key, (dtype, shape) in read_header(path).items():
+            out[key] = (path, dtype, shape)
+    return out
+
+
+def strip_prefix(keys: Iterable[str], prefix: str = "model.") -> dict[str, str]:
+    """checkpoint key → module key, dropping ``prefix`` when every key has it."""
+    keys = list(keys)
+    if keys and all(k.startswith(prefix) for k in keys):
+        return {k: k[len(prefix):] for k in keys}
+    return {k: k for k in keys}
+
+
+def validate(expected: dict[str, tuple[int, ...]], found: dict[str, tuple[int, ...]], where: str,
+             ignore_unexpected: Iterable[str] = ()) -> None:
+    """Raise CheckpointError on the first missing key, unexpected key or shape mismatch."""
+    ignore = tuple(ignore_unexpected)
+    for key, shape in expected.items():
+        if key not in found:
+            raise CheckpointError("checkpoint.missing_key", f"{where}: the key '{key}' (shape {list(shape)}) is missing.",
+                                  file=where, key=key, expected=str(list(shape)))
+        if tuple(found[key]) != tuple(shape):
+            raise CheckpointError(
+                "checkpoint.shape_mismatch",
+                f"{where}: '{key}' has shape {list(found[key])}, expected {list(shape)}. "
+                "The config.json does not match these weights.",
+                file=where, key=key, expected=str(list(shape)), found=str(list(found[key])))
+    for key in found:
+        if key not in expected and not key.startswith(ignore):
+            raise CheckpointError("checkpoint.unexpected_key",
+                                  f"{where}: unexpected key '{key}' (shape {list(found[key])}); these weights are not for this model.",
+                                  file=where, key=key, found=str(list(found[key])))
+
+
+def read_config(folder: Path) -> dict[str, Any]:
+    path = folder / "config.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CheckpointError("checkpoint.missing_file", f"{path} is missing.", path=str(path)) from exc
+    except (OSError, ValueError) as exc:
+        raise CheckpointError("checkpoint.corrupt_file", f"{path} is not valid JSON ({exc}).", path=str(path)) from exc
+
+
+# ------------------------------------------------------------------------------ torch loading
+def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterator[tuple[str, Any]]:
+    from safetensors import safe_open
+
+    for path in weight_files(folder):
+        try:
+            with safe_open(str(path), framework="pt", device="cpu") as fh:
+                for key in fh.keys():
+                    yield rename.get(key, key), fh.get_tensor(key).to(device=device, dtype=dtype)
+        except CheckpointError:
+            raise
+        except Exception as exc:  # safetensors raises its own error types for damaged files
+            raise CheckpointError("checkpoint.corrupt_file", f"{path.name} cannot be read ({exc}). Download it again.",
+                                  path=str(path)) from exc
+
+
+def _load_into(module, folder: Path, *, dtype, device, prefix: str | None = "model.", fold=None) -> None:
+    """Validate the files against ``module``'s state dict, then copy tensor by tensor."""
+    import torch
+
+    headers = read_headers(folder)
+    rename = strip_prefix(headers, prefix) if prefix else {k: k for k in headers}
+    found = {rename[k]: shape for k, (_p, _d, shape) in headers.items()}
+    expected_sd = module.state_dict()
+    expected = {k: tuple(v.shape) for k, v in expected_sd.items()}
+    where = weight_files(folder)[0].name if len(weight_files(folder)) == 1 else f"{folder.name}/*.safetensors"
+    if fold is not None:
+        found = fold.shapes(found)
+    validate(expected, found, f"{folder.name}/{where}")
+    tensors = _iter_tensors(folder, rename, dtype, device)
+    if fold is not None:
+        tensors = fold.tensors(tensors)
+    params = dict(module.named_parameters())
+    params.update(dict(module.named_buffers()))
+    with torch.no_grad():
+        for key, tensor in tensors:
+            params[key].data = tensor.to(dtype=params[key].dtype if not params[key].is_floating_point() else dtype)
+
+
+def _torch_dtype(dtype):
+    import torch
+
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype or torch.float32
+    return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
+            "float16": torch.float16, "fp16": torch.float16}[str(dtype)]
+
+
+def load_dit_model(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
+    """``acestep-v15-*/`` → AceStepModel (eval mode) with ``.config`` (DiTConfig)."""
+    from mixgrv_app.core.configs import DiTConfig
+    from mixgrv_app.core.torch_model.model import AceStepModel
+
+    folder = _check_folder(Path(folder), "The DiT model")
+    config = DiTConfig.from_dict(read_config(folder))
+    dtype = _torch_dtype(dtype)
+    model = _build(AceStepModel, config, device, dtype)
+    _load_into(model, folder, dtype=dtype, device=device, prefix=None)
+    return model.eval()
+
+
+def load_text_encoder(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
+    from mixgrv_app.core.configs import Qwen3Config
+    from mixgrv_app.core.torch_model.qwen3 import Qwen3TextEncoder
+
+    folder = _check_folder(Path(folder), "The text encoder")
+    config = Qwen3Config.from_dict(read_config(folder))
+    dtype = _torch_dtype(dtype)
+    model = _build(Qwen3TextEncoder, config, device, dtype)
+    _load_into(model, folder, dtype=dtype, device=device, prefix="model.")
+    return model.eval()
+
+
+def load_lm(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
+    from mixgrv_app.core.configs import Qwen3Config
+    from mixgrv_app.core.torch_model.qwen3 import Qwen3CausalLM
+
+    folder = _check_folder(Path(folder), "The 5 Hz LM")
+    config = Qwen3Config.from_dict(read_config(folder))
+    dtype = _torch_dtype(dtype)
+    model = _build(Qwen3CausalLM, config, device, dtype)
+    _load_into(model, folder, dtype=dtype, device=device, prefix="model.", fold=_DropTiedHead())
+    return model.eval()
+
+
+def load_vae(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
+    from mixgrv_app.core.configs import VAEConfig
+    from mixgrv_app.core.torch_model.vae import OobleckVAE
+
+    folder = _check_folder(Path(folder), "The VAE")
+    config = VAEConfig.from_dict(read_config(folder))
+    dtype = _torch_dtype(dtype)
+    model = _build(OobleckVAE, config, device, dtype)
+    _load_into(model, folder, dtype=dtype, device=device, prefix=None, fold=_WeightNormFold())
+    return model.eval()
+
+
+def load_silence_latent(folder: str | os.PathLike[str]):
+    """``silence_latent.pt`` ([1, 64, 15000] on disk) → float32 [1, 15000, 64] (time-major)."""
+    import torch
+
+    path = Path(folder) / SILENCE_FILE
+    if not path.is_file():
+        raise CheckpointError("checkpoint.missing_file", f"{path} is missing (the silence latent of the model).",
+                              path=str(path))
+    try:
+        tensor = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise CheckpointError("checkpoint.corrupt_file", f"{path.name} cannot be read ({exc}). Download it again.",
+                              path=str(path)) from exc
+    if not isinstance(tensor, torch.Tensor) or tensor.dim() != 3 or 64 not in tensor.shape[1:]:
+        raise CheckpointError("checkpoint.corrupt_file", f"{path.name} does not hold a [1, 64, frames] latent.",
+                              path=str(path))
+    tensor = tensor.float()
+    return tensor.transpose(1, 2).contiguous() if tensor.shape[1] == 64 else tensor
+
+
+def _build(cls, config, device, dtype):
+    """Build ``cls(config)`` without random init (meta device), give it storage on ``device``,
+    and recompute the buffers that are not stored in the files (RoPE frequencies, FSQ levels)."""
+    import torch
+
+    with torch.device("meta"):
+        module = cls(config)
+    module = module.to_empty(device=device).to(dtype=dtype)
+    for sub in module.modules():
+        if hasattr(sub, "init_buffers"):
+            sub.init_buffers(device)
+    return module
+
+
+class _WeightNormFold:
+    """Maps the VAE's weight_g/weight_v pairs to the folded ``weight`` the module has."""
+
+    def shapes(self, found: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+        out = {}
+        for key, shape in found.items():
+            if key.endswith(".weight_g"):
+                continue
+            out[key[: -len("_v")] if key.endswith(".weight_v") else key] = shape
+        return out
+
+    def tensors(self, items):
+        pending: dict[str, Any] = {}
+        for key, tensor in items:
+            if key.endswith((".weight_g", ".weight_v")):
+                prefix = key[: -len(".weight_g")]
+                other = pending.pop(prefix, None)
+                if other is None:
+                    pending[prefix] = (key, tensor)
+                    continue
+                g, v = (tensor, other[1]) if key.endswith("_g") else (other[1], tensor)
+                norm = v.float().reshape(v.shape[0], -1).norm(dim=1).reshape(-1, *([1] * (v.dim() - 1)))
+                yield f"{prefix}.weight", (g.float() * v.float() / norm).to(v.dtype)
+            else:
+                yield key, tensor
+
+
+class _DropTiedHead:
+    """The LM's head is tied to the embedding: a stored ``lm_head.weight`` is accepted and skipped."""
+
+    def shapes(self, found):
+        return {k: v for k, v in found.items() if k != "lm_head.weight"}
+
+    def tensors(self, items):
+        for key, tensor in items:
+            if key != "lm_head.weight":
+                yield key, tensor
