@@ -1,0 +1,401 @@
+"""The LoRA panel: the adapter library, and which adapters shape the next take and how strongly.
+
+Library = every PEFT adapter folder mixgrv knows:
+  * trained runs: ``paths.runs_dir()/<run>/final/adapter`` — they appear on their own when a
+    training run finishes (the panel rescans while it is visible);
+  * imported folders: copied into ``paths.loras_dir()/<name>`` after a check (adapter_config.json
+    that says LoRA, an adapter_model.safetensors whose keys are LoRA A/B pairs). The user's own
+    folder is never modified.
+
+Each row: load/unload, an on/off switch and a strength slider (0–100 %). Several adapters can be
+loaded at once. The panel only holds the *wanted* state (:meth:`LoraPanel.active_adapters`); the
+generation worker applies it to the warm model (load/scale/enable on the model, never a reload
+of the base weights) and reports back adapters that do not fit (:meth:`set_failed`).
+"""
+
+from __future__ import annotations
+
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
+import json
+import logging
+import shutil
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from mixgrv_app import paths
+
+log = logging.getLogger(__name__)
+
+CONFIG_FILE = "adapter_config.json"
+WEIGHTS_FILE = "adapter_model.safetensors"
+
+
+class AdapterProblem(ValueError):
+    """Why a folder is not a usable LoRA adapter (English; the panel shows a translated line)."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason, self.detail = reason, detail
+
+
+def read_adapter_folder(folder: str | Path) -> dict[str, Any]:
+    """Check a PEFT LoRA folder without torch; returns {r, alpha, targets, tensors}. Raises AdapterProblem.
+
+    Only the file layout is checked here (cheap, at import time). Whether the adapter fits the
+    chosen model (layer count, widths) is checked by the pipeline when it is loaded.
+    """
+    folder = Path(folder)
+    config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
+    if not config_path.is_file():
+        raise AdapterProblem("missing_config", str(config_path))
+    if not weights_path.is_file():
+        raise AdapterProblem("missing_weights", str(weights_path))
+    try:
+        config = json.loads(config_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise AdapterProblem("bad_config", str(exc)) from exc
+    if not isinstance(config, dict) or str(config.get("peft_type", "LORA")).upper() != "LORA":
+        raise AdapterProblem("not_lora", str(config.get("peft_type") if isinstance(config, dict) else config))
+    try:
+        with open(weights_path, "rb") as fh:
+            (length,) = struct.unpack("<Q", fh.read(8))
+            if length <= 0 or length > 100_000_000:
+                raise ValueError("bad header length")
+            header = json.loads(fh.read(length))
+    except (OSError, ValueError, struct.error) as exc:
+        raise AdapterProblem("bad_weights", str(exc)) from exc
+    keys = [k for k in header if k != "__metadata__"]
+    a_keys = [k for k in keys if ".lora_A." in k]
+    if not a_keys or len([k for k in keys if ".lora_B." in k]) != len(a_keys):
+        raise AdapterProblem("no_lora_tensors", f"{len(keys)} tensors")
+    return {
+        "r": config.get("r"),
+        "alpha": config.get("lora_alpha"),
+        "targets": config.get("target_modules"),
+        "tensors": len(keys),
+        "base_model": config.get("base_model_name_or_path") or "",
+    }
+
+
+@dataclass
+class LibraryEntry:
+    name: str
+    path: str
+    source: str  # "run" | "imported"
+
+
+def scan_library() -> list[LibraryEntry]:
+    """Trained runs' final adapters and imported adapters, by name."""
+    found: list[LibraryEntry] = []
+    try:
+        for run in sorted(paths.runs_dir().iterdir()):
+            adapter = run / "final" / "adapter"
+            if (adapter / CONFIG_FILE).is_file() and (adapter / WEIGHTS_FILE).is_file():
+                found.append(LibraryEntry(run.name, str(adapter), "run"))
+    except OSError:
+        pass
+    try:
+        for folder in sorted(paths.loras_dir().iterdir()):
+            if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
+                found.append(LibraryEntry(folder.name, str(folder), "imported"))
+    except OSError:
+        pass
+    return found
+
+
+def _unique_folder(parent: Path, name: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_. " or ord(c) > 127 else "_" for c in name).strip() or "adapter"
+    candidate, n = parent / safe, 2
+    while candidate.exists():
+        candidate, n = parent / f"{safe} {n}", n + 1
+    return candidate
+
+
+class AdapterRow(QWidget):
+    """One adapter: name and origin, load/unload, on/off, strength."""
+
+    changed = Signal()
+
+    def __init__(self, entry: LibraryEntry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("adapterRow")
+        self.entry = entry
+        self.loaded = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(10, 8, 10, 8)
+        outer.setSpacing(4)
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        self.name = QLabel(entry.name, objectName="adapterName")
+        self.name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.name.setToolTip(entry.path)
+        self.origin = QLabel(objectName="adapterOrigin")
+        self.load_button = QPushButton(objectName="adapterLoadButton")
+        self.load_button.setCheckable(True)
+        self.load_button.setCursor(Qt.CursorShape.PointingHandCursor)
+        top.addWidget(self.name, 1)
+        top.addWidget(self.origin)
+        top.addWidget(self.load_button)
+        bottom = QHBoxLayout()
+        bottom.setSpacing(8)
+        self.enabled_switch = QCheckBox(objectName="adapterEnabled")
+        self.enabled_switch.setChecked(True)
+        self.strength = QSlider(Qt.Orientation.Horizontal, objectName="adapterStrength")
+        self.strength.setRange(0, 100)
+        self.strength.setValue(100)
+        self.strength.setSingleStep(5)
+        self.strength.setPageStep(10)
+        self.strength_value = QLabel(objectName="valueLabel")
+        self.strength_value.setMinimumWidth(40)
+        self.strength_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.strength_label = QLabel(objectName="formLabel")
+        bottom.addWidget(self.enabled_switch)
+        bottom.addWidget(self.strength_label)
+        bottom.addWidget(self.strength, 1)
+        bottom.addWidget(self.strength_value)
+        self.problem = QLabel(objectName="errorText", wordWrap=True)
+        self.problem.hide()
+        outer.addLayout(top)
+        outer.addLayout(bottom)
+        outer.addWidget(self.problem)
+        self.load_button.toggled.connect(self._on_load_toggled)
+        self.enabled_switch.toggled.connect(self._emit)
+        self.strength.valueChanged.connect(self._emit)
+        self.retranslate_ui()
+        self._render()
+
+    def retranslate_ui(self) -> None:
+        self.origin.setText(self.tr("trained") if self.entry.source == "run" else self.tr("imported"))
+        self.enabled_switch.setText(self.tr("On"))
+        self.strength_label.setText(self.tr("Strength"))
+        self.enabled_switch.setToolTip(self.tr("Switch the adapter off without unloading it"))
+        self._render()
+
+    def _on_load_toggled(self, on: bool) -> None:
+        self.loaded = on
+        if on:
+            self.problem.hide()
+        self._render()
+        self.changed.emit()
+
+    @Slot()
+    def _emit(self) -> None:
+        self._render()
+        self.changed.emit()
+
+    def set_loaded(self, on: bool) -> None:
+        self.load_button.setChecked(on)
+
+    def set_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+        self.load_button.blockSignals(True)
+        self.load_button.setChecked(False)
+        self.load_button.blockSignals(False)
+        self.loaded = False
+        self._render()
+
+    def scale(self) -> float:
+        return self.strength.value() / 100.0
+
+    def _render(self) -> None:
+        self.load_button.setText(self.tr("Unload") if self.loaded else self.tr("Load"))
+        self.load_button.setProperty("primary", not self.loaded)
+        for w in (self.enabled_switch, self.strength, self.strength_value, self.strength_label):
+            w.setEnabled(self.loaded)
+        self.strength.setEnabled(self.loaded and self.enabled_switch.isChecked())
+        self.strength_value.setText(f"{self.strength.value()}%")
+        self.setProperty("loaded", self.loaded)
+        self.style().unpolish(self.load_button)
+        self.style().polish(self.load_button)
+
+
+class LoraPanel(QWidget):
+    """The library list with per-adapter controls; ``changed`` when the wanted state moves."""
+
+    changed = Signal()
+    message = Signal(str)  # a translated status line for the tab
+
+    RESCAN_MS = 4000
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("loraPanel")
+        self.rows: dict[str, AdapterRow] = {}  # by adapter path
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        head = QHBoxLayout()
+        self.title = QLabel(objectName="sectionHeading")
+        self.import_button = QPushButton(objectName="importLoraButton")
+        self.import_button.clicked.connect(self.choose_folder)
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.import_button)
+        self.list = QListWidget(objectName="loraList")
+        self.list.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.list.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.empty = QLabel(objectName="secondaryText", wordWrap=True)
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.summary = QLabel(objectName="hintText", wordWrap=True)
+        layout.addLayout(head)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.summary)
+        self._timer = QTimer(self, interval=self.RESCAN_MS)
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start()
+        self.retranslate_ui()
+        self.refresh()
+
+    def retranslate_ui(self) -> None:
+        self.title.setText(self.tr("LoRA adapters"))
+        self.import_button.setText(self.tr("Import Folder…"))
+        self.import_button.setToolTip(self.tr("Add a LoRA adapter folder (adapter_config.json + adapter_model.safetensors) from anywhere"))
+        self.empty.setText(self.tr("No adapters yet. Train one in the Training tab, or import a folder."))
+        for row in self.rows.values():
+            row.retranslate_ui()
+        self._render_summary()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+    # -- library ------------------------------------------------------------------------------
+    @Slot()
+    def refresh(self) -> None:
+        """Add adapters that appeared (finished runs, imports); drop unloaded ones that vanished."""
+        entries = scan_library()
+        known = {e.path for e in entries}
+        for path in list(self.rows):
+            row = self.rows[path]
+            if path not in known and not row.loaded:
+                self._remove_row(path)
+        for entry in entries:
+            if entry.path not in self.rows:
+                self._add_row(entry)
+        has = bool(self.rows)
+        self.list.setVisible(has)
+        self.empty.setVisible(not has)
+
+    def _add_row(self, entry: LibraryEntry) -> AdapterRow:
+        row = AdapterRow(entry)
+        row.changed.connect(self._on_row_changed)
+        item = QListWidgetItem()
+        item.setData(Qt.ItemDataRole.UserRole, entry.path)
+        item.setSizeHint(QSize(200, row.sizeHint().height()))
+        self.list.addItem(item)
+        self.list.setItemWidget(item, row)
+        self.rows[entry.path] = row
+        return row
+
+    def _remove_row(self, path: str) -> None:
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == path:
+                self.list.takeItem(i)
+                break
+        self.rows.pop(path, None)
+
+    @Slot()
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a LoRA adapter folder"), str(Path.home()))
+        if folder:
+            self.import_folder(folder)
+
+    def import_folder(self, folder: str) -> AdapterRow | None:
+        """Check ``folder`` and copy it into the library; the row for it, or None (and a message)."""
+        try:
+            info = read_adapter_folder(folder)
+        except AdapterProblem as exc:
+            self.message.emit(self._problem_text(exc, folder))
+            return None
+        source = Path(folder)
+        name = source.name if source.name not in ("adapter", "final") else (source.parent.parent.name if source.name == "adapter" and source.parent.name == "final" else source.parent.name)
+        target = _unique_folder(paths.loras_dir(), name)
+        try:
+            target.mkdir(parents=True)
+            for file_name in (CONFIG_FILE, WEIGHTS_FILE):
+                shutil.copy2(source / file_name, target / file_name)
+        except OSError as exc:
+            shutil.rmtree(target, ignore_errors=True)
+            self.message.emit(self.tr("The adapter could not be copied into the library: {error}").format(error=exc))
+            return None
+        self.refresh()
+        row = self.rows.get(str(target))
+        self.message.emit(self.tr("Imported “{name}” (rank {r}).").format(name=target.name, r=info.get("r") or "?"))
+        return row
+
+    def _problem_text(self, exc: AdapterProblem, folder: str) -> str:
+        name = Path(folder).name
+        texts = {
+            "missing_config": self.tr("“{name}” is not a LoRA adapter folder: adapter_config.json is missing."),
+            "missing_weights": self.tr("“{name}” is not a LoRA adapter folder: adapter_model.safetensors is missing."),
+            "bad_config": self.tr("The adapter_config.json in “{name}” cannot be read. Export the adapter again."),
+            "not_lora": self.tr("“{name}” holds a PEFT adapter that is not LoRA; mixgrv can only use LoRA adapters."),
+            "bad_weights": self.tr("The weights file in “{name}” is damaged or not a safetensors file."),
+            "no_lora_tensors": self.tr("The weights in “{name}” contain no LoRA A/B tensors."),
+        }
+        return texts.get(exc.reason, self.tr("“{name}” cannot be used as a LoRA adapter.")).format(name=name)
+
+    # -- wanted state ------------------------------------------------------------------------------
+    def row_for(self, path: str) -> AdapterRow | None:
+        return self.rows.get(str(path))
+
+    def active_adapters(self) -> list[dict[str, Any]]:
+        """Loaded adapters in list order: [{name, path, scale, enabled}]."""
+        out = []
+        for i in range(self.list.count()):
+            path = self.list.item(i).data(Qt.ItemDataRole.UserRole)
+            row = self.rows.get(path)
+            if row is not None and row.loaded:
+                out.append({"name": row.entry.name, "path": path, "scale": row.scale(), "enabled": row.enabled_switch.isChecked()})
+        return out
+
+    def set_loaded(self, path: str, on: bool) -> None:
+        row = self.rows.get(str(path))
+        if row is not None:
+            row.set_loaded(on)
+
+    def set_failed(self, path: str, text: str) -> None:
+        """The worker could not load this adapter into the model: show why, mark it unloaded."""
+        row = self.rows.get(str(path))
+        if row is not None:
+            row.set_problem(text)
+        self._render_summary()
+
+    @Slot()
+    def _on_row_changed(self) -> None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            row = self.rows.get(item.data(Qt.ItemDataRole.UserRole))
+            if row is not None:
+                item.setSizeHint(QSize(200, row.sizeHint().height()))
+        self._render_summary()
+        self.changed.emit()
+
+    def _render_summary(self) -> None:
+        active = [a for a in self.active_adapters() if a["enabled"] and a["scale"] > 0]
+        if not active:
+            self.summary.setText(self.tr("No LoRA: the base model sings on its own."))
+        else:
+            parts = ", ".join(f"{a['name']} {int(round(a['scale'] * 100))}%" for a in active)
+            self.summary.setText(self.tr("Next take uses: {list}").format(list=parts))

@@ -1,0 +1,337 @@
+"""The generation worker: one long-lived thread that keeps the models warm between takes.
+
+Loading the DiT, the text encoder and the VAE is the slow part of a first take; every later take
+should only pay for text encoding, the diffusion steps and decoding. So the :class:`Generator`
+(core/pipeline.py) lives in ONE Python thread for the life of the tab, and every piece of model
+work — a generation, an A/B set, loading or re-scaling a LoRA — is queued to that thread and done
+there in order. Switching or re-scaling adapters touches only the adapter layers (core/lora.py),
+never the base weights.
+
+The Qt side is the same bridge as ``workers.base.JobRunner``: the thread only *emits* one private
+relay signal, queued to this QObject in the GUI thread, which re-emits the public signals there
+(platform-notes: PySide6 6.12 runs lambdas connected to worker-thread signals in the worker
+thread). Widgets connect to the public signals only.
+
+Nothing here imports torch/mlx at module level: the first job imports the pipeline in the worker
+thread, so the window opens fast and the GUI thread never holds the import lock for seconds.
+"""
+
+from __future__ import annotations
+
+from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from mixgrv_app.core.history import Take, new_id, peaks_of
+from mixgrv_app.core.jobs import Artifact, CancelToken, Cancelled, EventSink, Log, Metric, Progress
+
+log = logging.getLogger(__name__)
+
+_EVENT, _SUCCEEDED, _FAILED, _CANCELLED = "event", "succeeded", "failed", "cancelled"
+STORE_SUFFIX = ".flac"   # takes are kept as 24-bit FLAC: lossless for peak-normalised audio, 1/3 of float WAV
+STORE_BIT_DEPTH = "24"
+
+
+@dataclass
+class RenderSpec:
+    """One render inside a job: the form values and the adapters wanted for it."""
+
+    values: dict[str, Any]
+    adapters: list[dict[str, Any]]   # [{name, path, scale, enabled}]
+    ab_label: str = ""
+
+
+@dataclass
+class GenerationOutcome:
+    takes: list[Take]
+    group: str
+    ab: bool = False
+    adapter_problems: dict[str, str] = field(default_factory=dict)  # adapter path -> message
+
+
+class GenerationEngine:
+    """Owns the warm Generator. Lives in, and is only called from, the worker thread."""
+
+    def __init__(self, models_root: str | Path, results_root: str | Path) -> None:
+        self.models_root = Path(models_root)
+        self.results_root = Path(results_root)
+        self.generator: Any = None
+        self.variant: str | None = None
+        self.loaded_adapters: dict[str, str] = {}  # adapter path -> name inside the model
+        self.load_count = 0  # how many times base models were loaded (tests: switching LoRA never reloads)
+
+    # -- models -----------------------------------------------------------------------------
+    def ensure_generator(self, variant: str, events: EventSink) -> Any:
+        if self.generator is not None and self.variant == variant:
+            return self.generator
+        from mixgrv_app.core.pipeline import Generator
+
+        events(Progress("load", 0, 1, None, variant))
+        started = time.monotonic()
+        if self.generator is not None:
+            close = getattr(self.generator, "close", None)
+            if callable(close):
+                close()
+            self.generator = None
+            self.loaded_adapters.clear()
+        self.generator = Generator(self.models_root, variant=variant)
+        self.variant = variant
+        self.load_count += 1
+        events(Progress("load", 1, 1, 0.0, variant))
+        events(Log("info", f"models loaded in {time.monotonic() - started:.1f} s ({variant})"))
+        return self.generator
+
+    def apply_adapters(self, wanted: list[dict[str, Any]]) -> dict[str, str]:
+        """Make the model's adapters match ``wanted``; returns {path: problem} for ones that do not fit."""
+        from mixgrv_app.core.errors import MixgrvError
+
+        generator = self.generator
+        problems: dict[str, str] = {}
+        wanted_paths = {a["path"] for a in wanted}
+        for path in list(self.loaded_adapters):
+            if path not in wanted_paths:
+                generator.unload_adapter(self.loaded_adapters.pop(path))
+        for adapter in wanted:
+            path = adapter["path"]
+            if path not in self.loaded_adapters:
+                try:
+                    name = generator.load_adapter(path, name=adapter.get("name"))
+                except MixgrvError as exc:
+                    problems[path] = _error_text(exc)
+                    continue
+                self.loaded_adapters[path] = name if isinstance(name, str) else adapter.get("name") or Path(path).name
+            name = self.loaded_adapters[path]
+            generator.set_adapter_scale(name, float(adapter.get("scale", 1.0)))
+            generator.enable_adapter(name, bool(adapter.get("enabled", True)))
+        return problems
+
+    # -- rendering ------------------------------------------------------------------------------
+    def render(self, spec: RenderSpec, group: str, events: EventSink, cancel: CancelToken) -> tuple[list[Take], dict[str, str]]:
+        from mixgrv_app.core.audio import write_audio
+        from mixgrv_app.core.fileio import write_json
+        from mixgrv_app.core.requests import GenerationRequest
+
+        values = spec.values
+        generator = self.ensure_generator(values["variant"], events)
+        cancel.raise_if_cancelled()
+        problems = self.apply_adapters(spec.adapters)
+        request = GenerationRequest(**request_kwargs(values))
+        result = generator.generate(request, events=events, cancel=cancel)
+        cancel.raise_if_cancelled()
+        takes: list[Take] = []
+        audios = list(result.audio)
+        seeds = list(getattr(result, "seeds", [])) or [int(values.get("seed") or 0) + i for i in range(len(audios))]
+        sample_rate = int(getattr(result, "sample_rate", 48000))
+        info = _plain(getattr(result, "info", None) or {})
+        timings = _plain(getattr(result, "timings", None) or {})
+        applied = [dict(a) for a in spec.adapters if a["path"] not in problems]
+        for index, audio in enumerate(audios):
+            take_id = new_id()
+            folder = self.results_root / take_id
+            folder.mkdir(parents=True, exist_ok=True)
+            caption = (values.get("caption") or "").strip()
+            audio_path = folder / f"take-{index + 1}{STORE_SUFFIX}"
+            write_audio(audio_path, audio, sample_rate, bit_depth=STORE_BIT_DEPTH, title=caption[:120],
+                        comment=f"mixgrv seed {seeds[index]}")
+            frames = int(audio.shape[-1])
+            take = Take(
+                id=take_id, created_at=time.time(), audio_path=str(audio_path), request=dict(values),
+                seed=int(seeds[index]), index=index, group=group, variant=values["variant"], adapters=applied,
+                duration_s=frames / float(sample_rate), sample_rate=sample_rate, timings=timings,
+                peaks=peaks_of(audio), ab_label=spec.ab_label, sidecar_path=str(audio_path) + ".json",
+            )
+            write_json(take.sidecar_path, {
+                "request": values, "seed": take.seed, "batch_index": index, "variant": take.variant,
+                "adapters": applied, "sample_rate": sample_rate, "duration_s": take.duration_s,
+                "timings": timings, "pipeline": info, "ab_label": spec.ab_label, "created_at": take.created_at,
+            })
+            events(Artifact("audio", str(audio_path), {"take": take_id}))
+            takes.append(take)
+        return takes, problems
+
+
+def request_kwargs(values: dict[str, Any]) -> dict[str, Any]:
+    """Form values -> GenerationRequest keyword arguments (the form already uses the field names)."""
+    out = {k: v for k, v in values.items() if k not in ("seed_random", "last_seed")}
+    if out.get("guidance") is None:
+        out.pop("guidance", None)
+    return out
+
+
+def _plain(obj: Any) -> Any:
+    """Make pipeline info JSON-friendly (dataclasses, paths, numpy scalars)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        obj = dataclasses.asdict(obj)
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    if hasattr(obj, "item"):
+        try:
+            return obj.item()
+        except (TypeError, ValueError):
+            pass
+    return str(obj)
+
+
+def _error_text(exc: BaseException) -> str:
+    """The English message of a core error; the GUI translates by ``code`` when it can."""
+    return getattr(exc, "message", None) or str(exc)
+
+
+class GenerationWorker(QObject):
+    """Queue model work to the warm thread; signals arrive in the GUI thread, in order.
+
+    Public signals (GUI thread): ``progress(Progress)``, ``log(Log)``, ``started(str kind)``,
+    ``succeeded(GenerationOutcome | object)``, ``failed(exception)``, ``cancelled()``,
+    ``finished()`` after each job.
+    """
+
+    progress = Signal(object)
+    log = Signal(object)
+    artifact = Signal(object)
+    started = Signal(str)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+    finished = Signal()
+
+    _relay = Signal(object, object, object)  # (job id, kind, payload) from the worker thread
+
+    def __init__(self, models_root: str | Path, results_root: str | Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.engine = GenerationEngine(models_root, results_root)
+        self._queue: "queue.Queue[tuple[int, str, Callable[[EventSink, CancelToken], Any], CancelToken] | None]" = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="mixgrv-generation", daemon=True)
+        self._job_id = 0
+        self._current: CancelToken | None = None
+        self._pending = 0
+        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self._thread.start()
+
+    # -- GUI thread: submit / cancel ---------------------------------------------------------
+    def set_models_root(self, models_root: str | Path) -> None:
+        def job(_events: EventSink, _cancel: CancelToken) -> None:
+            engine = self.engine
+            if Path(models_root) != engine.models_root:
+                engine.models_root = Path(models_root)
+                engine.generator, engine.variant = None, None
+                engine.loaded_adapters.clear()
+        self._submit("settings", job)
+
+    def generate(self, specs: list[RenderSpec], ab: bool = False) -> int:
+        """Render ``specs`` one after the other in the warm thread; one ``succeeded`` for all."""
+        group = new_id()
+
+        def job(events: EventSink, cancel: CancelToken) -> GenerationOutcome:
+            takes: list[Take] = []
+            problems: dict[str, str] = {}
+            for number, spec in enumerate(specs):
+                if len(specs) > 1:
+                    events(Progress("render", number, len(specs), None, spec.ab_label))
+                made, trouble = self.engine.render(spec, group, events, cancel)
+                takes += made
+                problems.update(trouble)
+            return GenerationOutcome(takes, group, ab, problems)
+
+        return self._submit("ab" if ab else "generate", job)
+
+    def sync_adapters(self, adapters: list[dict[str, Any]]) -> int:
+        """Apply the LoRA panel's wanted state now (when models are loaded; else at the next take)."""
+        def job(_events: EventSink, _cancel: CancelToken) -> dict[str, str]:
+            if self.engine.generator is None:
+                return {}
+            return self.engine.apply_adapters(adapters)
+        return self._submit("adapters", job)
+
+    def cancel(self) -> None:
+        token = self._current
+        if token is not None:
+            token.cancel()
+
+    def is_busy(self) -> bool:
+        return self._pending > 0
+
+    def shutdown(self, timeout_s: float = 5.0) -> bool:
+        """Cancel what runs, stop the thread (the models are released with it)."""
+        self.cancel()
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def _submit(self, kind: str, job: Callable[[EventSink, CancelToken], Any]) -> int:
+        self._job_id += 1
+        token = CancelToken()
+        self._pending += 1
+        self._queue.put((self._job_id, kind, job, token))
+        return self._job_id
+
+    # -- worker thread --------------------------------------------------------------------------
+    def _emit(self, job_id: int, kind: str, payload: Any) -> None:
+        try:
+            self._relay.emit(job_id, kind, payload)
+        except RuntimeError:
+            pass  # the tab was closed; nobody listens
+
+    def _loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                break
+            job_id, kind, job, token = item
+            self._current = token
+            self._emit(job_id, "started", kind)
+
+            def events(event: Any, _id: int = job_id) -> None:
+                self._emit(_id, _EVENT, event)
+
+            try:
+                token.raise_if_cancelled()
+                result = job(events, token)
+            except Cancelled:
+                self._emit(job_id, _CANCELLED, None)
+            except BaseException as exc:  # noqa: BLE001 - the GUI must hear about every failure
+                log.error("generation job failed", exc_info=exc)
+                self._emit(job_id, _FAILED, exc)
+            else:
+                self._emit(job_id, _SUCCEEDED, (kind, result))
+            finally:
+                self._current = None
+        self.engine.generator = None
+
+    # -- GUI thread: delivery ----------------------------------------------------------------------
+    @Slot(object, object, object)
+    def _deliver(self, job_id: object, kind: object, payload: object) -> None:
+        if kind == "started":
+            self.started.emit(payload)
+            return
+        if kind == _EVENT:
+            if isinstance(payload, Progress):
+                self.progress.emit(payload)
+            elif isinstance(payload, Log):
+                self.log.emit(payload)
+            elif isinstance(payload, Artifact):
+                self.artifact.emit(payload)
+            elif isinstance(payload, Metric):
+                pass
+            return
+        self._pending = max(0, self._pending - 1)
+        if kind == _SUCCEEDED:
+            self.succeeded.emit(payload)
+        elif kind == _FAILED:
+            self.failed.emit(payload)
+        else:
+            self.cancelled.emit()
+        self.finished.emit()
