@@ -1,0 +1,305 @@
+"""The torch implementation of the generation backend protocol (core/backend.py).
+
+Loads the DiT (one variant), the Qwen3 text encoder, the Oobleck VAE and the silence latent
+with core/checkpoints.py, then answers the pipeline's model calls with numpy in and out. The
+condition stays on the device between steps (:class:`TorchCondition`). LoRA adapters are side
+paths on the decoder's Linear layers (forward hooks; base weights untouched until a merge), so
+switching, scaling, disabling or removing an adapter never reloads anything and never needs
+peft.
+
+Device policy: CUDA → bf16 weights, CPU → float32 (upstream's choices); MPS → float32 (fp16
+overflows in the DiT; generation on Apple Silicon normally runs on MLX anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mixgrv_app.core.backend import BackendInfo, LoraWeights
+from mixgrv_app.core.errors import MixgrvError
+
+VAE_FOLDER = "vae"
+TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise MixgrvError("generate.device_unavailable", "CUDA is not available on this machine. Use --device cpu or auto.", device=device)
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise MixgrvError("generate.device_unavailable", "Apple's MPS device is not available here. Use --device cpu or auto.", device=device)
+    return torch.device(device)
+
+
+def pick_dtype(device: torch.device) -> torch.dtype:
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
+
+
+@dataclass
+class TorchCondition:
+    """encoder_hidden_states [B, L, C] and mask [B, L] on the device, plus the decoder's
+    embedded cross-attention context (computed once, reused by every step)."""
+
+    hidden: torch.Tensor
+    mask: torch.Tensor
+    context: torch.Tensor | None = None
+
+    @property
+    def batch(self) -> int:
+        return int(self.hidden.shape[0])
+
+
+class _SidePaths:
+    """The adapters attached to one Linear layer, applied by a forward hook."""
+
+    def __init__(self, module: torch.nn.Module) -> None:
+        self.module = module
+        self.entries: dict[str, tuple[torch.Tensor, torch.Tensor, float]] = {}  # name -> (A, B, alpha/r)
+        self.handle = module.register_forward_hook(self._hook)
+        self.state: dict[str, tuple[float, bool]] = {}  # shared view: name -> (scale, enabled)
+
+    def _hook(self, module: torch.nn.Module, inputs: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
+        x = inputs[0]
+        for name, (a, b, scaling) in self.entries.items():
+            scale, enabled = self.state.get(name, (1.0, True))
+            if not enabled:
+                continue
+            output = output + F.linear(F.linear(x.to(a.dtype), a), b).to(output.dtype) * (scaling * scale)
+        return output
+
+
+class TorchBackend:
+    """Backend protocol on torch (see core/backend.py for every method's contract)."""
+
+    def __init__(self, model: Any, text_encoder: Any, vae: Any, silence: torch.Tensor, info: BackendInfo,
+                 device: torch.device, dtype: torch.dtype) -> None:
+        self.model = model
+        self.text_encoder = text_encoder
+        self.vae = vae
+        self.device = device
+        self.dtype = dtype
+        self.info = info
+        self._silence = silence.to(device=device, dtype=torch.float32)       # [1, frames, 64]
+        self.hidden_size = int(model.config.hidden_size)
+        self.text_hidden_size = int(text_encoder.config.hidden_size)
+        self._side_paths: dict[str, _SidePaths] = {}
+        self._adapter_state: dict[str, tuple[float, bool]] = {}
+        self._adapter_order: list[str] = []
+
+    # ---- helpers ---------------------------------------------------------------------------
+    def _t(self, array: np.ndarray, dtype: torch.dtype | None = None) -> torch.Tensor:
+        tensor = torch.from_numpy(np.ascontiguousarray(array))
+        return tensor.to(device=self.device, dtype=dtype) if dtype is not None else tensor.to(self.device)
+
+    @staticmethod
+    def _np(tensor: torch.Tensor) -> np.ndarray:
+        return tensor.detach().to(device="cpu", dtype=torch.float32).numpy()
+
+    # ---- text ------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def encode_text(self, ids: np.ndarray) -> np.ndarray:
+        return self._np(self.text_encoder(self._t(ids, torch.long)))
+
+    @torch.inference_mode()
+    def embed_lyrics(self, ids: np.ndarray) -> np.ndarray:
+        return self._np(self.text_encoder.embed_tokens(self._t(ids, torch.long)))
+
+    # ---- condition -------------------------------------------------------------------------
+    @torch.inference_mode()
+    def encode_condition(self, text_hidden, text_mask, lyric_hidden, lyric_mask, refer_latents, refer_order) -> TorchCondition:
+        hidden, mask = self.model.encoder(
+            self._t(text_hidden, self.dtype), self._t(text_mask, torch.bool),
+            self._t(lyric_hidden, self.dtype), self._t(lyric_mask, torch.bool),
+            self._t(refer_latents, self.dtype), self._t(refer_order, torch.long),
+        )
+        return TorchCondition(hidden, mask)
+
+    @torch.inference_mode()
+    def with_null_condition(self, cond: TorchCondition) -> TorchCondition:
+        null = self.model.null_condition_emb.expand_as(cond.hidden).to(cond.hidden.dtype)
+        return TorchCondition(torch.cat([cond.hidden, null], dim=0), torch.cat([cond.mask, cond.mask], dim=0))
+
+    def condition_arrays(self, cond: TorchCondition) -> tuple[np.ndarray, np.ndarray]:
+        return self._np(cond.hidden), cond.mask.detach().cpu().numpy().astype(bool)
+
+    # ---- denoiser --------------------------------------------------------------------------
+    @torch.inference_mode()
+    def velocity(self, x, t, cond: TorchCondition, context_latents, r=None) -> np.ndarray:
+        timestep = self._t(np.asarray(t, dtype=np.float32), self.dtype)
+        timestep_r = timestep if r is None else self._t(np.asarray(r, dtype=np.float32), self.dtype)
+        if cond.context is None:
+            cond.context = self.model.decoder.embed_condition(cond.hidden)
+        out = self.model.decoder(self._t(x, self.dtype), timestep, timestep_r, None,
+                                 self._t(context_latents, self.dtype), context=cond.context)
+        return self._np(out)
+
+    # ---- cover -----------------------------------------------------------------------------
+    @torch.inference_mode()
+    def cover_hints(self, latents: np.ndarray) -> np.ndarray:
+        x = self._t(latents, self.dtype)
+        mask = torch.ones(x.shape[:2], device=self.device, dtype=self.dtype)
+        quantized, _indices, _mask = self.model.tokenize(x, self._silence.to(self.dtype), mask)
+        hints = self.model.detokenize(quantized)
+        return self._np(hints[:, : x.shape[1]])
+
+    # ---- VAE -------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def vae_decode(self, latents: np.ndarray, chunk_size: int = 256, overlap: int = 64) -> np.ndarray:
+        z = self._t(latents, torch.float32).transpose(1, 2).to(self._vae_dtype())
+        audio = self.vae.tiled_decode(z, chunk_size=chunk_size, overlap=overlap)
+        return self._np(audio)
+
+    @torch.inference_mode()
+    def vae_encode(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        mean, std = self.vae.encode(self._t(audio, self._vae_dtype()))
+        return self._np(mean.transpose(1, 2)), self._np(std.transpose(1, 2))
+
+    def _vae_dtype(self) -> torch.dtype:
+        return next(self.vae.parameters()).dtype
+
+    def silence_latent(self) -> np.ndarray:
+        return self._np(self._silence[0])
+
+    # ---- adapters --------------------------------------------------------------------------
+    def linear_shapes(self) -> dict[str, tuple[int, int]]:
+        return {name: (int(m.out_features), int(m.in_features))
+                for name, m in self.model.decoder.named_modules() if isinstance(m, torch.nn.Linear)}
+
+    def add_adapter(self, weights: LoraWeights) -> None:
+        modules = dict(self.model.decoder.named_modules())
+        for path, (a, b) in weights.pairs.items():
+            module = modules[path]
+            side = self._side_paths.get(path)
+            if side is None:
+                side = self._side_paths[path] = _SidePaths(module)
+                side.state = self._adapter_state
+            param = module.weight
+            lora_dtype = torch.float32 if param.dtype == torch.float32 else param.dtype
+            side.entries[weights.name] = (torch.from_numpy(a).to(param.device, lora_dtype),
+                                          torch.from_numpy(b).to(param.device, lora_dtype), weights.scaling(path))
+        self._adapter_state[weights.name] = (1.0, True)
+        self._adapter_order.append(weights.name)
+
+    def set_adapter_scale(self, name: str, scale: float) -> None:
+        _scale, enabled = self._adapter_state[name]
+        self._adapter_state[name] = (float(scale), enabled)
+
+    def set_adapter_enabled(self, name: str, enabled: bool) -> None:
+        scale, _enabled = self._adapter_state[name]
+        self._adapter_state[name] = (scale, bool(enabled))
+
+    def remove_adapter(self, name: str) -> None:
+        for path in list(self._side_paths):
+            side = self._side_paths[path]
+            side.entries.pop(name, None)
+            if not side.entries:
+                side.handle.remove()
+                del self._side_paths[path]
+        self._adapter_state.pop(name, None)
+        self._adapter_order.remove(name)
+
+    @torch.inference_mode()
+    def merge_adapters(self) -> None:
+        for path, side in list(self._side_paths.items()):
+            weight = side.module.weight
+            for name, (a, b, scaling) in side.entries.items():
+                scale, enabled = self._adapter_state[name]
+                if enabled:
+                    weight += ((b.float() @ a.float()) * (scaling * scale)).to(weight.dtype)
+            side.handle.remove()
+        self._side_paths.clear()
+        self._adapter_state.clear()
+        self._adapter_order.clear()
+
+    def adapter_names(self) -> list[str]:
+        return list(self._adapter_order)
+
+    def close(self) -> None:
+        for side in self._side_paths.values():
+            side.handle.remove()
+        self._side_paths.clear()
+        self.model = self.text_encoder = self.vae = None
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+
+
+def _loaders():
+    """core/checkpoints.py's loaders; until they land, the same steps done here (config +
+    safetensors into the model engineer's modules, strict key match)."""
+    try:
+        from mixgrv_app.core import checkpoints
+
+        return (checkpoints.load_dit_model, checkpoints.load_text_encoder, checkpoints.load_vae,
+                checkpoints.load_silence_latent)
+    except (ImportError, AttributeError):
+        return _load_dit_model, _load_text_encoder, _load_vae, _load_silence_latent
+
+
+def _read_weights(path: Path, dtype: torch.dtype, device: torch.device) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    if not path.is_file():
+        raise MixgrvError("generate.variant_not_found", f"The model file {path} was not found. Download the model folder again.",
+                          path=str(path.parent), variant=path.parent.name)
+    return {k: v.to(device=device, dtype=dtype) for k, v in load_file(str(path)).items()}
+
+
+def _load_dit_model(folder: Path, device: torch.device, dtype: torch.dtype):
+    from mixgrv_app.core.configs import DiTConfig
+    from mixgrv_app.core.torch_model.model import AceStepModel
+
+    model = AceStepModel(DiTConfig.from_json(folder / "config.json"))
+    model.load_state_dict(_read_weights(folder / "model.safetensors", dtype, device), strict=True)
+    return model.to(device=device, dtype=dtype)
+
+
+def _load_text_encoder(folder: Path, device: torch.device, dtype: torch.dtype):
+    from mixgrv_app.core.configs import Qwen3Config
+    from mixgrv_app.core.torch_model.qwen3 import Qwen3TextEncoder
+
+    encoder = Qwen3TextEncoder(Qwen3Config.from_json(folder / "config.json"))
+    weights = {k.removeprefix("model."): v for k, v in _read_weights(folder / "model.safetensors", dtype, device).items()}
+    encoder.load_state_dict({k: v for k, v in weights.items() if not k.startswith("lm_head.")}, strict=True)
+    return encoder.to(device=device, dtype=dtype)
+
+
+def _load_vae(folder: Path, device: torch.device, dtype: torch.dtype):
+    from mixgrv_app.core.configs import VAEConfig
+    from mixgrv_app.core.torch_model.vae import OobleckVAE
+
+    vae = OobleckVAE(VAEConfig.from_json(folder / "config.json"))
+    vae.load_official_state_dict(_read_weights(folder / "diffusion_pytorch_model.safetensors", torch.float32, device))
+    return vae.to(device=device, dtype=dtype)
+
+
+def _load_silence_latent(folder: Path) -> torch.Tensor:
+    silence = torch.load(str(folder / "silence_latent.pt"), map_location="cpu", weights_only=True).float()
+    return silence.transpose(1, 2).contiguous()  # stored [1, 64, frames] -> [1, frames, 64]
+
+
+def open_backend(models_root: str | Path, variant: str, device: str = "auto") -> TorchBackend:
+    """Load the variant's DiT, the text encoder, the VAE and the silence latent."""
+    load_dit_model, load_text_encoder, load_vae, load_silence_latent = _loaders()
+    root = Path(models_root)
+    dev = pick_device(device)
+    dtype = pick_dtype(dev)
+    model = load_dit_model(root / variant, device=dev, dtype=dtype)
+    text_encoder = load_text_encoder(root / TEXT_ENCODER_FOLDER, device=dev, dtype=dtype)
+    vae = load_vae(root / VAE_FOLDER, device=dev, dtype=torch.float32)
+    silence = load_silence_latent(root / variant)
+    for module in (model, text_encoder, vae):
+        module.eval()
+        for p in module.parameters():
+            p.requires_grad_(False)
+    is_turbo = bool(getattr(model.config, "is_turbo", "turbo" in variant))
+    info = BackendInfo(name="torch", device=dev.type, dtype=str(dtype).replace("torch.", ""), variant=variant, is_turbo=is_turbo)
+    return TorchBackend(model, text_encoder, vae, silence, info, dev, dtype)
