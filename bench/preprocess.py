@@ -7,10 +7,11 @@ FLAC, MP3, Ogg Vorbis) and times, in the same run and alternating, (a) a plain l
 It prints seconds of audio per second for both and the ratio (target >= 0.9).
 
 Part 2 (skipped with a note if the model code is not importable) preprocesses a small dataset
-with a scaled model config: the parity checkpoints' module tree with the VAE and text encoder
-as shipped there, and reports seconds of compute per minute of audio, per stage.
+on a scaled random-weight checkpoint set in the official layout (bench/generate.py's writer,
+needs requirements-bench.txt; ``--tiny`` uses the parity checkpoints instead) and reports
+seconds of compute per minute of audio, per stage.
 
-    .venv/bin/python bench/preprocess.py [--seconds 20] [--rounds 5] [--skip-preprocess]
+    .venv/bin/python bench/preprocess.py [--seconds 20] [--rounds 7] [--tracks 2] [--track-seconds 30] [--tiny]
 """
 
 from __future__ import annotations
@@ -95,50 +96,67 @@ def bench_decode(seconds: float, rounds: int) -> float:
         return ratio
 
 
-def bench_preprocess(track_seconds: float) -> None:
+def bench_preprocess(track_seconds: float, tracks: int, scaled: bool) -> None:
     try:
         from mixgrv_app.core import preprocess
+        from mixgrv_app.core import checkpoints  # noqa: F401 - the model code must exist
     except ImportError as exc:
         print(f"preprocessing: skipped ({exc})")
         return
+    import argparse as _ap
+
     import soundfile as sf
 
     from mixgrv_app.core import dataset as D
     from support.audio_corpus import tone
 
-    parity = Path(os.environ.get("MIXGRV_PARITY_DIR", REPO.parent / "shared" / "parity" / "v1"))
-    models = parity / "checkpoints"
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MIXGRV_HOME"] = tmp
+        if scaled:
+            # bench/generate.py's scaled random-weight set in the official layout (DiT hidden 1024,
+            # 8 layers; VAE base 32 channels with the real multiples; text encoder hidden 256)
+            sys.path.insert(0, str(REPO / "bench"))
+            import generate as gen_bench
+
+            models = Path(tmp) / "models"
+            models.mkdir()
+            gen_bench.write_checkpoints(models, _ap.Namespace(hidden=1024, layers=8, heads=8, kv_heads=4,
+                                                               text_hidden=256, vae_channels=32))
+            scale = "scaled set: DiT hidden 1024 x 8 layers, VAE 32 ch [1,2,4,8,16], text hidden 256 x 4"
+        else:
+            models = Path(os.environ.get("MIXGRV_PARITY_DIR", REPO.parent / "shared" / "parity" / "v1")) / "checkpoints"
+            scale = "parity tiny set"
         src = Path(tmp) / "src"
         src.mkdir()
-        for i in range(3):
+        for i in range(tracks):
             sf.write(str(src / f"t{i}.wav"), tone(track_seconds, 44100, 2, seed=i), 44100)
         D.create_dataset("bench")
         D.run_import(D.ImportRequest("bench", [str(src)]))
-        stages: dict[str, float] = {}
         t0 = time.perf_counter()
         result = preprocess.run(preprocess.PreprocessRequest(dataset="bench", models_dir=str(models), device="cpu"),
                                 lambda e: None, None)
         wall = time.perf_counter() - t0
-        for k, v in (result.timings or {}).items():
-            stages[k] = stages.get(k, 0.0) + v
-        minutes = 3 * track_seconds / 60
-        print(f"preprocessing (parity tiny model, CPU, {3} x {track_seconds:.0f} s): {wall / minutes:.1f} s per minute of audio")
-        for k, v in stages.items():
-            print(f"  {k:<16} {v / minutes:8.2f} s per minute of audio")
+        minutes = tracks * track_seconds / 60
+        load = result.timings.get("load", 0.0)
+        print(f"preprocessing ({scale}; CPU float32; {tracks} x {track_seconds:.0f} s):")
+        print(f"  {(wall - load) / minutes:.1f} s per minute of audio (model loading {load:.1f} s once, excluded)")
+        for k, v in result.timings.items():
+            if k != "load":
+                print(f"    {k:<18} {v / minutes:8.2f} s per minute")
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each corpus file")
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--track-seconds", type=float, default=10.0, help="length of each preprocessed track")
+    ap.add_argument("--track-seconds", type=float, default=30.0, help="length of each preprocessed track")
+    ap.add_argument("--tracks", type=int, default=2)
+    ap.add_argument("--tiny", action="store_true", help="use the parity tiny checkpoints instead of the scaled set")
     ap.add_argument("--skip-preprocess", action="store_true")
     args = ap.parse_args()
     ratio = bench_decode(args.seconds, args.rounds)
     if not args.skip_preprocess:
-        bench_preprocess(args.track_seconds)
+        bench_preprocess(args.track_seconds, args.tracks, scaled=not args.tiny)
     return 0 if ratio >= TARGET else 1
 
 
