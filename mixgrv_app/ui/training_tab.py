@@ -1,89 +1,371 @@
-"""Training tab — placeholder until the Training tab issue lands (its owner replaces this file).
+"""The Training tab: songs in, a LoRA adapter out.
 
-It says what the tab will hold and lists the audio paths that reach it through the main
-window's one import entry point (drops, Dock, 파일 > 오디오 가져오기…, a second instance).
+Left: the dataset panel (chooser, Finder drop zone, track table). Right, in three steps: the
+selected song's labels, preprocessing, and training with its live loss chart. The tab owns the
+job runners; closing the window while one runs asks first, then stops it cleanly (a training
+run saves a checkpoint on stop).
 """
 
 from __future__ import annotations
 
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QVBoxLayout, QWidget
+import logging
+from pathlib import Path
+from typing import Any
 
-from mixgrv_app.ui.widgets import DropZone
+from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+
+from mixgrv_app import settings as opts
+from mixgrv_app.core.jobs import Artifact, Log, Metric, Progress
+from mixgrv_app.signals import app_signals
+from mixgrv_app.ui.dataset_panel import DatasetPanel, format_seconds
+from mixgrv_app.ui.messages import text_for, text_for_error
+from mixgrv_app.ui.track_editor import TrackEditor
+from mixgrv_app.ui.training_controls import PreprocessPanel, TrainingPanel
+from mixgrv_app.workers import preprocess as preprocess_worker
+from mixgrv_app.workers import training as training_worker
+from mixgrv_app.workers.base import JobRunner
+
+log = logging.getLogger(__name__)
+
+LABELS, PREPROCESS, TRAIN = range(3)
 
 
 class TrainingTab(QWidget):
-    """Placeholder: a drop zone and the list of paths received so far."""
+    """Dataset panel + labels / preprocessing / training steps."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    adapter_chosen = Signal(str)  # an adapter folder to use in the Generation tab
+
+    def __init__(self, parent: QWidget | None = None, models_root: str | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("trainingTab")
-        self.received: list[str] = []
+        self._models_root = models_root
+        self._preprocess_runner: JobRunner | None = None
+        self._training: training_worker.TrainingSession | None = None
+
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(28, 20, 28, 20)
-        layout.setSpacing(14)
-        self.heading = QLabel(objectName="pageTitle")
-        self.intro = QLabel(objectName="secondaryText", wordWrap=True)
-        self.drop_zone = DropZone("", "")
-        self.drop_zone.paths_dropped.connect(self.import_audio_paths)
-        self.list_title = QLabel(objectName="sectionTitle")
-        self.list = QListWidget(objectName="pathList")
-        self.list.setAlternatingRowColors(True)
-        self.empty = QLabel(objectName="secondaryText", alignment=Qt.AlignmentFlag.AlignCenter)
-        steps = QHBoxLayout()
-        steps.setSpacing(10)
-        self.steps = [QLabel(objectName="stepChip") for _ in range(4)]
-        for chip in self.steps:
-            steps.addWidget(chip)
-        steps.addStretch(1)
-        layout.addWidget(self.heading)
-        layout.addWidget(self.intro)
-        layout.addLayout(steps)
-        layout.addWidget(self.drop_zone)
-        layout.addWidget(self.list_title)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(self.empty)
+        layout.setContentsMargins(20, 16, 20, 16)
+        splitter = QSplitter(Qt.Orientation.Horizontal, objectName="trainingSplitter")
+        self.dataset_panel = DatasetPanel()
+        self.steps = QTabWidget(objectName="trainingSteps")
+        self.steps.setDocumentMode(True)
+        self.track_editor = TrackEditor()
+        self.preprocess_panel = PreprocessPanel()
+        self.training_panel = TrainingPanel()
+        self.steps.addTab(self.track_editor, "")
+        self.steps.addTab(self.preprocess_panel, "")
+        self.steps.addTab(self.training_panel, "")
+        splitter.addWidget(self.dataset_panel)
+        splitter.addWidget(self.steps)
+        splitter.setStretchFactor(0, 5)
+        splitter.setStretchFactor(1, 6)
+        layout.addWidget(splitter)
+
+        self.dataset_panel.dataset_changed.connect(self._on_dataset_changed)
+        self.dataset_panel.track_selected.connect(self._on_track_selected)
+        self.dataset_panel.import_finished.connect(self._on_import_finished)
+        self.track_editor.track_saved.connect(self.dataset_panel.track_edited)
+        self.track_editor.dataset_saved.connect(lambda _ds: self.dataset_panel.reload_current())
+        self.preprocess_panel.start_requested.connect(self.start_preprocess)
+        self.preprocess_panel.cancel_requested.connect(self.cancel_preprocess)
+        self.training_panel.start_requested.connect(self.start_training)
+        self.training_panel.stop_requested.connect(self.stop_training)
+        self.training_panel.resume_requested.connect(self.resume_training)
+        self.training_panel.use_adapter_requested.connect(self._use_adapter)
+        self.training_panel.listen_requested.connect(self._listen)
+
+        self.training_panel.set_presets(training_worker.presets())
         self.retranslate_ui()
-        self._refresh()
+        self._on_dataset_changed(self.dataset_panel.dataset)
+        self.refresh_resumable(offer_crashed=True)
 
+    # -- texts -------------------------------------------------------------------------------
     def retranslate_ui(self) -> None:
-        self.heading.setText(self.tr("Train your own style"))
-        self.intro.setText(
-            self.tr(
-                "Drop your songs here to build a dataset. mixgrv will check and label them, "
-                "prepare them for training, and train a LoRA adapter on this Mac."
-            )
-        )
-        self.drop_zone.set_texts(
-            self.tr("Drop songs or folders here"),
-            self.tr("WAV, FLAC, MP3, AIFF, M4A and more — or choose File > Import Audio…"),
-        )
-        for chip, text in zip(
-            self.steps, (self.tr("1  Dataset"), self.tr("2  Labels"), self.tr("3  Preprocess"), self.tr("4  Train"))
-        ):
-            chip.setText(text)
-        self.list_title.setText(self.tr("Received files"))
-        self.empty.setText(self.tr("No songs yet."))
+        self.steps.setTabText(LABELS, self.tr("1  Labels"))
+        self.steps.setTabText(PREPROCESS, self.tr("2  Prepare"))
+        self.steps.setTabText(TRAIN, self.tr("3  Train"))
+        self._update_models_status()
 
-    def changeEvent(self, event) -> None:  # noqa: ANN001
-        from PySide6.QtCore import QEvent
-
+    def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
             self.retranslate_ui()
+            for child in (self.dataset_panel, self.track_editor, self.preprocess_panel, self.training_panel):
+                child.retranslate_ui()
         super().changeEvent(event)
 
+    # -- entry point -------------------------------------------------------------------------
     def import_audio_paths(self, paths: list[str]) -> None:
-        """Receive files/folders to import (the dataset issue turns this into a real import)."""
-        for path in paths:
-            if path not in self.received:
-                self.received.append(path)
-                self.list.addItem(path)
-        self._refresh()
+        """Files and folders from Finder, the Dock, the menu or a second instance."""
+        self.dataset_panel.import_paths(list(paths))
 
-    def _refresh(self) -> None:
-        has = bool(self.received)
-        self.list.setVisible(has)
-        self.list_title.setVisible(has)
-        self.empty.setVisible(not has)
+    # -- models ------------------------------------------------------------------------------
+    def models_root(self) -> str:
+        if self._models_root:
+            return self._models_root
+        from mixgrv_app import paths
+
+        return opts.settings().get(opts.MODELS_ROOT) or str(paths.models_dir())
+
+    def set_models_root(self, root: str) -> None:
+        self._models_root = root
+        self._update_models_status()
+
+    def _update_models_status(self) -> None:
+        ok, text = preprocess_worker.describe_models(self.models_root())
+        if ok:
+            self.preprocess_panel.set_models_status(self.tr("Models: %1").replace("%1", text), True)
+        else:
+            self.preprocess_panel.set_models_status(
+                self.tr("No ACE-Step models found in %1. Choose the folder under Settings > Models folder…").replace("%1", self.models_root()),
+                False,
+            )
+
+    # -- dataset -----------------------------------------------------------------------------
+    @Slot(object)
+    def _on_dataset_changed(self, dataset: Any) -> None:
+        self.track_editor.set_track(dataset, None)
+        self.training_panel.set_presets(training_worker.presets(), training_worker.preset_for(dataset))
+        self._show_preprocess_state()
+
+    @Slot(object)
+    def _on_track_selected(self, track: Any) -> None:
+        self.track_editor.set_track(self.dataset_panel.dataset, track)
+
+    @Slot(object)
+    def _on_import_finished(self, result: Any) -> None:
+        if result.imported:
+            self.steps.setCurrentIndex(LABELS)
+        self._show_preprocess_state()
+
+    def _show_preprocess_state(self) -> None:
+        dataset = self.dataset_panel.dataset
+        if dataset is None:
+            self.preprocess_panel.set_tracks([])
+            return
+        states = preprocess_worker.track_states(dataset.name, self.models_root())
+        rows = [(t.id, t.filename, self._state_text(states.get(t.id, "pending"))) for t in dataset.tracks]
+        self.preprocess_panel.set_tracks(rows)
+
+    def _state_text(self, state: str) -> str:
+        return {
+            "done": self.tr("ready"),
+            "pending": self.tr("to prepare"),
+            "running": self.tr("preparing…"),
+            "failed": self.tr("failed"),
+        }.get(state, state)
+
+    # -- preprocessing -----------------------------------------------------------------------
+    def is_busy(self) -> bool:
+        return bool((self._preprocess_runner and self._preprocess_runner.is_running())
+                    or (self._training and self._training.is_running())
+                    or self.dataset_panel.is_importing())
+
+    def start_preprocess(self) -> None:
+        dataset = self.dataset_panel.dataset
+        if dataset is None or not dataset.tracks:
+            self.preprocess_panel.progress_label.setText(self.tr("Add songs to the dataset first."))
+            return
+        self.track_editor.save_now()
+        job = preprocess_worker.preprocess_job(dataset.name, self.models_root(), self.preprocess_panel.max_seconds.value())
+        runner = JobRunner(job, self)
+        runner.progress.connect(self._on_preprocess_progress)
+        runner.log.connect(self._on_preprocess_log)
+        runner.artifact.connect(self._on_preprocess_artifact)
+        runner.succeeded.connect(self._on_preprocess_done)
+        runner.failed.connect(self._on_preprocess_failed)
+        runner.cancelled.connect(lambda: self.preprocess_panel.progress_label.setText(self.tr("Cancelled. Finished songs are kept; start again to continue.")))
+        runner.finished.connect(lambda: self.preprocess_panel.set_running(False))
+        self._preprocess_runner = runner
+        self.preprocess_panel.set_running(True)
+        self.preprocess_panel.progress.setValue(0)
+        self.preprocess_panel.progress_label.setText(self.tr("Loading models…"))
+        runner.start()
+
+    def cancel_preprocess(self) -> None:
+        if self._preprocess_runner is not None:
+            self._preprocess_runner.cancel()
+
+    @Slot(object)
+    def _on_preprocess_progress(self, p: Progress) -> None:
+        panel = self.preprocess_panel
+        if p.stage == "preprocess" and p.total:
+            panel.progress.setRange(0, 1000)
+            panel.progress.setValue(int(1000 * min(1.0, p.done / p.total)))
+            eta = self.tr("about %1 left").replace("%1", format_seconds(p.eta_s)) if p.eta_s is not None else ""
+            panel.progress_label.setText(f"{p.message} {eta}".strip())
+        elif p.stage == "load":
+            panel.progress_label.setText(self.tr("Loading models…"))
+        elif p.stage == "track" and p.message:
+            panel.progress.setToolTip(p.message)
+
+    @Slot(object)
+    def _on_preprocess_log(self, event: Log) -> None:
+        if event.level in ("warning", "error"):
+            line = text_for(event.code, event.params, event.message) if event.code else event.message
+            self.preprocess_panel.progress_label.setToolTip(line)
+
+    @Slot(object)
+    def _on_preprocess_artifact(self, artifact: Artifact) -> None:
+        track_id = artifact.info.get("track")
+        dataset = self.dataset_panel.dataset
+        if track_id and dataset is not None:
+            name = next((t.filename for t in dataset.tracks if t.id == track_id), track_id)
+            self.preprocess_panel.set_track_state(track_id, name, self._state_text("done"))
+
+    @Slot(object)
+    def _on_preprocess_done(self, result: Any) -> None:
+        self._show_preprocess_state()
+        for outcome in result.failed:
+            self.preprocess_panel.set_track_state(outcome.track_id, outcome.filename, self._state_text("failed"),
+                                                  outcome.message)
+        summary = preprocess_worker.summarise(result)
+        self.preprocess_panel.progress_label.setText(
+            self.tr("Done: %1 prepared, %2 already up to date, %3 failed.")
+            .replace("%1", str(summary["done"])).replace("%2", str(summary["skipped"])).replace("%3", str(summary["failed"]))
+        )
+        if summary["failed"] == 0:
+            self.steps.setCurrentIndex(TRAIN)
+
+    @Slot(object)
+    def _on_preprocess_failed(self, exc: BaseException) -> None:
+        self.preprocess_panel.progress_label.setText(text_for_error(exc))
+        self._show_preprocess_state()
+
+    # -- training ----------------------------------------------------------------------------
+    def refresh_resumable(self, offer_crashed: bool = False) -> None:
+        runs = training_worker.resumable_runs()
+        self.training_panel.set_resumable([(r["name"], r.get("description", "")) for r in runs])
+        crashed = [r for r in runs if r.get("crashed")]
+        if offer_crashed and crashed:
+            self.training_panel.show_message(
+                self.tr("The run “%1” stopped unexpectedly. Choose it under Resume to continue from its last checkpoint.")
+                .replace("%1", crashed[0]["name"]), "warning")
+
+    def _new_session(self) -> training_worker.TrainingSession:
+        session = training_worker.TrainingSession(self)
+        session.progress.connect(self._on_training_progress)
+        session.metric.connect(self._on_training_metric)
+        session.log.connect(self._on_training_log)
+        session.artifact.connect(self._on_training_artifact)
+        session.finished.connect(self._on_training_finished)
+        return session
+
+    def start_training(self, settings: dict[str, Any]) -> None:
+        dataset = self.dataset_panel.dataset
+        if dataset is None:
+            self.training_panel.show_message(self.tr("Choose or create a dataset first."), "warning")
+            return
+        self.track_editor.save_now()
+        self.training_panel.chart.clear()
+        self.training_panel.clear_checkpoints()
+        self.training_panel.log.clear()
+        self._training = self._new_session()
+        try:
+            self._training.start(dataset.name, self.models_root(), settings)
+        except Exception as exc:  # noqa: BLE001 - a refused run is a message, not a crash
+            self.training_panel.show_message(text_for_error(exc), "error")
+            self._training = None
+            return
+        self.training_panel.set_running(True)
+        self.training_panel.show_message(self.tr("Training… you can keep using mixgrv meanwhile."))
+
+    def resume_training(self, run_name: str) -> None:
+        self.training_panel.chart.clear()
+        self.training_panel.clear_checkpoints()
+        self._training = self._new_session()
+        try:
+            self._training.resume(run_name, self.models_root())
+        except Exception as exc:  # noqa: BLE001
+            self.training_panel.show_message(text_for_error(exc), "error")
+            self._training = None
+            return
+        for step, loss in training_worker.loss_history(run_name):
+            self.training_panel.chart.add_point(step, loss)
+        self.training_panel.set_running(True)
+        self.training_panel.show_message(self.tr("Resuming “%1”…").replace("%1", run_name))
+
+    def stop_training(self) -> None:
+        if self._training is not None and self._training.is_running():
+            self.training_panel.show_message(self.tr("Stopping after this step and saving a checkpoint…"))
+            self._training.stop()
+
+    @Slot(object)
+    def _on_training_progress(self, p: Progress) -> None:
+        self.training_panel.show_progress(p.done, p.total, p.eta_s)
+
+    @Slot(object)
+    def _on_training_metric(self, m: Metric) -> None:
+        self.training_panel.show_metric(m.step, m.values)
+
+    @Slot(object)
+    def _on_training_log(self, event: Log) -> None:
+        line = text_for(event.code, event.params, event.message) if event.code else event.message
+        self.training_panel.append_log(line)
+        if event.level == "error":
+            self.training_panel.show_message(line, "error")
+
+    @Slot(object)
+    def _on_training_artifact(self, a: Artifact) -> None:
+        if a.kind in ("checkpoint", "adapter"):
+            title = a.info.get("title") or Path(a.path).parent.name
+            self.training_panel.add_checkpoint(str(title), a.info.get("adapter_dir", a.path), a.info.get("sample"))
+
+    @Slot(object)
+    def _on_training_finished(self, outcome: Any) -> None:
+        self.training_panel.set_running(False)
+        kind, detail = outcome if isinstance(outcome, tuple) else ("done", outcome)
+        if kind == "done":
+            self.training_panel.show_message(self.tr("Training finished. Your adapter is ready in the Generation tab."), "success")
+        elif kind == "stopped":
+            self.training_panel.show_message(self.tr("Stopped. A checkpoint was saved; you can resume this run later."))
+        elif kind == "crashed":
+            self.training_panel.show_message(
+                self.tr("Training stopped unexpectedly: %1").replace("%1", text_for_error(detail) if isinstance(detail, BaseException) else str(detail)),
+                "error")
+        else:
+            self.training_panel.show_message(text_for_error(detail) if isinstance(detail, BaseException) else str(detail), "error")
+        self.refresh_resumable()
+
+    def _use_adapter(self, adapter_dir: str) -> None:
+        self.adapter_chosen.emit(adapter_dir)
+        signals = app_signals()
+        if hasattr(signals, "adapter_chosen"):
+            signals.adapter_chosen.emit(adapter_dir)
+
+    def _listen(self, sample_path: str) -> None:
+        from mixgrv_app.ui.player import Player
+
+        if not hasattr(self, "_player"):
+            self._player = Player(self)
+        try:
+            self._player.load(sample_path)
+            self._player.play()
+        except Exception as exc:  # noqa: BLE001 - no audio device is a message
+            QMessageBox.information(self, self.tr("Listen"), text_for_error(exc))
+
+    # -- closing -----------------------------------------------------------------------------
+    def confirm_close(self) -> bool:
+        """Ask before closing while a job runs; stop it cleanly when the user agrees."""
+        if not self.is_busy():
+            return True
+        answer = QMessageBox.question(
+            self, self.tr("Quit while working?"),
+            self.tr("A job is still running. Stop it and quit? A training run saves a checkpoint first."),
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.shutdown()
+        return True
+
+    def shutdown(self, timeout_ms: int = 30000) -> None:
+        self.track_editor.save_now()
+        self.dataset_panel.cancel_import()
+        self.cancel_preprocess()
+        if self._training is not None and self._training.is_running():
+            self._training.stop()
+            self._training.wait(timeout_ms)
+        for runner in (self._preprocess_runner, self.dataset_panel._runner):
+            if runner is not None:
+                runner.wait(timeout_ms)

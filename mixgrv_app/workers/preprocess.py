@@ -1,0 +1,78 @@
+"""Bridge for the preprocessing job (``core.preprocess.run``) plus the cheap facts the
+Training tab shows around it: which models are there, and which tracks are already prepared.
+
+Nothing here imports torch: the job function imports it when the runner calls it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from mixgrv_app.core.jobs import CancelToken, EventSink
+
+TEXT_ENCODER = "Qwen3-Embedding-0.6B"
+
+
+def pick_variant(models_root: str | Path) -> str | None:
+    """The DiT folder whose condition encoder preprocessing uses: turbo when present."""
+    root = Path(models_root)
+    try:
+        names = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("acestep-v15")
+                       and (p / "config.json").is_file())
+    except OSError:
+        return None
+    if not names:
+        return None
+    return "acestep-v15-turbo" if "acestep-v15-turbo" in names else names[0]
+
+
+def describe_models(models_root: str | Path) -> tuple[bool, str]:
+    """(usable, short description) of the model folder, for the status line."""
+    root = Path(models_root)
+    variant = pick_variant(root)
+    if variant is None or not (root / "vae").is_dir() or not (root / TEXT_ENCODER).is_dir():
+        return False, ""
+    return True, f"{variant} · vae · {TEXT_ENCODER} ({root})"
+
+
+def _request(dataset: str, models_root: str, max_seconds: float) -> Any:
+    from mixgrv_app.core.preprocess import PreprocessRequest
+
+    return PreprocessRequest(dataset=dataset, models_dir=str(models_root),
+                             variant=pick_variant(models_root) or "acestep-v15-turbo", max_seconds=float(max_seconds))
+
+
+def track_states(dataset: str, models_root: str, max_seconds: float = 240.0) -> dict[str, str]:
+    """track id -> "done" (tensors up to date) or "pending". Cheap: hashes labels, stats files."""
+    from mixgrv_app.core import preprocess
+    from mixgrv_app.core.dataset import open_dataset
+    from mixgrv_app.core.errors import MixgrvError
+
+    try:
+        ds = open_dataset(dataset)
+        request = _request(dataset, models_root, max_seconds)
+        key_of_models = preprocess.models_key(request.models_dir, request.variant)
+    except (MixgrvError, OSError):
+        return {}
+    out_dir = preprocess.tensors_dir(ds.name)
+    dtype = preprocess._effective_dtype(request)
+    states = {}
+    for track in ds.tracks:
+        inputs = preprocess.track_inputs(track, ds.meta, request.seed)
+        key = preprocess.track_key(track, inputs, request, key_of_models, dtype)
+        states[track.id] = "done" if preprocess._is_current(out_dir, track.id, key) else "pending"
+    return states
+
+
+def preprocess_job(dataset: str, models_root: str, max_seconds: float) -> Callable[[EventSink, CancelToken], Any]:
+    def job(events: EventSink, cancel: CancelToken) -> Any:
+        from mixgrv_app.core.preprocess import run
+
+        return run(_request(dataset, models_root, max_seconds), events, cancel)
+
+    return job
+
+
+def summarise(result: Any) -> dict[str, int]:
+    return {"done": len(result.processed), "skipped": len(result.unchanged), "failed": len(result.failed)}
