@@ -109,8 +109,9 @@ def write_checkpoints(root: Path, args: argparse.Namespace) -> dict:
     modules, _ = diffusers_modules(config)
     state = {}
     for prefix, module in modules.items():
+        buffers = {name for name, _ in module.named_buffers()}
         for key, value in module.state_dict().items():
-            if key == "silence_latent" or key.startswith("quantizer."):
+            if key in buffers:  # FSQ levels/basis, the condition encoder's silence latent: not in the official file
                 continue
             if value.ndim >= 2:
                 value = torch.randn_like(value) / (value[0].numel() ** 0.5)

@@ -39,7 +39,7 @@ import numpy as np
 from mixgrv_app.core import prompts
 from mixgrv_app.core import schedule as S
 from mixgrv_app.core.backend import Backend, ConditionHandle, describe
-from mixgrv_app.core.errors import CheckpointError, MixgrvError, RequestError
+from mixgrv_app.core.errors import MixgrvError, RequestError
 from mixgrv_app.core.jobs import CancelToken, EventSink, Log, Progress, ignore_events
 from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
 
@@ -272,18 +272,16 @@ class Generator:
 
         self.models_root = Path(models_root)
         self.variant = variant
-        if not self.models_root.is_dir():
-            raise CheckpointError("generate.models_not_found", f"The models folder {self.models_root} was not found. Point --models at the folder that holds {variant}/, vae/ and {TEXT_ENCODER_FOLDER}/.",
-                                  path=str(self.models_root), variant=variant)
-        if not (self.models_root / variant).is_dir():
-            raise CheckpointError("generate.variant_not_found", f"The model {variant} was not found in {self.models_root}. Download it or choose another variant.",
-                                  path=str(self.models_root), variant=variant)
+        from mixgrv_app.core.checkpoints import require_generation_set
+
+        require_generation_set(self.models_root, variant)  # names the missing folder, before any loading
         started = time.monotonic()
         self.tokenizer = PromptTokenizer(self.models_root / TEXT_ENCODER_FOLDER)
         self.backend: Backend = open_backend(self.models_root, variant, backend, device)
         self.load_seconds = time.monotonic() - started
         self._silence = self.backend.silence_latent()
         self._adapters: dict[str, LoadedAdapter] = {}
+        self._merged: list[dict[str, Any]] = []
         events(Log("info", f"models loaded in {self.load_seconds:.1f} s: {self.describe_backend()}"))
 
     # ---- info ---------------------------------------------------------------------------------
@@ -298,7 +296,7 @@ class Generator:
 
     def info(self) -> dict[str, Any]:
         return {"variant": self.variant, "backend": describe(self.backend),
-                "adapters": [self._adapter_dict(a) for a in self._adapters.values()],
+                "adapters": self._merged + [self._adapter_dict(a) for a in self._adapters.values()],
                 "load_seconds": round(self.load_seconds, 3)}
 
     @staticmethod
@@ -351,10 +349,9 @@ class Generator:
 
     def merge_adapters(self) -> None:
         """Fold the enabled adapters into the DiT weights (faster; undone only by reloading)."""
+        merged = [dict(self._adapter_dict(a), merged=True) for a in self._adapters.values() if a.enabled]
         self.backend.merge_adapters()
-        for adapter in list(self._adapters.values()):
-            adapter.info.name = f"{adapter.name} (merged)"
-        self._merged = [self._adapter_dict(a) for a in self._adapters.values() if a.enabled]
+        self._merged += merged
         self._adapters.clear()
 
     def adapters(self) -> list[LoadedAdapter]:

@@ -142,7 +142,7 @@ def test_missing_model_folder_fails_cleanly(parity, tmp_path, capsys):
     argv = _argv(parity, out)
     argv[argv.index("--models") + 1] = str(tmp_path / "no-models")
     line = _fails(argv, capsys)
-    assert "was not found" in line
+    assert "does not exist" in line and "no-models" in line
     assert not out.exists() and not (tmp_path / "x.wav.json").exists()
 
 

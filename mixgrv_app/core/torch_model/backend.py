@@ -1,7 +1,7 @@
 """The torch implementation of the generation backend protocol (core/backend.py).
 
 Loads the DiT (one variant), the Qwen3 text encoder, the Oobleck VAE and the silence latent
-with core/checkpoints.py, then answers the pipeline's model calls with numpy in and out. The
+with core/checkpoints.py's loaders, then answers the pipeline's model calls with numpy in and out. The
 condition stays on the device between steps (:class:`TorchCondition`). LoRA adapters are side
 paths on the decoder's Linear layers (forward hooks; base weights untouched until a merge), so
 switching, scaling, disabling or removing an adapter never reloads anything and never needs
@@ -232,70 +232,31 @@ class TorchBackend:
             torch.cuda.empty_cache()
 
 
-def _loaders():
-    """core/checkpoints.py's loaders; until they land, the same steps done here (config +
-    safetensors into the model engineer's modules, strict key match)."""
+def _loading(component: str, folder: Path, loader, **kwargs):
+    """Run a loader; a missing or broken file becomes one clear CheckpointError."""
+    from mixgrv_app.core.errors import CheckpointError
+
     try:
-        from mixgrv_app.core import checkpoints
-
-        return (checkpoints.load_dit_model, checkpoints.load_text_encoder, checkpoints.load_vae,
-                checkpoints.load_silence_latent)
-    except (ImportError, AttributeError):
-        return _load_dit_model, _load_text_encoder, _load_vae, _load_silence_latent
-
-
-def _read_weights(path: Path, dtype: torch.dtype, device: torch.device) -> dict[str, torch.Tensor]:
-    from safetensors.torch import load_file
-
-    if not path.is_file():
-        raise MixgrvError("generate.variant_not_found", f"The model file {path} was not found. Download the model folder again.",
-                          path=str(path.parent), variant=path.parent.name)
-    return {k: v.to(device=device, dtype=dtype) for k, v in load_file(str(path)).items()}
-
-
-def _load_dit_model(folder: Path, device: torch.device, dtype: torch.dtype):
-    from mixgrv_app.core.configs import DiTConfig
-    from mixgrv_app.core.torch_model.model import AceStepModel
-
-    model = AceStepModel(DiTConfig.from_json(folder / "config.json"))
-    model.load_state_dict(_read_weights(folder / "model.safetensors", dtype, device), strict=True)
-    return model.to(device=device, dtype=dtype)
-
-
-def _load_text_encoder(folder: Path, device: torch.device, dtype: torch.dtype):
-    from mixgrv_app.core.configs import Qwen3Config
-    from mixgrv_app.core.torch_model.qwen3 import Qwen3TextEncoder
-
-    encoder = Qwen3TextEncoder(Qwen3Config.from_json(folder / "config.json"))
-    weights = {k.removeprefix("model."): v for k, v in _read_weights(folder / "model.safetensors", dtype, device).items()}
-    encoder.load_state_dict({k: v for k, v in weights.items() if not k.startswith("lm_head.")}, strict=True)
-    return encoder.to(device=device, dtype=dtype)
-
-
-def _load_vae(folder: Path, device: torch.device, dtype: torch.dtype):
-    from mixgrv_app.core.configs import VAEConfig
-    from mixgrv_app.core.torch_model.vae import OobleckVAE
-
-    vae = OobleckVAE(VAEConfig.from_json(folder / "config.json"))
-    vae.load_official_state_dict(_read_weights(folder / "diffusion_pytorch_model.safetensors", torch.float32, device))
-    return vae.to(device=device, dtype=dtype)
-
-
-def _load_silence_latent(folder: Path) -> torch.Tensor:
-    silence = torch.load(str(folder / "silence_latent.pt"), map_location="cpu", weights_only=True).float()
-    return silence.transpose(1, 2).contiguous()  # stored [1, 64, frames] -> [1, frames, 64]
+        return loader(folder, **kwargs)
+    except MixgrvError:
+        raise
+    except (OSError, ValueError, KeyError, RuntimeError, EOFError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError("generate.load_failed", f"Could not load {component} from {folder}: {reason}. Download the model folder again.",
+                              component=component, path=str(folder), reason=reason) from exc
 
 
 def open_backend(models_root: str | Path, variant: str, device: str = "auto") -> TorchBackend:
     """Load the variant's DiT, the text encoder, the VAE and the silence latent."""
-    load_dit_model, load_text_encoder, load_vae, load_silence_latent = _loaders()
+    from mixgrv_app.core.checkpoints import load_dit_model, load_silence_latent, load_text_encoder, load_vae
+
     root = Path(models_root)
     dev = pick_device(device)
     dtype = pick_dtype(dev)
-    model = load_dit_model(root / variant, device=dev, dtype=dtype)
-    text_encoder = load_text_encoder(root / TEXT_ENCODER_FOLDER, device=dev, dtype=dtype)
-    vae = load_vae(root / VAE_FOLDER, device=dev, dtype=torch.float32)
-    silence = load_silence_latent(root / variant)
+    model = _loading("the DiT", root / variant, load_dit_model, device=dev, dtype=dtype)
+    text_encoder = _loading("the text encoder", root / TEXT_ENCODER_FOLDER, load_text_encoder, device=dev, dtype=dtype)
+    vae = _loading("the VAE", root / VAE_FOLDER, load_vae, device=dev, dtype=torch.float32)
+    silence = _loading("the silence latent", root / variant, load_silence_latent)
     for module in (model, text_encoder, vae):
         module.eval()
         for p in module.parameters():
