@@ -378,9 +378,10 @@ def run(request: PreprocessRequest, events: EventSink = ignore_events, cancel: C
             done_s += track_s
             overall.update(done_s, label)
             continue
+        encoders_now = models()  # a model that cannot load stops the job (outside the per-track try)
+        result.device = encoders_now.device
         try:
-            outcome = _process_track(models(), ds, track, inputs, key, request, out_dir, events, cancel, timings)
-            result.device = enc.device
+            outcome = _process_track(encoders_now, ds, track, inputs, key, request, out_dir, events, cancel, timings)
         except MixgrvError as exc:
             if exc.code == "preprocess.non_finite":
                 raise
@@ -511,3 +512,14 @@ def load_tensors(path: str | Path) -> dict[str, Any]:
         with safe_open(str(path), "pt") as fh:
             data["metadata"] = json.loads((fh.metadata() or {}).get("metadata", "{}"))
     return data
+
+
+def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
+    """What the preprocessing child runs (core/jobs.py run_in_child_process): the app keeps
+    torch and the models out of its own process, so the window never waits on them."""
+    return run(PreprocessRequest(**request), events, cancel).to_dict()
+
+
+def result_from_dict(data: dict[str, Any]) -> PreprocessResult:
+    tracks = [TrackOutcome(**t) for t in data.pop("tracks", [])]
+    return PreprocessResult(tracks=tracks, **data)

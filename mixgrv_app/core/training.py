@@ -32,10 +32,8 @@ import json
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -44,8 +42,8 @@ from typing import Any, Iterator
 from mixgrv_app import paths
 from mixgrv_app.core.errors import MixgrvError, TrainingError
 from mixgrv_app.core.fileio import read_json, write_json, write_text
-from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, Event, EventSink, Log, Metric, Progress,
-                                  ProgressTracker, ignore_events)
+from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, Event, EventSink, Log, Metric, ProgressTracker,
+                                  ignore_events)
 
 TARGET_NAMES = ("q_proj", "k_proj", "v_proj", "o_proj")
 TURBO8_TIMESTEPS = (1.0, 0.9545454545454546, 0.9, 0.8333333333333334, 0.75, 0.6428571428571429, 0.5, 0.3)
@@ -701,95 +699,52 @@ def _render_sample(config: TrainingConfig, checkpoint: Path, events: EventSink) 
 
 
 # ------------------------------------------------------------------------------------ child process
-_EVENT_TYPES = {"Progress": Progress, "Log": Log, "Metric": Metric, "Artifact": Artifact}
-
-
-def _encode_event(event: Event) -> str:
-    return json.dumps({"type": type(event).__name__, "data": asdict(event)}, ensure_ascii=False)
-
-
-def _decode_event(line: str) -> Event | None:
-    try:
-        payload = json.loads(line)
-        return _EVENT_TYPES[payload["type"]](**payload["data"])
-    except (ValueError, KeyError, TypeError):
-        return None
+def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
+    """What the training child runs (see core/jobs.py run_in_child_process)."""
+    result = train(TrainingConfig.from_dict(request["config"]), events, cancel, resume=request.get("resume"))
+    return asdict(result)
 
 
 def run_in_child(config: TrainingConfig, events: EventSink = ignore_events, cancel: CancelToken | None = None,
-                 resume: str | None = None, python: str | None = None) -> TrainingResult:
+                 resume: str | None = None) -> TrainingResult:
     """Run :func:`train` in a child process; relay its events; Stop asks it to checkpoint and end.
 
     A child that dies (kill -9, out of memory, a crash) raises ``training.crashed`` naming the
     last step and the checkpoint to resume from; what it saved stays valid.
     """
-    cancel = cancel or CancelToken()
-    request = {"config": asdict(config), "resume": resume}
-    env = dict(os.environ)
-    env["PYTHONUNBUFFERED"] = "1"
-    proc = subprocess.Popen([python or sys.executable, "-m", "mixgrv_app.core.training"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
-    caffeinate = _keep_awake(proc.pid)
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write(json.dumps(request) + "\n")
-    proc.stdin.flush()
-    stderr_tail: list[str] = []
+    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
 
-    def read_stderr() -> None:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            stderr_tail.append(line.rstrip())
-            del stderr_tail[:-40]
-
-    threading.Thread(target=read_stderr, daemon=True).start()
-
-    def watch_cancel() -> None:
-        while proc.poll() is None:
-            if cancel.cancelled:
-                try:
-                    proc.stdin.write("stop\n")
-                    proc.stdin.flush()
-                except (BrokenPipeError, ValueError, OSError):
-                    pass
-                return
-            time.sleep(0.1)
-
-    threading.Thread(target=watch_cancel, daemon=True).start()
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    last_step = 0
+    if not resume:
+        config.name = config.name or _new_run_name(config.dataset)
     run_name = resume or config.name
-    for line in proc.stdout:
-        line = line.rstrip("\n")
-        if line.startswith("RESULT "):
-            result = json.loads(line[7:])
-        elif line.startswith("ERROR "):
-            error = json.loads(line[6:])
-        elif line.startswith("RUN "):
-            run_name = line[4:]
-        else:
-            event = _decode_event(line)
-            if event is not None:
-                if isinstance(event, Metric):
-                    last_step = event.step
-                events(event)
-    code = proc.wait()
-    if caffeinate is not None:
-        caffeinate.terminate()
-    if result is not None:
-        return TrainingResult(**result)
-    if error is not None:
-        raise TrainingError(error.get("code") or "training.failed", error.get("message", "training failed"),
-                            **error.get("params", {}))
-    last = latest_checkpoint(run_dir(run_name)) if run_name else None
-    if run_name and (run_dir(run_name) / "run.json").is_file():
-        _set_status(run_dir(run_name), status="crashed")
-    how = f"signal {-code}" if code < 0 else f"exit code {code}"
-    raise TrainingError(
-        "training.crashed",
-        f"Training stopped unexpectedly at step {last_step} ({how}). "
-        + (f"Resume from checkpoint {last.name}." if last else "No checkpoint was saved yet; start again."),
-        step=last_step, checkpoint=last.name if last else "", run=run_name or "", detail="\n".join(stderr_tail[-5:]))
+    last_step = 0
+
+    def relay(event: Event) -> None:
+        nonlocal last_step
+        if isinstance(event, Metric):
+            last_step = event.step
+        events(event)
+
+    caffeinate: list[Any] = []
+    try:
+        payload = run_in_child_process("mixgrv_app.core.training:child_entry",
+                                       {"config": asdict(config), "resume": resume}, relay, cancel,
+                                       on_start=lambda pid: caffeinate.append(_keep_awake(pid)))
+    except ChildDied as died:
+        run = run_dir(run_name)
+        last = latest_checkpoint(run)
+        if (run / "run.json").is_file():
+            _set_status(run, status="crashed")
+        raise TrainingError(
+            "training.crashed",
+            f"Training stopped unexpectedly at step {last_step} ({died.how}). "
+            + (f"Resume from checkpoint {last.name}." if last else "No checkpoint was saved yet; start again."),
+            step=last_step, checkpoint=last.name if last else "", run=run_name, detail=died.stderr_tail) from died
+    finally:
+        for proc in caffeinate:
+            if proc is not None:
+                proc.terminate()
+    return TrainingResult(**payload)
 
 
 def _keep_awake(pid: int):
@@ -797,46 +752,3 @@ def _keep_awake(pid: int):
     if sys.platform != "darwin" or not shutil.which("caffeinate"):
         return None
     return subprocess.Popen(["caffeinate", "-i", "-w", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _child_main() -> int:
-    """Entry point of the training child: request on stdin, events as JSON lines on stdout."""
-    out = sys.stdout
-    sys.stdout = sys.stderr  # anything else printed must not corrupt the event stream
-    request = json.loads(sys.stdin.readline())
-    cancel = CancelToken()
-
-    def read_stop() -> None:
-        for line in sys.stdin:
-            if line.strip() == "stop":
-                cancel.cancel()
-                return
-
-    threading.Thread(target=read_stop, daemon=True).start()
-    lock = threading.Lock()
-
-    def emit(event: Event) -> None:
-        with lock:
-            out.write(_encode_event(event) + "\n")
-            out.flush()
-
-    config = TrainingConfig.from_dict(request["config"])
-    if not request.get("resume"):
-        config.name = config.name or _new_run_name(config.dataset)
-    out.write(f"RUN {request.get('resume') or config.name}\n")
-    out.flush()
-    try:
-        result = train(config, emit, cancel, resume=request.get("resume"))
-    except MixgrvError as exc:
-        out.write("ERROR " + json.dumps({"code": exc.code, "message": exc.message,
-                                         "params": {k: str(v) for k, v in exc.params.items()}}) + "\n")
-        out.flush()
-        return 2
-    out.write("RESULT " + json.dumps(asdict(result)) + "\n")
-    out.flush()
-    return 0
-
-
-if __name__ == "__main__":
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Stop goes through stdin, so Ctrl+C in a terminal saves too
-    sys.exit(_child_main())

@@ -66,10 +66,16 @@ def track_states(dataset: str, models_root: str, max_seconds: float = 240.0) -> 
 
 
 def preprocess_job(dataset: str, models_root: str, max_seconds: float) -> Callable[[EventSink, CancelToken], Any]:
-    def job(events: EventSink, cancel: CancelToken) -> Any:
-        from mixgrv_app.core.preprocess import run
+    """Preprocessing runs in a child process (torch import and model work never touch the GUI's GIL)."""
 
-        return run(_request(dataset, models_root, max_seconds), events, cancel)
+    def job(events: EventSink, cancel: CancelToken) -> Any:
+        from dataclasses import asdict
+
+        from mixgrv_app.core.jobs import run_in_child_process
+        from mixgrv_app.core.preprocess import result_from_dict
+
+        request = asdict(_request(dataset, models_root, max_seconds))
+        return result_from_dict(run_in_child_process("mixgrv_app.core.preprocess:child_entry", request, events, cancel))
 
     return job
 

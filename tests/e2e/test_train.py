@@ -107,7 +107,7 @@ def test_child_process_stop_and_kill(dataset, parity_checkpoints):
     children = psutil.Process().children(recursive=True)
     assert children, "training child not found"
     for child in children:
-        if "mixgrv_app.core.training" in " ".join(child.cmdline()):
+        if "mixgrv_app.core.training:child_entry" in " ".join(child.cmdline()):
             os.kill(child.pid, signal.SIGKILL)
     thread.join(60)
     err = outcome.get("error")
