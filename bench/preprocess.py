@@ -7,9 +7,9 @@ FLAC, MP3, Ogg Vorbis) and times, in the same run and alternating, (a) a plain l
 It prints seconds of audio per second for both and the ratio (target >= 0.9).
 
 Part 2 (skipped with a note if the model code is not importable) preprocesses a small dataset
-on a scaled random-weight checkpoint set in the official layout (bench/generate.py's writer,
-needs requirements-bench.txt; ``--tiny`` uses the parity checkpoints instead) and reports
-seconds of compute per minute of audio, per stage.
+with a scaled random-weight model set built from our module classes (see ``scaled_encoders``:
+the real VAE encoder, a text encoder and condition encoder at reduced depth; ``--tiny`` uses
+the parity checkpoints instead) and reports seconds of compute per minute of audio, per stage.
 
     .venv/bin/python bench/preprocess.py [--seconds 20] [--rounds 7] [--tracks 2] [--track-seconds 30] [--tiny]
 """
@@ -96,36 +96,61 @@ def bench_decode(seconds: float, rounds: int) -> float:
         return ratio
 
 
+def scaled_encoders(parity: Path):
+    """Random-weight models with our module classes, no files: the real VAE encoder (base 128
+    channels, multiples [1,2,4,8,16]; the decoder is slimmed since preprocessing never runs it),
+    a Qwen3 text encoder of the real width (1024) with 4 of its 28 layers, and a condition
+    encoder of width 1024 with 2 lyric / 1 timbre layers (the real one: 2048 wide, 8 / 4)."""
+    import torch
+
+    from mixgrv_app.core import preprocess
+    from mixgrv_app.core.configs import DiTConfig, Qwen3Config, VAEConfig
+    from mixgrv_app.core.tokenizer import PromptTokenizer
+    from mixgrv_app.core.torch_model.condition import ConditionEncoder
+    from mixgrv_app.core.torch_model.qwen3 import Qwen3TextEncoder
+    from mixgrv_app.core.torch_model.vae import OobleckVAE
+
+    torch.manual_seed(0)
+    text_dir = parity / "checkpoints" / "Qwen3-Embedding-0.6B"
+    tokenizer = PromptTokenizer(text_dir)
+    enc = preprocess.Encoders.__new__(preprocess.Encoders)
+    enc.device, enc.dtype, enc.dtype_name, enc.key = "cpu", torch.float32, "float32", "bench-scaled"
+    enc.tokenizer = tokenizer
+    enc.text_encoder = Qwen3TextEncoder(Qwen3Config(vocab_size=tokenizer.vocab_size, num_hidden_layers=4)).eval()
+    dit = DiTConfig(hidden_size=1024, intermediate_size=3072, num_hidden_layers=8, num_attention_heads=8,
+                    num_key_value_heads=4, head_dim=128, num_lyric_encoder_hidden_layers=2,
+                    num_timbre_encoder_hidden_layers=1, fsq_dim=1024, text_hidden_dim=1024,
+                    layer_types=["sliding_attention" if i % 2 == 0 else "full_attention" for i in range(8)])
+    enc.encoder = ConditionEncoder(dit).eval()
+    enc.vae = OobleckVAE(VAEConfig(decoder_channels=16)).eval()
+    enc.silence = torch.randn(15000, 64) * 0.3
+    params = {name: sum(p.numel() for p in m.parameters()) / 1e6
+              for name, m in (("vae", enc.vae.encoder), ("text encoder", enc.text_encoder), ("condition encoder", enc.encoder))}
+    return enc, ", ".join(f"{k} {v:.0f} M" for k, v in params.items())
+
+
 def bench_preprocess(track_seconds: float, tracks: int, scaled: bool) -> None:
     try:
-        from mixgrv_app.core import preprocess
         from mixgrv_app.core import checkpoints  # noqa: F401 - the model code must exist
+        from mixgrv_app.core import preprocess
     except ImportError as exc:
         print(f"preprocessing: skipped ({exc})")
         return
-    import argparse as _ap
-
     import soundfile as sf
 
     from mixgrv_app.core import dataset as D
     from support.audio_corpus import tone
 
+    parity = Path(os.environ.get("MIXGRV_PARITY_DIR", REPO.parent / "shared" / "parity" / "v1"))
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MIXGRV_HOME"] = tmp
+        t0 = time.perf_counter()
         if scaled:
-            # bench/generate.py's scaled random-weight set in the official layout (DiT hidden 1024,
-            # 8 layers; VAE base 32 channels with the real multiples; text encoder hidden 256)
-            sys.path.insert(0, str(REPO / "bench"))
-            import generate as gen_bench
-
-            models = Path(tmp) / "models"
-            models.mkdir()
-            gen_bench.write_checkpoints(models, _ap.Namespace(hidden=1024, layers=8, heads=8, kv_heads=4,
-                                                               text_hidden=256, vae_channels=32))
-            scale = "scaled set: DiT hidden 1024 x 8 layers, VAE 32 ch [1,2,4,8,16], text hidden 256 x 4"
+            encoders, scale = scaled_encoders(parity)
         else:
-            models = Path(os.environ.get("MIXGRV_PARITY_DIR", REPO.parent / "shared" / "parity" / "v1")) / "checkpoints"
-            scale = "parity tiny set"
+            encoders = preprocess.Encoders(parity / "checkpoints", "acestep-v15-turbo", device="cpu")
+            scale = "parity tiny checkpoints"
+        load = time.perf_counter() - t0
         src = Path(tmp) / "src"
         src.mkdir()
         for i in range(tracks):
@@ -133,23 +158,31 @@ def bench_preprocess(track_seconds: float, tracks: int, scaled: bool) -> None:
         D.create_dataset("bench")
         D.run_import(D.ImportRequest("bench", [str(src)]))
         t0 = time.perf_counter()
-        result = preprocess.run(preprocess.PreprocessRequest(dataset="bench", models_dir=str(models), device="cpu"),
-                                lambda e: None, None)
+        result = preprocess.run(preprocess.PreprocessRequest(dataset="bench", models_dir=str(parity / "checkpoints"),
+                                                             device="cpu"), lambda e: None, None, encoders=encoders)
         wall = time.perf_counter() - t0
+        for t in result.failed:
+            print(f"  FAILED {t.filename}: {t.code} {t.message}")
         minutes = tracks * track_seconds / 60
-        load = result.timings.get("load", 0.0)
-        print(f"preprocessing ({scale}; CPU float32; {tracks} x {track_seconds:.0f} s):")
-        print(f"  {(wall - load) / minutes:.1f} s per minute of audio (model loading {load:.1f} s once, excluded)")
+        print(f"preprocessing ({scale}; CPU float32, {torch_threads()} threads; {tracks} tracks x {track_seconds:.0f} s, "
+              f"model set-up {load:.1f} s excluded):")
+        print(f"  {wall / minutes:.1f} s per minute of audio")
         for k, v in result.timings.items():
             if k != "load":
                 print(f"    {k:<18} {v / minutes:8.2f} s per minute")
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each corpus file")
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--track-seconds", type=float, default=30.0, help="length of each preprocessed track")
+    ap.add_argument("--track-seconds", type=float, default=10.0, help="length of each preprocessed track")
     ap.add_argument("--tracks", type=int, default=2)
     ap.add_argument("--tiny", action="store_true", help="use the parity tiny checkpoints instead of the scaled set")
     ap.add_argument("--skip-preprocess", action="store_true")
