@@ -177,9 +177,14 @@ class Encoders:
         self.dtype_name = dtype
         self.dtype = getattr(torch, dtype)
         self.dit_dir, self.vae_dir, self.text_dir = model_dirs(models_dir, variant)
-        model = checkpoints.load_dit_model(self.dit_dir, device=self.device, dtype=self.dtype)
-        self.encoder = model.encoder.eval()
-        del model  # only the condition encoder is needed; let the decoder go
+        # Only the condition encoder is needed. The official files are bf16: loading the whole DiT
+        # in bf16 and upcasting the encoder gives exactly the fp32 values at half the peak memory
+        # (2B params: 4 GB instead of 8 GB). Files stored in another dtype load as asked.
+        stored = {dt for _p, dt, _s in checkpoints.read_headers(self.dit_dir).values()}
+        load_dtype = torch.bfloat16 if stored == {"BF16"} else self.dtype
+        model = checkpoints.load_dit_model(self.dit_dir, device=self.device, dtype=load_dtype)
+        self.encoder = model.encoder.to(self.dtype).eval()
+        del model  # let the decoder, tokenizer and detokenizer go
         self.vae = checkpoints.load_vae(self.vae_dir, device=self.device, dtype=torch.float32).eval()
         self.text_encoder = checkpoints.load_text_encoder(self.text_dir, device=self.device, dtype=self.dtype).eval()
         self.tokenizer = PromptTokenizer(self.text_dir)

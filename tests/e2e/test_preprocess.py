@@ -209,3 +209,27 @@ def test_cli_preprocess_json(parity_checkpoints, dataset):
     report = json.loads(res.stdout)
     assert [t["status"] for t in report["tracks"]] == ["done"] * 3
     assert all(t["frames"] == 5 for t in report["tracks"])  # capped: 0.2 s -> 5 frames
+
+
+def test_missing_model_folder_stops_the_job(tmp_path, dataset, parity_checkpoints):
+    import shutil
+
+    from mixgrv_app.core.errors import CheckpointError
+
+    models = tmp_path / "models"
+    shutil.copytree(parity_checkpoints / VARIANT, models / VARIANT)
+    shutil.copytree(parity_checkpoints / "Qwen3-Embedding-0.6B", models / "Qwen3-Embedding-0.6B")
+    req = P.PreprocessRequest(dataset="pp", models_dir=str(models), variant=VARIANT, device="cpu")
+    with pytest.raises(CheckpointError) as e:
+        P.run(req)
+    assert e.value.code == "checkpoint.missing_component" and "vae" in e.value.message
+    assert not P.tensors_dir("pp").exists() or not any(P.tensors_dir("pp").iterdir())
+
+
+def test_encoder_loaded_from_bf16_files_equals_a_float32_load(parity_checkpoints, encoders):
+    from mixgrv_app.core import checkpoints
+
+    full = checkpoints.load_dit_model(parity_checkpoints / VARIANT, device="cpu", dtype="float32")
+    ref = full.encoder.state_dict()
+    for key, value in encoders.encoder.state_dict().items():
+        assert value.dtype == ref[key].dtype and torch.equal(value, ref[key]), key
