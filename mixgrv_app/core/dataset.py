@@ -20,6 +20,7 @@ found in an added folder or passed explicitly; a per-file sidecar wins over a CS
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -28,13 +29,14 @@ import os
 import random
 import re
 import shutil
+import threading
 import time
 import unicodedata
 import uuid
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from mixgrv_app import paths
 from mixgrv_app.core.errors import AudioError, DatasetError, MixgrvError
@@ -186,6 +188,33 @@ class Dataset:
         }
 
 
+# --------------------------------------------------------------------------- concurrent changes
+#
+# The Training tab edits labels while an import job appends tracks in a worker thread. Every
+# change is therefore a read-modify-write of the file under a per-dataset lock, applied to the
+# latest version on disk, and the caller's Dataset object is refreshed afterwards — so neither
+# side overwrites the other's work with a stale copy.
+
+_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _lock(root: Path) -> threading.RLock:
+    key = unicodedata.normalize("NFC", os.path.abspath(root)).casefold()
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(key, threading.RLock())
+
+
+@contextlib.contextmanager
+def updating(ds: "Dataset") -> Iterator["Dataset"]:
+    """Yield the on-disk version of ``ds`` to change; it is saved and copied back into ``ds``."""
+    with _lock(ds.root):
+        fresh = open_dataset(ds.name) if ds.json_path.is_file() else ds
+        yield fresh
+        fresh.save()
+        ds.meta, ds.tracks = fresh.meta, fresh.tracks
+
+
 # --------------------------------------------------------------------------- names and folders
 
 
@@ -276,6 +305,12 @@ def delete_dataset(name: str) -> None:
 
 def set_metadata(name: str, **changes: Any) -> Dataset:
     ds = open_dataset(name)
+    with updating(ds) as fresh:
+        _apply_metadata(fresh, changes)
+    return ds
+
+
+def _apply_metadata(ds: Dataset, changes: dict[str, Any]) -> None:
     for key, value in changes.items():
         if key == "tag_position":
             value = _check_tag_position(value)
@@ -287,8 +322,6 @@ def set_metadata(name: str, **changes: Any) -> Dataset:
             raise DatasetError("dataset.bad_field", f"'{key}' is not a dataset setting that can be changed.",
                                field=key, value=str(value))
         setattr(ds.meta, key, value)
-    ds.save()
-    return ds
 
 
 # --------------------------------------------------------------------------- editing tracks
@@ -368,7 +401,13 @@ def edit_track(ds: Dataset, ref: str | int, *, tag_mode: str = "replace", save: 
     if not labeled_given and ("caption" in changes or "genre" in changes):
         track.labeled = bool(track.caption.strip() or track.genre.strip())
     if save:
-        ds.save()
+        with updating(ds) as fresh:
+            slot = next((i for i, t in enumerate(fresh.tracks) if t.id == track.id), None)
+            if slot is None:  # removed meanwhile
+                raise DatasetError("dataset.track_not_found", f"No track '{track.id}' in dataset '{ds.name}'.",
+                                   dataset=ds.name, track=track.id)
+            fresh.tracks[slot] = Track.from_dict(track.to_dict())
+        track = ds.tracks[slot]
     return track
 
 
@@ -643,7 +682,8 @@ def _near_duplicate(ds: Dataset, print_: str, exclude_id: str = "") -> Track | N
 
 def import_one(ds: Dataset, source: Path, csv_rows: dict[str, dict[str, str]], max_seconds: float = 240.0,
                labels: dict[str, Any] | None = None) -> ImportedFile:
-    """Analyse, copy and register one file (does not save). Raises MixgrvError with the reason."""
+    """Analyse, copy and register one file (saved at once, under the dataset lock; ``ds`` is
+    refreshed). Raises MixgrvError with the reason; nothing changes then."""
     from mixgrv_app.core import audio as audio_mod
 
     if not source.is_file():
@@ -676,7 +716,12 @@ def import_one(ds: Dataset, source: Path, csv_rows: dict[str, dict[str, str]], m
                                                                         "content_hash", "analysis", "duration"):
                 setattr(track, key, value)
     track.analysis["warnings"].extend(notes)
-    ds.tracks.append(track)
+    with updating(ds) as fresh:
+        if fresh.by_hash(digest) is not None:  # the same file arrived meanwhile
+            (ds.root / managed).unlink(missing_ok=True)
+            raise DatasetError("dataset.duplicate_file", f"{source.name} is already in the dataset.",
+                               name=source.name, existing=fresh.by_hash(digest).filename, path=str(source))
+        fresh.tracks.append(track)
     return ImportedFile(str(source), track.id, track.filename, analysis.duration, list(track.analysis["warnings"]))
 
 
@@ -724,7 +769,6 @@ def run_import(request: ImportRequest, events: EventSink = ignore_events, cancel
                              path=str(source))
             result.skipped.append(_skip(source, err))
         else:
-            ds.save()
             result.imported.append(imported)
         tracker.update(i + 1, source.name)
     events(Log("info", f"imported {len(result.imported)}, skipped {len(result.skipped)}", "", {}))
@@ -741,8 +785,8 @@ def add_files(name: str, inputs: Iterable[str | os.PathLike[str]], events: Event
 def remove_track(ds: Dataset, ref: str | int) -> Track:
     """Drop a track and its managed copy (never the original)."""
     track = ds.track(ref)
-    ds.tracks.remove(track)
-    ds.save()
+    with updating(ds) as fresh:
+        fresh.tracks = [t for t in fresh.tracks if t.id != track.id]
     copy = ds.audio_file(track)
     if copy.is_file() and ds.root in copy.resolve().parents:
         copy.unlink()
@@ -815,7 +859,6 @@ def run_import_upstream(request: UpstreamImportRequest, events: EventSink = igno
             result.skipped.append(_skip(audio_path, exc))
             events(Log("warning", f"skipped {audio_path.name}: {exc.message}", exc.code, dict(exc.params)))
         else:
-            ds.save()
             result.imported.append(imported)
         tracker.update(i + 1, audio_path.name)
     if result.cancelled:

@@ -323,3 +323,28 @@ def test_cli_create_add_json_show_edit(corpus):
     res = _cli("edit", "cli set", "노래 1", "--bpm", "abc")
     assert res.returncode == 2 and "bpm" in res.stderr
     assert "cli set" in _cli("list").stdout
+
+
+def test_edits_during_an_import_are_not_lost(tmp_path):
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(4):
+        sf.write(str(src / f"{i}.wav"), tone(0.3, 16000, 2, seed=i) * (0.2 + i / 20), 16000)
+    D.create_dataset("race")
+    ui_view = D.open_dataset("race")  # what a panel holds while the import job runs
+
+    def sink(event):
+        if isinstance(event, Progress) and event.done == 2:
+            ui_view.tracks[:] = D.open_dataset("race").tracks
+            D.edit_track(ui_view, "0.wav", caption="edited mid-import")
+            D.set_metadata("race", custom_tag="tag")
+
+    D.run_import(D.ImportRequest("race", [str(src)]), sink)
+    final = D.open_dataset("race")
+    assert [t.filename for t in final.tracks] == ["0.wav", "1.wav", "2.wav", "3.wav"]
+    assert final.track("0.wav").caption == "edited mid-import" and final.meta.custom_tag == "tag"
+    # a stale view saving an edit does not drop tracks imported after it was read
+    stale = D.open_dataset("race")
+    stale.tracks = stale.tracks[:1]
+    D.edit_track(stale, "0.wav", bpm=100)
+    assert len(D.open_dataset("race").tracks) == 4 and len(stale.tracks) == 4
