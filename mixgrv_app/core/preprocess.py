@@ -320,6 +320,32 @@ def _is_current(out_dir: Path, track_id: str, key: str) -> bool:
         return False
 
 
+def plan(request: PreprocessRequest) -> list[dict[str, Any]]:
+    """What a run would do, without loading any model: one entry per track with ``status``
+    "current" (tensors up to date), "stale" (tensors from other audio/labels/models/settings) or
+    "missing". For the Training tab's "n of m tracks ready" line."""
+    from mixgrv_app.core.dataset import open_dataset
+
+    ds = open_dataset(request.dataset)
+    key_of_models = models_key(request.models_dir, request.variant)
+    dtype_name = _effective_dtype(request)
+    out_dir = tensors_dir(ds.name)
+    entries = []
+    for track in ds.tracks:
+        if request.labeled_only and not track.labeled:
+            continue
+        key = track_key(track, track_inputs(track, ds.meta, request.seed), request, key_of_models, dtype_name)
+        if _is_current(out_dir, track.id, key):
+            status = "current"
+        elif (out_dir / f"{track.id}.safetensors").is_file():
+            status = "stale"
+        else:
+            status = "missing"
+        entries.append({"track_id": track.id, "filename": track.filename, "status": status,
+                        "tensors": str(out_dir / f"{track.id}.safetensors")})
+    return entries
+
+
 def run(request: PreprocessRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
         encoders: Encoders | None = None) -> PreprocessResult:
     """Turn a dataset into training tensors (the job behind ``mixgrv preprocess`` and the

@@ -136,7 +136,9 @@ def test_tensors_have_upstreams_keys_shapes_dtypes_and_conditions(parity_checkpo
     assert manifest["num_samples"] == 3 and manifest["metadata"]["name"] == "pp"
     assert all(Path(p).is_file() for p in manifest["samples"])
 
-    # a re-run does no work: nothing loaded, nothing rewritten
+    # a re-run does no work: nothing loaded, nothing rewritten (plan() says so without models)
+    req = P.PreprocessRequest(dataset="pp", models_dir=str(parity_checkpoints), variant=VARIANT, device="cpu")
+    assert [e["status"] for e in P.plan(req)] == ["current"] * 3
     stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir() if p.name != "manifest.json"}
     again, events = _run(parity_checkpoints)
     assert [t.status for t in again.tracks] == ["unchanged"] * 3
@@ -147,6 +149,7 @@ def test_tensors_have_upstreams_keys_shapes_dtypes_and_conditions(parity_checkpo
     drums = dataset.track("drums")
     before = P.load_tensors(out / f"{drums.id}.safetensors")
     D.edit_track(D.open_dataset("pp"), "drums", caption="loose drums")
+    assert {e["filename"]: e["status"] for e in P.plan(req)}["drums.flac"] == "stale"
     third, _ = _run(parity_checkpoints, encoders=encoders)
     assert {t.filename: t.status for t in third.tracks} == {"피아노.wav": "unchanged", "drums.flac": "done",
                                                            "bass.mp3": "unchanged"}
