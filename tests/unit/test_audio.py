@@ -131,6 +131,12 @@ def test_missing_file_and_mislabelled_real_audio(tmp_path, corpus):
     shutil.copyfile(wav, fake)
     data, info = A.load_audio(fake)
     assert info.container == "wav" and data.shape == (2, 48000)
+    # an AAC file named .mp3: libsndfile refuses it, FFmpeg reads it
+    m4a = next(g.path for g in good if g.path.name == "aac_44k.m4a")
+    fake = tmp_path / "really_aac.mp3"
+    shutil.copyfile(m4a, fake)
+    data, info = A.load_audio(fake)
+    assert info.codec == "aac" and info.decoder == "pyav" and abs(data.shape[1] - 48000) < 4800
 
 
 def test_channel_policy_mono_duplicates_and_surround_downmix():
