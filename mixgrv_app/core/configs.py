@@ -76,6 +76,26 @@ class DiTConfig:
     def is_sliding(self, layer_index: int) -> bool:
         return self.use_sliding_window and self.layer_types[layer_index] == "sliding_attention"
 
+    def layer_windows(self, count: int) -> list[int | None]:
+        """Band width per layer of a stack with ``count`` layers (each stack indexes
+        ``layer_types`` with its own layer numbers, as upstream does)."""
+        return [self.sliding_window if self.is_sliding(i) else None for i in range(count)]
+
+    def encoder_stack_args(self, in_dim: int, num_layers: int) -> dict[str, Any]:
+        """Constructor arguments of an encoder stack (lyric, timbre, pooler, detokenizer).
+
+        On the 2B models the encoders have the DiT's width and heads. XL gives them their own
+        width (``encoder_hidden_size``); heads and MLP width then scale with it (an assumption:
+        no XL key list was available to check against).
+        """
+        width = self.condition_width
+        heads = width // self.head_dim if self.encoder_hidden_size else self.num_attention_heads
+        intermediate = (self.intermediate_size * width // self.hidden_size if self.encoder_hidden_size
+                        else self.intermediate_size)
+        return dict(in_dim=in_dim, hidden=width, intermediate=intermediate, heads=heads,
+                    kv_heads=self.num_key_value_heads, head_dim=self.head_dim, eps=self.rms_norm_eps,
+                    theta=self.rope_theta, num_layers=num_layers, windows=self.layer_windows(num_layers))
+
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DiTConfig":
         return cls(**_known(cls, data))

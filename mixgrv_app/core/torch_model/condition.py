@@ -19,27 +19,6 @@ from mixgrv_app.core.configs import DiTConfig
 from mixgrv_app.core.torch_model.blocks import EncoderStack
 
 
-def layer_windows(config: DiTConfig, count: int) -> list[int | None]:
-    """Band width per layer of an encoder with ``count`` layers (indexed by its own layer idx)."""
-    return [config.sliding_window if config.is_sliding(i) else None for i in range(count)]
-
-
-def stack_kwargs(config: DiTConfig, in_dim: int, num_layers: int) -> dict:
-    """Constructor arguments of an :class:`EncoderStack` of the condition width.
-
-    On the 2B models the encoders have the DiT's width and heads. XL gives the encoders their own
-    width (``encoder_hidden_size``); heads and MLP width are then scaled with it (an assumption:
-    no XL key list was available to check against).
-    """
-    c = config
-    width = c.condition_width
-    heads = width // c.head_dim if c.encoder_hidden_size else c.num_attention_heads
-    intermediate = c.intermediate_size * width // c.hidden_size if c.encoder_hidden_size else c.intermediate_size
-    return dict(in_dim=in_dim, hidden=width, intermediate=intermediate, heads=heads, kv_heads=c.num_key_value_heads,
-                head_dim=c.head_dim, eps=c.rms_norm_eps, theta=c.rope_theta, num_layers=num_layers,
-                windows=layer_windows(c, num_layers))
-
-
 def pack_sequences(a: torch.Tensor, b: torch.Tensor, mask_a: torch.Tensor, mask_b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Concatenate along time, then stable-sort rows so valid ones come first."""
     x = torch.cat([a, b], dim=1)
@@ -82,8 +61,8 @@ class ConditionEncoder(nn.Module):
         super().__init__()
         c = config
         self.text_projector = nn.Linear(c.text_hidden_dim, c.condition_width, bias=False)
-        self.lyric_encoder = LyricEncoder(**stack_kwargs(c, c.text_hidden_dim, c.num_lyric_encoder_hidden_layers))
-        self.timbre_encoder = TimbreEncoder(**stack_kwargs(c, c.timbre_hidden_dim, c.num_timbre_encoder_hidden_layers))
+        self.lyric_encoder = LyricEncoder(**c.encoder_stack_args(c.text_hidden_dim, c.num_lyric_encoder_hidden_layers))
+        self.timbre_encoder = TimbreEncoder(**c.encoder_stack_args(c.timbre_hidden_dim, c.num_timbre_encoder_hidden_layers))
 
     def forward(
         self,

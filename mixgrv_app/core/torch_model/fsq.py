@@ -16,7 +16,6 @@ from torch import nn
 
 from mixgrv_app.core.configs import DiTConfig
 from mixgrv_app.core.torch_model.blocks import EncoderStack
-from mixgrv_app.core.torch_model.condition import stack_kwargs
 
 
 class ResidualFSQ(nn.Module):
@@ -91,7 +90,7 @@ class AudioTokenizer(nn.Module):
         width = c.condition_width
         self.pool_window = c.pool_window_size
         self.audio_acoustic_proj = nn.Linear(c.audio_acoustic_hidden_dim, width)
-        self.attention_pooler = AttentionPooler(**stack_kwargs(c, width, c.num_attention_pooler_hidden_layers))
+        self.attention_pooler = AttentionPooler(**c.encoder_stack_args(width, c.num_attention_pooler_hidden_layers))
         self.quantizer = ResidualFSQ(c.fsq_dim, c.fsq_input_levels)
 
     def forward(self, latents: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -107,7 +106,7 @@ class AudioDetokenizer(EncoderStack):
     def __init__(self, config: DiTConfig) -> None:
         c = config
         width = c.condition_width
-        super().__init__(**stack_kwargs(c, width, c.num_attention_pooler_hidden_layers))
+        super().__init__(**c.encoder_stack_args(width, c.num_attention_pooler_hidden_layers))
         self.pool_window = c.pool_window_size
         self.special_tokens = nn.Parameter(torch.zeros(1, c.pool_window_size, width))
         self.proj_out = nn.Linear(width, c.audio_acoustic_hidden_dim)

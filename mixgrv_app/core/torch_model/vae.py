@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mixgrv_app.core.configs import VAEConfig
+from mixgrv_app.core.tiling import overlap_discard_windows
 
 
 class Snake1d(nn.Module):
@@ -148,22 +149,33 @@ def unfold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.T
     return out
 
 
-def overlap_discard_windows(length: int, chunk: int, overlap: int) -> list[tuple[int, int, int, int]]:
-    """Upstream's tiling: (window start, window end, core start, core end) covering [0, length).
+def official_shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
+    """The key → shape map of the official file for this module (weight norm split)."""
+    return {k: tuple(v.shape) for k, v in unfold_weight_norm(
+        {k: torch.empty(p.shape, device="meta") for k, p in model.state_dict().items()}).items()}
 
-    Each window decodes ``overlap`` extra frames on both sides of its core (clipped to the
-    sequence) and only the core is kept, so seams never show.
-    """
-    if length <= chunk:
-        return [(0, length, 0, length)]
-    stride = chunk - 2 * overlap
-    if stride <= 0:
-        raise ValueError(f"chunk {chunk} must be larger than twice the overlap {overlap}")
-    windows = []
-    for core_start in range(0, length, stride):
-        core_end = min(core_start + stride, length)
-        windows.append((max(0, core_start - overlap), min(length, core_end + overlap), core_start, core_end))
-    return windows
+
+def check_official_state_dict(model: nn.Module, state_dict: dict, file: str = "vae") -> None:
+    """Strict key-for-key, shape-for-shape check of an official VAE state dict."""
+    from mixgrv_app.core.errors import CheckpointError
+
+    expected = official_shapes(model)
+    for key, shape in expected.items():
+        if key not in state_dict:
+            raise CheckpointError("checkpoint.missing_key", f"{file}: the weight '{key}' is missing.", file=file, key=key)
+        found = tuple(state_dict[key].shape)
+        if found != shape:
+            raise CheckpointError("checkpoint.shape_mismatch", f"{file}: '{key}' has shape {list(found)}, expected {list(shape)}.",
+                                  file=file, key=key, expected=list(shape), found=list(found))
+    for key in state_dict:
+        if key not in expected:
+            raise CheckpointError("checkpoint.unexpected_key", f"{file}: unexpected weight '{key}'.", file=file, key=key)
+
+
+def decode_window(device_type: str) -> tuple[int, int]:
+    """Upstream's decode tiling (chunk, overlap) in latent frames: MPS is capped at 32/8 (conv1d
+    output-length limit, facts §3), everything else 512/64."""
+    return (32, 8) if device_type == "mps" else (512, 64)
 
 
 class OobleckVAE(nn.Module):
@@ -174,9 +186,27 @@ class OobleckVAE(nn.Module):
         self.encoder = OobleckEncoder(config)
         self.decoder = OobleckDecoder(config)
 
-    def load_official_state_dict(self, state_dict: dict[str, torch.Tensor]) -> None:
-        """Load the diffusers-layout tensors (weight-norm split) after folding them."""
+    def load_official_state_dict(self, state_dict: dict[str, torch.Tensor], file: str = "vae") -> None:
+        """Load the diffusers-layout tensors (weight-norm split) after folding them.
+
+        Every key and shape is checked first; a mismatch raises CheckpointError naming the key.
+        """
+        check_official_state_dict(self, state_dict, file)
         self.load_state_dict(fold_weight_norm(state_dict), strict=True)
+
+    @classmethod
+    def from_official_state_dict(cls, state_dict: dict[str, torch.Tensor], config: VAEConfig) -> "OobleckVAE":
+        model = cls(config)
+        model.load_official_state_dict(state_dict)
+        return model.eval()
+
+    @staticmethod
+    def sample(mean: torch.Tensor, std: torch.Tensor, generator: torch.Generator | None = None,
+               noise: torch.Tensor | None = None) -> torch.Tensor:
+        """Posterior sample mean + std · ε (ε from ``noise`` or drawn with ``generator``)."""
+        if noise is None:
+            noise = torch.randn(mean.shape, generator=generator, dtype=mean.dtype, device=mean.device)
+        return mean + std * noise
 
     def encode(self, audio: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """audio [B, 2, S] → posterior (mean, std), each [B, 64, S // hop]."""

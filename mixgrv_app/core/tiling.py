@@ -1,0 +1,26 @@
+"""Overlap-discard tiling, shared by the torch and MLX VAEs (framework-free).
+
+Long latents are decoded window by window: each window adds ``overlap`` frames of context on
+both sides of its core, and only the core is kept, so seams never show and memory stays bounded
+by the window size whatever the song length (upstream's tiled decode).
+"""
+
+from __future__ import annotations
+
+
+def overlap_discard_windows(length: int, chunk: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Upstream's tiling: (window start, window end, core start, core end) covering [0, length).
+
+    Each window decodes ``overlap`` extra frames on both sides of its core (clipped to the
+    sequence) and only the core is kept, so seams never show.
+    """
+    if length <= chunk:
+        return [(0, length, 0, length)]
+    stride = chunk - 2 * overlap
+    if stride <= 0:
+        raise ValueError(f"chunk {chunk} must be larger than twice the overlap {overlap}")
+    windows = []
+    for core_start in range(0, length, stride):
+        core_end = min(core_start + stride, length)
+        windows.append((max(0, core_start - overlap), min(length, core_end + overlap), core_start, core_end))
+    return windows
