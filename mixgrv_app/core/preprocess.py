@@ -357,10 +357,9 @@ def run(request: PreprocessRequest, events: EventSink = ignore_events, cancel: C
     lines. Raises ``Cancelled`` between stages (files already written stay valid) and
     :class:`PreprocessError` (``preprocess.non_finite``) when a stage produces NaN/Inf.
     A track whose audio cannot be read is reported as failed and the others go on.
+    ``manifest.json`` is removed when a track needs work and written again at the end, so a
+    trainer never reads a manifest from a half-finished run.
     """
-    import torch
-
-    from mixgrv_app.core.audio import load_audio
     from mixgrv_app.core.dataset import open_dataset
 
     cancel = cancel or CancelToken()
@@ -410,6 +409,7 @@ def run(request: PreprocessRequest, events: EventSink = ignore_events, cancel: C
             overall.update(done_s, label)
             continue
         encoders_now = models()  # a model that cannot load stops the job (outside the per-track try)
+        (out_dir / MANIFEST).unlink(missing_ok=True)
         result.device = encoders_now.device
         try:
             outcome = _process_track(encoders_now, ds, track, inputs, key, request, out_dir, events, cancel, timings)
@@ -425,6 +425,7 @@ def run(request: PreprocessRequest, events: EventSink = ignore_events, cancel: C
         overall.update(done_s, label)
 
     _write_manifest(ds, out_dir, result, request)
+    _remove_orphans(out_dir, {t.id for t in ds.tracks})
     result.timings = {k: round(v, 4) for k, v in timings.items()}
     events(Log("info", f"{len(result.processed)} preprocessed, {len(result.unchanged)} unchanged, "
                        f"{len(result.failed)} failed"))
@@ -504,6 +505,13 @@ def _process_track(enc: Encoders, ds, track, inputs, key, request, out_dir: Path
     timings["write"] += time.perf_counter() - s
     events(Progress("track", len(STAGES), len(STAGES), None, f"{track.filename}: done"))
     return TrackOutcome(track.id, track.filename, "done", str(tensor_path), t_frames, audio.shape[1] / SAMPLE_RATE)
+
+
+def _remove_orphans(out_dir: Path, keep_ids: set[str]) -> None:
+    """Tensors of tracks no longer in the dataset (removed or re-imported) go away."""
+    for path in out_dir.iterdir():
+        if path.suffix in (".safetensors", ".json") and path.name != MANIFEST and path.stem not in keep_ids:
+            path.unlink(missing_ok=True)
 
 
 def _track_seed(seed: int, track_id: str) -> int:

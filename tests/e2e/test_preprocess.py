@@ -174,8 +174,15 @@ def test_cancel_then_resume(parity_checkpoints, encoders, dataset):
     out = P.tensors_dir("pp")
     names = sorted(p.name for p in out.iterdir())
     assert len(written) == 1 and names == sorted([Path(written[0]).name, Path(written[0]).with_suffix(".json").name])
+    assert not (out / "manifest.json").exists()  # no manifest from a half-finished run
     result, _ = _run(parity_checkpoints, encoders=encoders)
     assert sorted(t.status for t in result.tracks) == ["done", "done", "unchanged"]
+    # a track removed from the dataset loses its tensors on the next run
+    gone = D.remove_track(D.open_dataset("pp"), "bass")
+    result, _ = _run(parity_checkpoints, encoders=encoders)
+    assert [t.status for t in result.tracks] == ["unchanged", "unchanged"]
+    assert not list(out.glob(f"{gone.id}.*"))
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["num_samples"] == 2
 
 
 def test_injected_nan_stops_with_track_and_stage(parity_checkpoints, encoders, dataset):
