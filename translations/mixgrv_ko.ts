@@ -2,6 +2,167 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="ko" sourcelanguage="en">
 <context>
+    <name>ABView</name>
+    <message>
+        <source>A/B comparison</source>
+        <translation>A/B 비교</translation>
+    </message>
+    <message>
+        <source>Click a lane or press 1–{n}: playback continues at the same position.</source>
+        <translation>레인을 클릭하거나 1–{n} 키를 누르세요. 같은 위치에서 이어서 재생됩니다.</translation>
+    </message>
+    <message>
+        <source>Close the comparison</source>
+        <translation>비교 닫기</translation>
+    </message>
+    <message>
+        <source>same caption and seed {seed} · switch lanes while playing</source>
+        <translation>같은 캡션, 같은 시드 {seed} · 재생 중에 레인을 바꿔 들어 보세요</translation>
+    </message>
+    <message>
+        <source>▶  Play A/B</source>
+        <translation>▶  A/B 재생</translation>
+    </message>
+    <message>
+        <source>❚❚  Pause</source>
+        <translation>❚❚  일시정지</translation>
+    </message>
+</context>
+<context>
+    <name>AdapterRow</name>
+    <message>
+        <source>Load</source>
+        <translation>불러오기</translation>
+    </message>
+    <message>
+        <source>On</source>
+        <translation>켜기</translation>
+    </message>
+    <message>
+        <source>Strength</source>
+        <translation>강도</translation>
+    </message>
+    <message>
+        <source>Switch the adapter off without unloading it</source>
+        <translation>어댑터를 해제하지 않고 잠시 끕니다</translation>
+    </message>
+    <message>
+        <source>Unload</source>
+        <translation>해제</translation>
+    </message>
+    <message>
+        <source>imported</source>
+        <translation>가져옴</translation>
+    </message>
+    <message>
+        <source>trained</source>
+        <translation>학습됨</translation>
+    </message>
+</context>
+<context>
+    <name>DatasetPanel</name>
+    <message>
+        <source>%1 imported, %2 skipped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1 songs · %2 · %3 labelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accepted: %1. Lyrics from &lt;song&gt;.txt, captions from &lt;song&gt;.caption.txt or a CSV (file,bpm,key,caption).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished">취소</translation>
+    </message>
+    <message>
+        <source>Checking files…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the dataset to work on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dataset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete dataset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete the dataset “%1” and its copies of the songs? Your original files are not touched.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Drop songs or folders from Finder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Import cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>My songs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Name of the new dataset:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New dataset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New name:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>New…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No dataset yet — drop songs to start one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Remove from dataset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rename dataset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rename…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Show in Finder</source>
+        <translation type="unfinished">Finder에서 보기</translation>
+    </message>
+    <message>
+        <source>see why</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ErrorReporter</name>
     <message>
         <source>Show Log</source>
@@ -31,22 +192,435 @@ The details were written to the log:
     </message>
 </context>
 <context>
+    <name>GenerationTab</name>
+    <message numerus="yes">
+        <source>%n take(s) ready.</source>
+        <translation>
+            <numerusform>테이크 %n개가 준비되었습니다.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A/B needs a LoRA: load an adapter in the LoRA panel, then press A/B again.</source>
+        <translation>A/B 비교에는 LoRA가 필요합니다. LoRA 패널에서 어댑터를 불러온 뒤 A/B를 다시 누르세요.</translation>
+    </message>
+    <message>
+        <source>A/B ready: press Space to play, 1–3 to switch.</source>
+        <translation>A/B 비교가 준비되었습니다. 스페이스로 재생하고 1–3으로 전환하세요.</translation>
+    </message>
+    <message>
+        <source>A/B take {n} of {total}</source>
+        <translation>A/B 테이크 {n}/{total}</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>취소하는 중…</translation>
+    </message>
+    <message>
+        <source>Decoding audio…</source>
+        <translation>디코딩 중…</translation>
+    </message>
+    <message>
+        <source>Generate</source>
+        <translation>생성</translation>
+    </message>
+    <message>
+        <source>Generating…</source>
+        <translation>생성 중…</translation>
+    </message>
+    <message>
+        <source>Generation cancelled.</source>
+        <translation>생성을 취소했습니다.</translation>
+    </message>
+    <message>
+        <source>Loading models…</source>
+        <translation>모델 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Make a song</source>
+        <translation>새 곡 만들기</translation>
+    </message>
+    <message>
+        <source>Preparing the A/B comparison…</source>
+        <translation>A/B 비교 준비 중…</translation>
+    </message>
+    <message>
+        <source>Preparing…</source>
+        <translation>준비 중…</translation>
+    </message>
+    <message>
+        <source>Reading the caption and lyrics…</source>
+        <translation>텍스트 인코딩 중…</translation>
+    </message>
+    <message>
+        <source>Saving…</source>
+        <translation>저장 중…</translation>
+    </message>
+    <message>
+        <source>Settings of this take are back in the form (seed {seed}).</source>
+        <translation>이 테이크의 설정을 양식에 다시 채웠습니다 (시드 {seed}).</translation>
+    </message>
+    <message>
+        <source>Step {done}/{total}</source>
+        <translation>단계 {done}/{total}</translation>
+    </message>
+    <message>
+        <source>The take could not be made: {reason}</source>
+        <translation>테이크를 만들지 못했습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>This adapter does not fit the model: {reason}</source>
+        <translation>이 어댑터는 모델과 맞지 않습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>about {time} left</source>
+        <translation>약 {time} 남음</translation>
+    </message>
+    <message>
+        <source>almost done</source>
+        <translation>거의 다 됐습니다</translation>
+    </message>
+    <message>
+        <source>busy</source>
+        <translation>작업 중</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>오류</translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation>준비됨</translation>
+    </message>
+    <message>
+        <source>{h} h {m} min</source>
+        <translation>{h}시간 {m}분</translation>
+    </message>
+    <message>
+        <source>{m} min {s} s</source>
+        <translation>{m}분 {s}초</translation>
+    </message>
+    <message>
+        <source>{s} s</source>
+        <translation>{s}초</translation>
+    </message>
+    <message>
+        <source>⌘↩ generates · Space plays or pauses</source>
+        <translation>⌘↩ 생성 · 스페이스 재생/일시정지</translation>
+    </message>
+</context>
+<context>
+    <name>ImportReportDialog</name>
+    <message>
+        <source>Import report</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Lane</name>
+    <message>
+        <source>LoRA {n}%</source>
+        <translation>LoRA {n}%</translation>
+    </message>
+    <message>
+        <source>Without LoRA</source>
+        <translation>LoRA 없이</translation>
+    </message>
+</context>
+<context>
+    <name>Languages</name>
+    <message>
+        <source>Arabic</source>
+        <translation>아랍어</translation>
+    </message>
+    <message>
+        <source>Azerbaijani</source>
+        <translation>아제르바이잔어</translation>
+    </message>
+    <message>
+        <source>Bengali</source>
+        <translation>벵골어</translation>
+    </message>
+    <message>
+        <source>Bulgarian</source>
+        <translation>불가리아어</translation>
+    </message>
+    <message>
+        <source>Cantonese</source>
+        <translation>광둥어</translation>
+    </message>
+    <message>
+        <source>Catalan</source>
+        <translation>카탈루냐어</translation>
+    </message>
+    <message>
+        <source>Chinese (Mandarin)</source>
+        <translation>중국어 (표준어)</translation>
+    </message>
+    <message>
+        <source>Croatian</source>
+        <translation>크로아티아어</translation>
+    </message>
+    <message>
+        <source>Czech</source>
+        <translation>체코어</translation>
+    </message>
+    <message>
+        <source>Danish</source>
+        <translation>덴마크어</translation>
+    </message>
+    <message>
+        <source>Dutch</source>
+        <translation>네덜란드어</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>영어</translation>
+    </message>
+    <message>
+        <source>Finnish</source>
+        <translation>핀란드어</translation>
+    </message>
+    <message>
+        <source>French</source>
+        <translation>프랑스어</translation>
+    </message>
+    <message>
+        <source>German</source>
+        <translation>독일어</translation>
+    </message>
+    <message>
+        <source>Greek</source>
+        <translation>그리스어</translation>
+    </message>
+    <message>
+        <source>Haitian Creole</source>
+        <translation>아이티 크리올어</translation>
+    </message>
+    <message>
+        <source>Hebrew</source>
+        <translation>히브리어</translation>
+    </message>
+    <message>
+        <source>Hindi</source>
+        <translation>힌디어</translation>
+    </message>
+    <message>
+        <source>Hungarian</source>
+        <translation>헝가리어</translation>
+    </message>
+    <message>
+        <source>Icelandic</source>
+        <translation>아이슬란드어</translation>
+    </message>
+    <message>
+        <source>Indonesian</source>
+        <translation>인도네시아어</translation>
+    </message>
+    <message>
+        <source>Italian</source>
+        <translation>이탈리아어</translation>
+    </message>
+    <message>
+        <source>Japanese</source>
+        <translation>일본어</translation>
+    </message>
+    <message>
+        <source>Korean</source>
+        <translation>한국어</translation>
+    </message>
+    <message>
+        <source>Latin</source>
+        <translation>라틴어</translation>
+    </message>
+    <message>
+        <source>Lithuanian</source>
+        <translation>리투아니아어</translation>
+    </message>
+    <message>
+        <source>Malay</source>
+        <translation>말레이어</translation>
+    </message>
+    <message>
+        <source>Nepali</source>
+        <translation>네팔어</translation>
+    </message>
+    <message>
+        <source>Norwegian</source>
+        <translation>노르웨이어</translation>
+    </message>
+    <message>
+        <source>Other / unknown</source>
+        <translation>기타 / 알 수 없음</translation>
+    </message>
+    <message>
+        <source>Persian</source>
+        <translation>페르시아어</translation>
+    </message>
+    <message>
+        <source>Polish</source>
+        <translation>폴란드어</translation>
+    </message>
+    <message>
+        <source>Portuguese</source>
+        <translation>포르투갈어</translation>
+    </message>
+    <message>
+        <source>Punjabi</source>
+        <translation>펀자브어</translation>
+    </message>
+    <message>
+        <source>Romanian</source>
+        <translation>루마니아어</translation>
+    </message>
+    <message>
+        <source>Russian</source>
+        <translation>러시아어</translation>
+    </message>
+    <message>
+        <source>Sanskrit</source>
+        <translation>산스크리트어</translation>
+    </message>
+    <message>
+        <source>Serbian</source>
+        <translation>세르비아어</translation>
+    </message>
+    <message>
+        <source>Slovak</source>
+        <translation>슬로바키아어</translation>
+    </message>
+    <message>
+        <source>Spanish</source>
+        <translation>스페인어</translation>
+    </message>
+    <message>
+        <source>Swahili</source>
+        <translation>스와힐리어</translation>
+    </message>
+    <message>
+        <source>Swedish</source>
+        <translation>스웨덴어</translation>
+    </message>
+    <message>
+        <source>Tagalog</source>
+        <translation>타갈로그어</translation>
+    </message>
+    <message>
+        <source>Tamil</source>
+        <translation>타밀어</translation>
+    </message>
+    <message>
+        <source>Telugu</source>
+        <translation>텔루구어</translation>
+    </message>
+    <message>
+        <source>Thai</source>
+        <translation>태국어</translation>
+    </message>
+    <message>
+        <source>Turkish</source>
+        <translation>튀르키예어</translation>
+    </message>
+    <message>
+        <source>Ukrainian</source>
+        <translation>우크라이나어</translation>
+    </message>
+    <message>
+        <source>Urdu</source>
+        <translation>우르두어</translation>
+    </message>
+    <message>
+        <source>Vietnamese</source>
+        <translation>베트남어</translation>
+    </message>
+</context>
+<context>
+    <name>LoraPanel</name>
+    <message>
+        <source>Add a LoRA adapter folder (adapter_config.json + adapter_model.safetensors) from anywhere</source>
+        <translation>어디에 있든 LoRA 어댑터 폴더(adapter_config.json + adapter_model.safetensors)를 추가합니다</translation>
+    </message>
+    <message>
+        <source>Choose a LoRA adapter folder</source>
+        <translation>LoRA 어댑터 폴더 선택</translation>
+    </message>
+    <message>
+        <source>Import Folder…</source>
+        <translation>폴더 가져오기…</translation>
+    </message>
+    <message>
+        <source>Imported “{name}” (rank {r}).</source>
+        <translation>“{name}”을(를) 가져왔습니다 (랭크 {r}).</translation>
+    </message>
+    <message>
+        <source>LoRA adapters</source>
+        <translation>LoRA 어댑터</translation>
+    </message>
+    <message>
+        <source>Next take uses: {list}</source>
+        <translation>다음 테이크에 적용: {list}</translation>
+    </message>
+    <message>
+        <source>No LoRA: the base model sings on its own.</source>
+        <translation>LoRA 없음: 기본 모델만으로 생성합니다.</translation>
+    </message>
+    <message>
+        <source>No adapters yet. Train one in the Training tab, or import a folder.</source>
+        <translation>아직 어댑터가 없습니다. 트레이닝 탭에서 학습하거나 폴더를 가져오세요.</translation>
+    </message>
+    <message>
+        <source>The adapter could not be copied into the library: {error}</source>
+        <translation>어댑터를 라이브러리로 복사하지 못했습니다: {error}</translation>
+    </message>
+    <message>
+        <source>The adapter_config.json in “{name}” cannot be read. Export the adapter again.</source>
+        <translation>“{name}”의 adapter_config.json을 읽을 수 없습니다. 어댑터를 다시 내보내 주세요.</translation>
+    </message>
+    <message>
+        <source>The weights file in “{name}” is damaged or not a safetensors file.</source>
+        <translation>“{name}”의 가중치 파일이 손상되었거나 safetensors 파일이 아닙니다.</translation>
+    </message>
+    <message>
+        <source>The weights in “{name}” contain no LoRA A/B tensors.</source>
+        <translation>“{name}”의 가중치에 LoRA A/B 텐서가 없습니다.</translation>
+    </message>
+    <message>
+        <source>“{name}” cannot be used as a LoRA adapter.</source>
+        <translation>“{name}”은(는) LoRA 어댑터로 쓸 수 없습니다.</translation>
+    </message>
+    <message>
+        <source>“{name}” holds a PEFT adapter that is not LoRA; mixgrv can only use LoRA adapters.</source>
+        <translation>“{name}”은(는) LoRA가 아닌 PEFT 어댑터입니다. mixgrv는 LoRA 어댑터만 사용할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>“{name}” is not a LoRA adapter folder: adapter_config.json is missing.</source>
+        <translation>“{name}”은(는) LoRA 어댑터 폴더가 아닙니다: adapter_config.json이 없습니다.</translation>
+    </message>
+    <message>
+        <source>“{name}” is not a LoRA adapter folder: adapter_model.safetensors is missing.</source>
+        <translation>“{name}”은(는) LoRA 어댑터 폴더가 아닙니다: adapter_model.safetensors가 없습니다.</translation>
+    </message>
+</context>
+<context>
     <name>LossChart</name>
     <message>
-        <source>손실</source>
+        <source>Loss</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>손실 (원본)</source>
+        <source>Loss (raw)</source>
         <extracomment>weight of the newest point in the moving average (0.1 ≈ smoothing over ~10 steps)</extracomment>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>손실 (평활)</source>
+        <source>Loss (smoothed)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>스텝</source>
+        <source>Step</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -79,16 +653,8 @@ The details were written to the log:
         <translation>백엔드</translation>
     </message>
     <message>
-        <source>Caption, lyrics, length, tempo and key</source>
-        <translation>곡 설명, 가사, 길이, 템포와 조성</translation>
-    </message>
-    <message>
         <source>Choose the ACE-Step checkpoints folder</source>
         <translation>ACE-Step 체크포인트 폴더 선택</translation>
-    </message>
-    <message>
-        <source>Describe a song, add lyrics, apply your LoRA adapters and listen to the results right here.</source>
-        <translation>만들고 싶은 곡을 설명하고 가사를 넣은 뒤, LoRA 어댑터를 적용해 결과를 바로 여기서 들어 보세요.</translation>
     </message>
     <message>
         <source>Device</source>
@@ -127,10 +693,6 @@ The details were written to the log:
         <translation>언어</translation>
     </message>
     <message>
-        <source>Make music</source>
-        <translation>음악 만들기</translation>
-    </message>
-    <message>
         <source>Model</source>
         <translation>모델</translation>
     </message>
@@ -147,10 +709,6 @@ The details were written to the log:
         <translation>종료</translation>
     </message>
     <message>
-        <source>Results you can play, compare and export</source>
-        <translation>결과를 재생하고, 비교하고, 내보내기</translation>
-    </message>
-    <message>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
@@ -163,6 +721,10 @@ The details were written to the log:
         <translation>로그 폴더 보기</translation>
     </message>
     <message>
+        <source>Something went wrong while opening this tab. The details were written to the log:</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>System Default</source>
         <translation>시스템</translation>
     </message>
@@ -171,20 +733,17 @@ The details were written to the log:
         <translation>트레이닝 탭은 아직 오디오를 가져올 수 없습니다.</translation>
     </message>
     <message>
+        <source>This part of mixgrv could not be opened</source>
+        <extracomment>the window painted its first frame (bench/startup.py measures up to here) both tab bodies exist (built just after the first frame, or on first use)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Training</source>
         <translation>트레이닝</translation>
     </message>
     <message>
         <source>View</source>
         <translation>보기</translation>
-    </message>
-    <message>
-        <source>Your songs, a dataset and a LoRA adapter trained on this Mac.</source>
-        <translation>내 곡으로 데이터셋을 만들고, 이 Mac에서 LoRA 어댑터를 학습합니다.</translation>
-    </message>
-    <message>
-        <source>Your trained LoRA adapters, mixed with a strength each</source>
-        <translation>학습한 LoRA 어댑터를 각각 원하는 강도로 섞어 적용</translation>
     </message>
     <message>
         <source>found</source>
@@ -197,6 +756,672 @@ The details were written to the log:
     <message>
         <source>not downloaded</source>
         <translation>다운로드 필요</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <source>&apos;{name}&apos; cannot be a dataset name. Use 1-120 characters without / \ : and not starting with a dot.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&apos;{value}&apos; is not a supported language code. Choose a language from the list.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&apos;{value}&apos; is not a valid value for {field}. Check the value and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A dataset named &apos;{name}&apos; already exists. Pick another name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot use the {backend} backend: {reason}. Choose the torch backend.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cannot write {extension} files; choose a .wav, .flac or .mp3 file name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not copy {name} into the dataset ({reason}). Check free disk space.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not write {path}: {reason}. Check free disk space and folder permissions.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Custom timesteps must be numbers between 0 and 1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dataset &apos;{dataset}&apos; has no tracks to preprocess. Add songs first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No adapter named &apos;{name}&apos; is loaded. Add it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Seed {seed} was drawn for this take; reuse it to get the same song again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The BPM {value} is out of range; choose {min} to {max} or leave it empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The CSV value &apos;{value}&apos; for {field} was ignored. Fix it in the CSV or edit the track.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The LoRA adapter folder {path} was not found. Check the path.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The LoRA adapter {path} cannot be read ({reason}). Export or train it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The LoRA adapter {path} has no {file}. Choose the folder that holds adapter_config.json and adapter_model.safetensors.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The LoRA scale {value} for {path} is out of range; choose 0 to 1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The adapter {name} was trained on another model variant than {variant}; it may sound different than expected.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The adapter {path} ({kind}) is not a plain LoRA adapter; only LoRA adapters are supported.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The adapter {path} does not fit the {variant} model ({module}: expected {expected}, found {found}). Use an adapter trained on this model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The adapter {path} targets {module}, which the {variant} model does not have. Use an adapter trained on this model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The audio to write has the wrong shape ({shape}); this is a bug, please report it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The batch size {value} is out of range; choose {min} to {max}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The caption is empty. Describe the music you want (genre, instruments, mood).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The dataset file {path} cannot be read ({reason}). Restore it from a backup or create the dataset again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The duration {value} s is out of range; choose {min} to {max} seconds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file contains {count} NaN/Inf samples. Re-export it from your audio editor.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The file {path} ({field}) was not found. Check the path and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The folder {path} does not exist. Create it or choose another output path.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The generator has {loaded} loaded, not {requested}. Load that model first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The guidance {value} is out of range; choose {min} to {max}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The initial noise has the wrong shape; this is a bug, please report it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The key &apos;{value}&apos; is too long; write it like &apos;C major&apos; or &apos;F# minor&apos;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model produced invalid values (NaN/Inf). Try another seed or generate on the CPU.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model {variant} was not found in {path}. Download it or choose another model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The models folder {path} was not found. Choose the folder that holds {variant}/, vae/ and Qwen3-Embedding-0.6B/.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The repaint region needs an end after its start (start {start} s, end {end} s).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The sample rate is only {sample_rate} Hz; the high frequencies are missing. Use a better source if you have one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The seed {value} is not valid; use a whole number from 0 to {max}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The shift {value} is out of range; choose {min} to {max}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The step count {value} is out of range; choose {min} to {max}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The time signature {value} is not supported; choose one of {choices}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The track ends with {seconds} s of silence. Consider trimming it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The track is only {seconds} s long; tracks of at least 5 s train better.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The track is silent. Remove it from the dataset.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The track is very quiet ({lufs} LUFS). Check that it is the right file.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The track is {seconds} s long; only the first {max_seconds} s are used for training.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The track starts with {seconds} s of silence. Consider trimming it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The {device} device is not available on this machine. Choose cpu or auto.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The {task} task needs a source audio file. Choose one and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no dataset named &apos;{name}&apos;. Check the name with &apos;mixgrv dataset list&apos;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no track &apos;{track}&apos; in dataset &apos;{dataset}&apos;. Use the track&apos;s id, file name or number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This file has {channels} channels; it was mixed down to stereo for training.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>This sounds like the same recording as {other}. Remove one of them unless you mean to weight it twice.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown backend &apos;{value}&apos;; choose torch, mlx or auto.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown guidance &apos;{value}&apos;; choose apg or adg.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown task &apos;{value}&apos;; choose text2music, cover or repaint.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{count} track(s) have no caption; they are trained on the metas only. Add captions for better results.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{field} must be between 0 and 1 (got {value}).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{format} cannot be written with bit depth {bit_depth}; choose one of {choices}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{frames} latent frames exceed the model&apos;s limit of {limit}; choose a shorter duration.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} contains NaN or Inf samples. Re-export the file from your audio editor.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} contains no audio samples. Choose a file that plays in a music player.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} is already in the dataset as {existing}; it was not added twice.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} is empty (0 bytes). Re-export or re-download the file and add it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} is not a label CSV with the columns file,bpm,key,caption. Fix the header row and add it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} is not an audio file this app can read. Convert it to WAV, FLAC or MP3 and add it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} is too large to decode in memory. Split it into shorter files.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} looks truncated or damaged ({reason}). Re-export or re-download it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{name} was not found. Check that the file still exists and add it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{path} cannot be read ({reason}). Download the model folder again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{path} is missing. Download the Qwen3-Embedding-0.6B folder again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{percent}% of the samples are clipped. A cleaner master will train better.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{track} is shorter than one latent frame (40 ms). Remove it from the dataset.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{track}: the {stage} stage produced {count} NaN/Inf values in {tensor}; nothing was written. Run preprocessing in float32 on CPU, or check the model files.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Player</name>
+    <message>
+        <source>No audio output device was found. Connect headphones or speakers, or choose an output in System Settings &gt; Sound, then press Play again.</source>
+        <translation>오디오 출력 장치를 찾을 수 없습니다. 헤드폰이나 스피커를 연결하거나 시스템 설정 &gt; 사운드에서 출력을 선택한 뒤 다시 재생을 누르세요.</translation>
+    </message>
+    <message>
+        <source>Playback could not start on this audio device. Check System Settings &gt; Sound.</source>
+        <translation>이 오디오 장치에서 재생을 시작하지 못했습니다. 시스템 설정 &gt; 사운드를 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Playback is not available: the audio library (PortAudio) could not be loaded.</source>
+        <translation>재생할 수 없습니다: 오디오 라이브러리(PortAudio)를 불러오지 못했습니다.</translation>
+    </message>
+    <message>
+        <source>This take cannot be played: the file {name} could not be read.</source>
+        <translation>이 테이크를 재생할 수 없습니다: {name} 파일을 읽지 못했습니다.</translation>
+    </message>
+</context>
+<context>
+    <name>PreprocessPanel</name>
+    <message>
+        <source>Cancel</source>
+        <translation type="unfinished">취소</translation>
+    </message>
+    <message>
+        <source>Longer songs are cut to this length. Shorter clips train faster and need less memory.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Prepare for training</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Turns every song into the tensors training reads (audio latents and text conditions). Songs already prepared are skipped.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Use at most</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReferenceDrop</name>
+    <message>
+        <source>Audio files (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.ogg *.opus)</source>
+        <translation>오디오 파일 (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.ogg *.opus)</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>선택…</translation>
+    </message>
+    <message>
+        <source>Drop a song here to borrow its timbre (optional)</source>
+        <translation>음색을 참고할 곡을 여기에 놓으세요 (선택)</translation>
+    </message>
+    <message>
+        <source>Reference audio</source>
+        <translation>참고 오디오</translation>
+    </message>
+    <message>
+        <source>Remove the reference audio</source>
+        <translation>참고 오디오 제거</translation>
+    </message>
+</context>
+<context>
+    <name>RequestForm</name>
+    <message>
+        <source>Auto</source>
+        <translation>자동</translation>
+    </message>
+    <message>
+        <source>BPM</source>
+        <translation>BPM</translation>
+    </message>
+    <message>
+        <source>Ballad</source>
+        <translation>발라드</translation>
+    </message>
+    <message>
+        <source>Caption / description</source>
+        <translation>캡션 / 설명</translation>
+    </message>
+    <message>
+        <source>Cinematic</source>
+        <translation>시네마틱</translation>
+    </message>
+    <message>
+        <source>City pop</source>
+        <translation>시티팝</translation>
+    </message>
+    <message>
+        <source>Describe the song in the caption first (genre, mood, instruments).</source>
+        <translation>먼저 캡션에 곡을 설명해 주세요 (장르, 분위기, 악기).</translation>
+    </message>
+    <message>
+        <source>Genre, mood, instruments, voice… e.g. “warm city-pop with a slap bass groove”</source>
+        <translation>장르, 분위기, 악기, 목소리… 예: “슬랩 베이스 그루브가 있는 따뜻한 시티팝”</translation>
+    </message>
+    <message>
+        <source>Guidance</source>
+        <translation>가이던스</translation>
+    </message>
+    <message>
+        <source>How many takes to make at once (seeds follow one another).</source>
+        <translation>한 번에 만들 테이크 수 (시드가 1씩 이어집니다).</translation>
+    </message>
+    <message>
+        <source>How strictly the model follows the caption. Only base and SFT models use it; turbo ignores it.</source>
+        <translation>모델이 캡션을 얼마나 엄격히 따를지 정합니다. Base와 SFT 모델만 사용하며 Turbo는 무시합니다.</translation>
+    </message>
+    <message>
+        <source>Insert {tag} on a new line</source>
+        <translation>{tag}를 새 줄에 넣기</translation>
+    </message>
+    <message>
+        <source>Instrumental (no vocals)</source>
+        <translation>인스트루멘탈 (보컬 없음)</translation>
+    </message>
+    <message>
+        <source>K-pop</source>
+        <translation>K-팝</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>키</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>언어</translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation>재생 시간</translation>
+    </message>
+    <message>
+        <source>Lo-fi</source>
+        <translation>로파이</translation>
+    </message>
+    <message>
+        <source>Lyrics</source>
+        <translation>가사</translation>
+    </message>
+    <message>
+        <source>Mark the song&apos;s structure with [verse], [chorus], [bridge], [intro] and [outro]. Leave it empty for an instrumental.</source>
+        <translation>[verse], [chorus], [bridge], [intro], [outro] 태그로 곡의 구조를 지정할 수 있습니다. 비워두면 인스트루멘탈로 생성됩니다.</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>모델</translation>
+    </message>
+    <message>
+        <source>More steps: slower, sometimes cleaner. Turbo models use at most 8.</source>
+        <translation>단계가 많을수록 느리지만 더 깔끔할 수 있습니다. Turbo 모델은 최대 8단계입니다.</translation>
+    </message>
+    <message>
+        <source>Random</source>
+        <translation>무작위</translation>
+    </message>
+    <message>
+        <source>Reference audio</source>
+        <translation>참고 오디오</translation>
+    </message>
+    <message>
+        <source>Reuse last</source>
+        <translation>마지막 시드</translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation>시드</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>생성 설정</translation>
+    </message>
+    <message>
+        <source>Shift</source>
+        <translation>시프트</translation>
+    </message>
+    <message>
+        <source>Steps</source>
+        <translation>단계 수</translation>
+    </message>
+    <message>
+        <source>Takes</source>
+        <translation>배치 크기</translation>
+    </message>
+    <message>
+        <source>The reference audio file is gone. Drop it again or remove it.</source>
+        <translation>참고 오디오 파일이 없습니다. 다시 놓거나 제거하세요.</translation>
+    </message>
+    <message>
+        <source>Time signature</source>
+        <translation>박자</translation>
+    </message>
+    <message>
+        <source>Timestep shift: 3 suits turbo, 1 suits base/SFT.</source>
+        <translation>타임스텝 시프트: Turbo는 3, Base/SFT는 1이 알맞습니다.</translation>
+    </message>
+    <message>
+        <source>Try:</source>
+        <translation>예시:</translation>
+    </message>
+    <message>
+        <source>Use the seed of the last take again: same seed, same song</source>
+        <translation>마지막 테이크의 시드를 다시 사용합니다: 같은 시드, 같은 곡</translation>
+    </message>
+    <message>
+        <source>[verse]
+Write your lyrics here…
+
+[chorus]
+…</source>
+        <translation>[verse]
+여기에 가사를 쓰세요…
+
+[chorus]
+…</translation>
+    </message>
+    <message>
+        <source>best for LoRA, uses guidance</source>
+        <translation>LoRA에 가장 적합, 가이던스 사용</translation>
+    </message>
+    <message>
+        <source>fast, 8 steps</source>
+        <translation>빠름, 8단계</translation>
+    </message>
+    <message>
+        <source>fine-tuned, uses guidance</source>
+        <translation>미세 조정됨, 가이던스 사용</translation>
+    </message>
+    <message>
+        <source>{m} min</source>
+        <translation>{m}분</translation>
+    </message>
+    <message>
+        <source>{m} min {s} s</source>
+        <translation>{m}분 {s}초</translation>
+    </message>
+    <message>
+        <source>{s} s</source>
+        <translation>{s}초</translation>
+    </message>
+</context>
+<context>
+    <name>ResultsView</name>
+    <message numerus="yes">
+        <source>%n take(s)</source>
+        <translation>
+            <numerusform>테이크 %n개</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>A/B</source>
+        <translation>A/B 비교</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>삭제</translation>
+    </message>
+    <message>
+        <source>Delete this take (you can undo)</source>
+        <translation>이 테이크 삭제 (실행 취소 가능)</translation>
+    </message>
+    <message>
+        <source>Export Take</source>
+        <translation>테이크 내보내기</translation>
+    </message>
+    <message>
+        <source>Export failed: {reason}</source>
+        <translation>내보내기 실패: {reason}</translation>
+    </message>
+    <message>
+        <source>Exported {name}.</source>
+        <translation>{name}을(를) 내보냈습니다.</translation>
+    </message>
+    <message>
+        <source>Exporting {name}…</source>
+        <translation>{name} 내보내는 중…</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>내보내기…</translation>
+    </message>
+    <message>
+        <source>FLAC, lossless (*.flac)</source>
+        <translation>FLAC, 무손실 (*.flac)</translation>
+    </message>
+    <message>
+        <source>MP3 (*.mp3)</source>
+        <translation>MP3 (*.mp3)</translation>
+    </message>
+    <message>
+        <source>Pause (Space)</source>
+        <translation>일시정지 (스페이스)</translation>
+    </message>
+    <message>
+        <source>Play (Space)</source>
+        <translation>재생 (스페이스)</translation>
+    </message>
+    <message>
+        <source>Put this take&apos;s settings and seed back into the form</source>
+        <translation>이 테이크의 설정과 시드를 양식에 다시 채웁니다</translation>
+    </message>
+    <message>
+        <source>Render this take again with the same seed: without the LoRA and at two strengths</source>
+        <translation>같은 시드로 다시 생성합니다: LoRA 없이, 그리고 두 가지 강도로</translation>
+    </message>
+    <message>
+        <source>Results</source>
+        <translation>결과</translation>
+    </message>
+    <message>
+        <source>Reuse Settings</source>
+        <translation>이 설정 다시 사용</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>Finder</translation>
+    </message>
+    <message>
+        <source>Show in Finder</source>
+        <translation>Finder에서 보기</translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation>정지</translation>
+    </message>
+    <message>
+        <source>Take deleted.</source>
+        <translation>테이크를 삭제했습니다.</translation>
+    </message>
+    <message>
+        <source>The deleted take could not be restored.</source>
+        <translation>삭제한 테이크를 복원하지 못했습니다.</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>실행 취소</translation>
+    </message>
+    <message>
+        <source>WAV, 16-bit (*.wav)</source>
+        <translation>WAV, 16비트 (*.wav)</translation>
+    </message>
+    <message>
+        <source>WAV, 24-bit (*.wav)</source>
+        <translation>WAV, 24비트 (*.wav)</translation>
+    </message>
+    <message>
+        <source>WAV, 32-bit float (*.wav)</source>
+        <translation>WAV, 32비트 부동소수점 (*.wav)</translation>
+    </message>
+    <message>
+        <source>Your takes will appear here.
+Write a caption and press Generate (⌘↩).</source>
+        <translation>생성한 테이크가 여기에 나타납니다.
+캡션을 쓰고 생성(⌘↩)을 누르세요.</translation>
     </message>
 </context>
 <context>
@@ -222,46 +1447,523 @@ The details were written to the log:
     </message>
 </context>
 <context>
+    <name>TakeCard</name>
+    <message>
+        <source>LoRA off</source>
+        <translation>LoRA 끔</translation>
+    </message>
+    <message>
+        <source>Untitled take</source>
+        <translation>제목 없는 테이크</translation>
+    </message>
+    <message>
+        <source>instrumental</source>
+        <translation>인스트루멘탈</translation>
+    </message>
+    <message>
+        <source>no LoRA</source>
+        <translation>LoRA 없음</translation>
+    </message>
+    <message>
+        <source>seed {seed}</source>
+        <translation>시드 {seed}</translation>
+    </message>
+    <message>
+        <source>strength {n}%</source>
+        <translation>강도 {n}%</translation>
+    </message>
+</context>
+<context>
+    <name>TrackEditor</name>
+    <message>
+        <source>A trigger word for your style, e.g. “mystyle”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Added to every caption. Use the same word when you generate to call up your style.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>After the caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Always the caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Always the genre</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>BPM</source>
+        <translation type="unfinished">BPM</translation>
+    </message>
+    <message>
+        <source>Before the caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Custom tag</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dataset setting</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Extra tag for this song only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Genre</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Genre instead of caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Instead of the caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Instrumental (no vocals)</source>
+        <translation type="unfinished">인스트루멘탈 (보컬 없음)</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation type="unfinished">키</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation type="unfinished">언어</translation>
+    </message>
+    <message>
+        <source>Lyrics</source>
+        <translation type="unfinished">가사</translation>
+    </message>
+    <message>
+        <source>Mark every song instrumental</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No song selected</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Select a song in the list to edit its labels.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Share of songs trained with their genre instead of their caption.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The model learns to link this description to the song. English tags work best.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Time</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Track tag</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Train on</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>What the song sounds like, e.g. “warm lo-fi beat, soft piano, vinyl crackle”</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Which text this song is trained with, overriding the dataset&apos;s genre ratio.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Whole dataset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>[verse]
+Lyrics with structure tags…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. city pop</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>⚠︎ This song has no caption yet. Describe it so the model learns your style.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>✓ Labelled. Changes are saved automatically.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TrackTableModel</name>
+    <message>
+        <source>Checks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Format</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Labelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Labels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Length</source>
+        <translation type="unfinished">재생 시간</translation>
+    </message>
+    <message>
+        <source>Loudness / peak</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Needs caption</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Sample rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Song</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Write a caption (or a genre) for this song so the model knows what it hears.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TrainingPanel</name>
+    <message>
+        <source>A few songs (1–5)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Accumulation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Adds up several steps before updating: a larger effective batch without more memory.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Advanced settings</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Alpha</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Attention layers</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Batch size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checkpoints</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Dropout</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Elapsed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Epoch</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Good starting settings for the number of songs you have. You can fine-tune them under Advanced.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Gradient clip</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How big each learning step is. Too high makes the loss jump around; too low learns slowly.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How many times training goes through all your songs. More epochs learn more but can copy the songs too closely.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>How often a checkpoint (and an optional sample) is saved. Stop also saves one.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Keeps adapter weights small, which helps against overfitting.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Learning rate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Limits how far one step may move the adapter; protects against sudden spikes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Listen to sample</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Makes a run repeatable: the same seed and data give the same result.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Many songs (20+)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Noise levels</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Randomly switches off parts of the adapter while learning, so it generalises instead of memorising.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rank</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Run name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Runs that can continue where they stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save every (epochs)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Seed</source>
+        <translation type="unfinished">시드</translation>
+    </message>
+    <message>
+        <source>Size of the adapter. Higher ranks learn more detail but need more memory and can overfit small datasets.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Some songs (6–20)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Songs per step. Larger batches need more memory.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Songs/s</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Start training</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Steps at the start during which the learning rate rises gently.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop and save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stops after the current step and saves a checkpoint you can resume from.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Strength of the adapter relative to its rank. Usually twice the rank.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Use in Generation</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Warm-up steps</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Weight decay</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Which layers the adapter changes: both (style and words), self (sound) or cross (text link).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>e.g. my-style-v1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>logit-normal learns at all noise levels (recommended); turbo8 uses the 8 levels of the turbo model.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>TrainingTab</name>
     <message>
-        <source>1  Dataset</source>
-        <translation>1  데이터셋</translation>
+        <source>1  Labels</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>2  Labels</source>
-        <translation>2  라벨</translation>
+        <source>2  Prepare</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>3  Preprocess</source>
-        <translation>3  전처리</translation>
+        <source>3  Train</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>4  Train</source>
-        <translation>4  학습</translation>
+        <source>A job is still running. Stop it and quit? A training run saves a checkpoint first.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Drop songs or folders here</source>
-        <translation>곡이나 폴더를 여기에 끌어다 놓으세요</translation>
+        <source>Add songs to the dataset first.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Drop your songs here to build a dataset. mixgrv will check and label them, prepare them for training, and train a LoRA adapter on this Mac.</source>
-        <translation>내 곡을 끌어다 놓아 데이터셋을 만드세요. mixgrv가 곡을 확인하고 라벨을 붙인 뒤 학습용으로 준비하고, 이 Mac에서 LoRA 어댑터를 학습합니다.</translation>
+        <source>Cancelled. Finished songs are kept; start again to continue.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>No songs yet.</source>
-        <translation>아직 곡이 없습니다.</translation>
+        <source>Choose or create a dataset first.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Received files</source>
-        <translation>받은 파일</translation>
+        <source>Done: %1 prepared, %2 already up to date, %3 failed.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Train your own style</source>
-        <translation>나만의 스타일 학습하기</translation>
+        <source>Listen</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>WAV, FLAC, MP3, AIFF, M4A and more — or choose File &gt; Import Audio…</source>
-        <translation>WAV, FLAC, MP3, AIFF, M4A 등 — 또는 파일 &gt; 오디오 가져오기…를 선택하세요</translation>
+        <source>Loading models…</source>
+        <translation type="unfinished">모델 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Models: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>No ACE-Step models found in %1. Choose the folder under Settings &gt; Models folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Quit while working?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Resuming “%1”…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stopped. A checkpoint was saved; you can resume this run later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stopping after this step and saving a checkpoint…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The run “%1” stopped unexpectedly. Choose it under Resume to continue from its last checkpoint.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Training finished. Your adapter is ready in the Generation tab.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Training stopped unexpectedly: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Training… you can keep using mixgrv meanwhile.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>about %1 left</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>failed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>preparing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>ready</source>
+        <translation type="unfinished">준비됨</translation>
+    </message>
+    <message>
+        <source>to prepare</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>

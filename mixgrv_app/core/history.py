@@ -79,7 +79,7 @@ def new_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
-def peaks_of(audio: Any, columns: int = 400) -> list[float]:
+def peaks_of(audio: Any, columns: int = 300) -> list[float]:
     """A waveform overview: the peak |sample| over all channels in each of ``columns`` slices.
 
     ``audio`` is array-like ``[channels, samples]`` (or ``[samples]``). numpy only, no Qt.
@@ -97,11 +97,15 @@ def peaks_of(audio: Any, columns: int = 400) -> list[float]:
     starts = np.minimum(edges[:-1], mono.size - 1)
     out = np.maximum.reduceat(mono, starts)
     top = float(out.max()) or 1.0
-    return [round(float(v) / top, 4) for v in out]
+    return [round(float(v) / top, 3) for v in out]
 
 
 class History:
-    """The persistent list of takes. Call from one thread (the GUI thread in the app)."""
+    """The persistent list of takes.
+
+    Changes take a lock, so the generation worker may record new takes while the GUI thread
+    reads the list or deletes one; ``takes()`` hands out a copy.
+    """
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root) if root is not None else paths.results_dir()
@@ -142,7 +146,8 @@ class History:
 
     def takes(self) -> list[Take]:
         """Newest first."""
-        return list(self._takes)
+        with self._lock:
+            return list(self._takes)
 
     def get(self, take_id: str) -> Take | None:
         return next((t for t in self._takes if t.id == take_id), None)

@@ -135,8 +135,9 @@ class GenerationTab(QWidget):
         self.history = history or History()
         self.history.purge_trash()
         self.player = Player(self)
-        self.worker = GenerationWorker(self.models_root(), self.history.root, self)
+        self.worker = GenerationWorker(self.models_root(), self.history, self)
         self._busy_kind = ""
+        self._warmed = False
         self._stage_started = time.monotonic()
         self._build()
         self._connect()
@@ -286,11 +287,20 @@ class GenerationTab(QWidget):
         app = QApplication.instance()
         scheme = style.current_scheme(app) if app is not None else "light"
         self.setStyleSheet(style.render_sheet(scheme, fusion=not style.native_mac(), source=TAB_QSS))
-        accent = style.SCHEMES[scheme]["accent"]
         from PySide6.QtGui import QColor
 
-        for view in self.findChildren(QWidget, "waveform"):
-            view.accent = QColor(accent)
+        from mixgrv_app.ui.waveform import WaveformView
+
+        WaveformView.default_accent = style.SCHEMES[scheme]["accent"]
+        for view in self.findChildren(WaveformView):
+            view.accent = QColor(WaveformView.default_accent)
+
+    def showEvent(self, event) -> None:  # noqa: ANN001
+        super().showEvent(event)
+        if not self._warmed:
+            self._warmed = True
+            # after the first frame, while the user writes: the framework import is not free
+            QTimer.singleShot(300, self.worker.warm_up)
 
     def retranslate_ui(self) -> None:
         self.heading.setText(self.tr("Make a song"))
@@ -324,7 +334,7 @@ class GenerationTab(QWidget):
     @Slot()
     def generate(self) -> bool:
         """Send the form to the warm worker. False (with the reason shown) when it cannot go."""
-        if self.worker.is_busy() and self._busy_kind in ("generate", "ab"):
+        if self.worker.is_generating():
             return False
         problem = self.form.problem()
         self.form_problem.setText(problem)
@@ -341,7 +351,7 @@ class GenerationTab(QWidget):
     @Slot(object)
     def start_ab(self, take: Take) -> bool:
         """Render ``take``'s request and seed without the LoRA and at two strengths."""
-        if self.worker.is_busy() and self._busy_kind in ("generate", "ab"):
+        if self.worker.is_generating():
             return False
         adapters = [a for a in take.adapters if a.get("enabled", True)] or [
             a for a in self.lora_panel.active_adapters() if a["enabled"]
@@ -437,8 +447,7 @@ class GenerationTab(QWidget):
             return
         for path, text in result.adapter_problems.items():
             self.lora_panel.set_failed(path, self._adapter_problem_text(text))
-        self.history.add(result.takes)
-        self.results.add_takes(result.takes)
+        self.results.add_takes(result.takes)  # the worker already recorded them in the history
         if result.ab:
             self.ab_view.set_takes(result.takes)
             self.ab_view.show()
@@ -446,7 +455,6 @@ class GenerationTab(QWidget):
         elif result.takes:
             self.show_message(self.tr("%n take(s) ready.", "", len(result.takes)))
             self.form.set_last_seed(result.takes[0].seed)
-        self.apply_style()
         app_signals().status_changed.emit({"model": (result.takes[0].variant.removeprefix("acestep-v15-") if result.takes else "—", "ok")})
         self.generation_finished.emit(result)
 
@@ -458,6 +466,9 @@ class GenerationTab(QWidget):
         from mixgrv_app.ui.messages import text_for_error
 
         text = text_for_error(exc) if isinstance(exc, BaseException) else str(exc)
+        if self.worker.last_failed_kind not in ("generate", "ab"):
+            log.warning("%s job failed: %s", self.worker.last_failed_kind, text)  # the next take reports it
+            return
         self.form_problem.setText(self.tr("The take could not be made: {reason}").format(reason=text))
         self.form_problem.show()
         app_signals().status_changed.emit({"model": (self.tr("error"), "error")})
@@ -468,9 +479,9 @@ class GenerationTab(QWidget):
         self.show_message(self.tr("Generation cancelled."))
         app_signals().status_changed.emit({"model": (self.tr("ready"), "ok")})
 
-    @Slot()
-    def _on_finished(self) -> None:
-        if not self.worker.is_busy():
+    @Slot(str)
+    def _on_finished(self, kind: str) -> None:
+        if kind in ("generate", "ab") and not self.worker.is_generating():
             self._set_busy("")
 
     # -- other reactions -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ class WaveformView(QWidget):
     """Mirrored peak bars, the part before the playhead in the accent colour, a playhead line."""
 
     seek_requested = Signal(float)  # 0..1 of the take's length
+    default_accent = "#6C4CF1"      # set by the tab from ui/style.py for the colour scheme
 
     def __init__(self, peaks: list[float] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,7 +32,7 @@ class WaveformView(QWidget):
         self._position = 0.0          # 0..1
         self._show_playhead = False   # only the take being played shows one
         self._hover: float | None = None
-        self.accent = QColor("#6C4CF1")
+        self.accent = QColor(self.default_accent)
         self.setFixedHeight(52)
 
     # -- state -----------------------------------------------------------------------------

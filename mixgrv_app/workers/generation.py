@@ -30,7 +30,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
-from mixgrv_app.core.history import Take, new_id, peaks_of
+from mixgrv_app.core.history import History, Take, new_id, peaks_of
 from mixgrv_app.core.jobs import Artifact, CancelToken, Cancelled, EventSink, Log, Metric, Progress
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,10 @@ class GenerationOutcome:
 class GenerationEngine:
     """Owns the warm Generator. Lives in, and is only called from, the worker thread."""
 
-    def __init__(self, models_root: str | Path, results_root: str | Path) -> None:
+    def __init__(self, models_root: str | Path, history: History) -> None:
         self.models_root = Path(models_root)
-        self.results_root = Path(results_root)
+        self.history = history
+        self.results_root = history.root
         self.generator: Any = None
         self.variant: str | None = None
         self.loaded_adapters: dict[str, str] = {}  # adapter path -> name inside the model
@@ -82,9 +83,10 @@ class GenerationEngine:
                 close()
             self.generator = None
             self.loaded_adapters.clear()
-        self.generator = Generator(self.models_root, variant=variant)
+        self.generator = Generator(self.models_root, variant=variant, events=events)
         self.variant = variant
         self.load_count += 1
+        freeze_heap()
         events(Progress("load", 1, 1, 0.0, variant))
         events(Log("info", f"models loaded in {time.monotonic() - started:.1f} s ({variant})"))
         return self.generator
@@ -148,14 +150,27 @@ class GenerationEngine:
                 duration_s=frames / float(sample_rate), sample_rate=sample_rate, timings=timings,
                 peaks=peaks_of(audio), ab_label=spec.ab_label, sidecar_path=str(audio_path) + ".json",
             )
-            write_json(take.sidecar_path, {
-                "request": values, "seed": take.seed, "batch_index": index, "variant": take.variant,
-                "adapters": applied, "sample_rate": sample_rate, "duration_s": take.duration_s,
-                "timings": timings, "pipeline": info, "ab_label": spec.ab_label, "created_at": take.created_at,
-            })
+            sidecar = _plain(result.sidecar([str(audio_path)])) if hasattr(result, "sidecar") else {"pipeline": info}
+            sidecar.update({"form": values, "seed": take.seed, "batch_index": index, "take": take_id,
+                            "group": group, "ab_label": spec.ab_label})
+            write_json(take.sidecar_path, sidecar)
             events(Artifact("audio", str(audio_path), {"take": take_id}))
             takes.append(take)
         return takes, problems
+
+
+def freeze_heap() -> None:
+    """Move every object alive now (framework modules, model wrappers) out of the GC's reach.
+
+    A full collection walks every tracked object while holding the interpreter lock; with torch
+    loaded that is several hundred thousand objects and a 100–500 ms freeze of the GUI thread,
+    whichever thread triggers it. Frozen objects are never scanned again (they are long-lived
+    anyway: modules, classes, the loaded model).
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def request_kwargs(values: dict[str, Any]) -> dict[str, Any]:
@@ -195,8 +210,8 @@ class GenerationWorker(QObject):
     """Queue model work to the warm thread; signals arrive in the GUI thread, in order.
 
     Public signals (GUI thread): ``progress(Progress)``, ``log(Log)``, ``started(str kind)``,
-    ``succeeded(GenerationOutcome | object)``, ``failed(exception)``, ``cancelled()``,
-    ``finished()`` after each job.
+    ``succeeded((kind, result))``, ``failed(exception)``, ``cancelled()``, then
+    ``finished(kind)`` after each job.
     """
 
     progress = Signal(object)
@@ -206,18 +221,19 @@ class GenerationWorker(QObject):
     succeeded = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
-    finished = Signal()
+    finished = Signal(str)  # the kind of job that ended: generate / ab / adapters / warmup / settings
 
     _relay = Signal(object, object, object)  # (job id, kind, payload) from the worker thread
 
-    def __init__(self, models_root: str | Path, results_root: str | Path, parent: QObject | None = None) -> None:
+    def __init__(self, models_root: str | Path, history: History, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.engine = GenerationEngine(models_root, results_root)
+        self.engine = GenerationEngine(models_root, history)
         self._queue: "queue.Queue[tuple[int, str, Callable[[EventSink, CancelToken], Any], CancelToken] | None]" = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="mixgrv-generation", daemon=True)
         self._job_id = 0
         self._current: CancelToken | None = None
-        self._pending = 0
+        self.last_failed_kind = ""
+        self._pending: dict[int, str] = {}  # job id -> kind, until its outcome was delivered
         self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._thread.start()
 
@@ -244,9 +260,32 @@ class GenerationWorker(QObject):
                 made, trouble = self.engine.render(spec, group, events, cancel)
                 takes += made
                 problems.update(trouble)
+            # recorded here, not in the GUI thread: rewriting the index (fsync) takes a while
+            self.engine.history.add(takes)
             return GenerationOutcome(takes, group, ab, problems)
 
         return self._submit("ab" if ab else "generate", job)
+
+    def warm_up(self) -> int:
+        """Import the pipeline (torch/mlx) in the worker thread ahead of the first take.
+
+        Importing a framework holds the interpreter lock in long C calls (dlopen); done here while
+        the user is still writing the caption, the first Generate does not pay for it.
+        """
+        def job(_events: EventSink, _cancel: CancelToken) -> None:
+            import importlib
+
+            from mixgrv_app.core import pipeline
+
+            modules = ["mixgrv_app.core.tokenizer"]
+            modules.append("mixgrv_app.core.mlx_model.backend" if pipeline._apple_silicon() else "mixgrv_app.core.torch_model.backend")
+            for name in modules:
+                try:
+                    importlib.import_module(name)
+                except ImportError as exc:  # the first take reports it properly
+                    log.info("warm-up could not import %s: %s", name, exc)
+            freeze_heap()
+        return self._submit("warmup", job)
 
     def sync_adapters(self, adapters: list[dict[str, Any]]) -> int:
         """Apply the LoRA panel's wanted state now (when models are loaded; else at the next take)."""
@@ -262,7 +301,11 @@ class GenerationWorker(QObject):
             token.cancel()
 
     def is_busy(self) -> bool:
-        return self._pending > 0
+        return bool(self._pending)
+
+    def is_generating(self) -> bool:
+        """A generation or A/B job is queued or running (adapter syncs and warm-up do not count)."""
+        return any(kind in ("generate", "ab") for kind in self._pending.values())
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Cancel what runs, stop the thread (the models are released with it)."""
@@ -274,7 +317,7 @@ class GenerationWorker(QObject):
     def _submit(self, kind: str, job: Callable[[EventSink, CancelToken], Any]) -> int:
         self._job_id += 1
         token = CancelToken()
-        self._pending += 1
+        self._pending[self._job_id] = kind
         self._queue.put((self._job_id, kind, job, token))
         return self._job_id
 
@@ -327,11 +370,12 @@ class GenerationWorker(QObject):
             elif isinstance(payload, Metric):
                 pass
             return
-        self._pending = max(0, self._pending - 1)
+        job_kind = self._pending.pop(job_id, "")  # type: ignore[arg-type]
         if kind == _SUCCEEDED:
             self.succeeded.emit(payload)
         elif kind == _FAILED:
+            self.last_failed_kind = job_kind
             self.failed.emit(payload)
         else:
             self.cancelled.emit()
-        self.finished.emit()
+        self.finished.emit(job_kind)
