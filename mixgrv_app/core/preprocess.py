@@ -562,3 +562,22 @@ def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken)
 def result_from_dict(data: dict[str, Any]) -> PreprocessResult:
     tracks = [TrackOutcome(**t) for t in data.pop("tracks", [])]
     return PreprocessResult(tracks=tracks, **data)
+
+
+# --------------------------------------------------------------------------- child process
+
+
+def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
+    """``core.jobs.run_in_child_process("mixgrv_app.core.preprocess:child_entry", asdict(request))``:
+    the Training tab runs preprocessing in a child process so torch never stalls the window."""
+    known = {f for f in PreprocessRequest.__dataclass_fields__}
+    return run(PreprocessRequest(**{k: v for k, v in request.items() if k in known}), events, cancel).to_dict()
+
+
+def result_from_dict(data: dict[str, Any]) -> PreprocessResult:
+    """The inverse of :meth:`PreprocessResult.to_dict` (what the child process sends back)."""
+    known = {f for f in TrackOutcome.__dataclass_fields__}
+    tracks = [TrackOutcome(**{k: v for k, v in t.items() if k in known}) for t in data.get("tracks", [])]
+    return PreprocessResult(dataset=data["dataset"], out_dir=data["out_dir"], manifest=data["manifest"],
+                            device=data.get("device", ""), dtype=data.get("dtype", ""), tracks=tracks,
+                            timings=dict(data.get("timings", {})))

@@ -6,9 +6,6 @@ names the track and stage; the CLI verb. Clips are ≤ 1 s (VAE encode dominates
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -211,14 +208,17 @@ def test_unreadable_track_is_reported_and_others_go_on(parity_checkpoints, encod
     assert status["drums.flac"][0] == status["피아노.wav"][0] == "done"
 
 
-def test_cli_preprocess_json(parity_checkpoints, dataset):
-    res = subprocess.run([sys.executable, "-m", "mixgrv_app", "preprocess", "pp", "--models", str(parity_checkpoints),
-                          "--device", "cpu", "--max-seconds", "0.2", "--json"],
-                         capture_output=True, text=True, timeout=300, env=dict(os.environ))
-    assert res.returncode == 0, res.stderr
-    report = json.loads(res.stdout)
+def test_cli_preprocess_json(parity_checkpoints, dataset, capsys):
+    from mixgrv_app.cli import main
+
+    code = main(["preprocess", "pp", "--models", str(parity_checkpoints), "--device", "cpu", "--max-seconds", "0.2",
+                 "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
     assert [t["status"] for t in report["tracks"]] == ["done"] * 3
     assert all(t["frames"] == 5 for t in report["tracks"])  # capped: 0.2 s -> 5 frames
+    assert main(["preprocess", "pp", "--models", str(parity_checkpoints), "--device", "cpu", "--max-seconds", "0.2"]) == 0
+    assert "0 preprocessed, 3 unchanged, 0 failed" in capsys.readouterr().out
 
 
 def test_missing_model_folder_stops_the_job(tmp_path, dataset, parity_checkpoints):
@@ -243,3 +243,18 @@ def test_encoder_loaded_from_bf16_files_equals_a_float32_load(parity_checkpoints
     ref = full.encoder.state_dict()
     for key, value in encoders.encoder.state_dict().items():
         assert value.dtype == ref[key].dtype and torch.equal(value, ref[key]), key
+
+
+def test_child_process_entry_round_trip(parity_checkpoints, dataset):
+    from dataclasses import asdict
+
+    from mixgrv_app.core.jobs import run_in_child_process
+
+    req = P.PreprocessRequest(dataset="pp", models_dir=str(parity_checkpoints), variant=VARIANT, device="cpu",
+                              max_seconds=0.2)
+    events = []
+    payload = run_in_child_process("mixgrv_app.core.preprocess:child_entry", asdict(req), events.append)
+    result = P.result_from_dict(payload)
+    assert [t.status for t in result.processed] == ["done"] * 3 and result.device == "cpu"
+    assert any(isinstance(e, Progress) and e.stage == "preprocess" for e in events)
+    assert result.to_dict() == payload
