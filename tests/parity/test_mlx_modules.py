@@ -152,3 +152,29 @@ def test_silence_latent_reader_without_torch(parity_checkpoints):
     silence = loading.load_silence_latent(parity_checkpoints / "acestep-v15-turbo")
     assert silence.shape[0] == 1 and silence.shape[2] == 64
     assert bool(mx.all(mx.isfinite(silence)))
+
+
+def test_pt_reader_equals_torch_load(parity_checkpoints):
+    torch = pytest.importorskip("torch")
+    from mixgrv_app.core.pt_reader import load_tensor_file
+
+    path = parity_checkpoints / "acestep-v15-turbo" / checkpoints.SILENCE_FILE
+    np.testing.assert_array_equal(load_tensor_file(path), torch.load(str(path), weights_only=True).numpy())
+
+
+def test_pt_reader_refuses_other_globals(tmp_path):
+    """A zip-pickle asking for any global outside the tensor whitelist is refused, not run."""
+    import pickle
+    import zipfile
+
+    from mixgrv_app.core.pt_reader import load_tensor_file
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    path = tmp_path / "evil.pt"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle.dumps(Evil(), protocol=2))
+    with pytest.raises(pickle.UnpicklingError, match="refusing"):
+        load_tensor_file(path)
