@@ -235,7 +235,6 @@ class GenerationTab(QWidget):
         lora_layout.setContentsMargins(14, 12, 14, 12)
         self.lora_panel = LoraPanel()
         lora_layout.addWidget(self.lora_panel)
-        lora_card.setMaximumHeight(260)
         self.ab_view = ABView(self.player)
         self.ab_view.hide()
         results_card = QFrame(objectName="panel")
@@ -447,7 +446,22 @@ class GenerationTab(QWidget):
             return
         for path, text in result.adapter_problems.items():
             self.lora_panel.set_failed(path, self._adapter_problem_text(text))
-        self.results.add_takes(result.takes)  # the worker already recorded them in the history
+        # One card per event-loop turn, the A/B lanes after them: building and polishing widgets
+        # is GUI-thread work, and a batch of eight at once would freeze the window for a moment.
+        pending = list(reversed(result.takes))  # the worker already recorded them in the history
+
+        def next_piece() -> None:
+            if pending:
+                self.results.add_takes([pending.pop(0)])  # each goes on top: last take first
+                QTimer.singleShot(0, next_piece)
+                return
+            self._finish_outcome(result)
+
+        next_piece()
+
+    def _finish_outcome(self, result: GenerationOutcome) -> None:
+        if result.takes:
+            self.results.select(result.takes[0].id)
         if result.ab:
             self.ab_view.set_takes(result.takes)
             self.ab_view.show()

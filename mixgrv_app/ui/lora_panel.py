@@ -296,6 +296,12 @@ class LoraPanel(QWidget):
         has = bool(self.rows)
         self.list.setVisible(has)
         self.empty.setVisible(not has)
+        self._fit_list()
+
+    def _fit_list(self) -> None:
+        """As tall as its rows, up to about three of them: the results below need the room."""
+        total = sum(self.list.sizeHintForRow(i) + 2 * self.list.spacing() for i in range(self.list.count()))
+        self.list.setFixedHeight(max(40, min(total + 6, 230)))
 
     def _add_row(self, entry: LibraryEntry) -> AdapterRow:
         row = AdapterRow(entry)
@@ -389,6 +395,7 @@ class LoraPanel(QWidget):
             row = self.rows.get(item.data(Qt.ItemDataRole.UserRole))
             if row is not None:
                 item.setSizeHint(QSize(200, row.sizeHint().height()))
+        self._fit_list()
         self._render_summary()
         self.changed.emit()
 

@@ -310,7 +310,7 @@ class RequestForm(QWidget):
             self.tag_row.addWidget(chip)
         self.tag_row.addStretch(1)
         self.lyrics_edit = QPlainTextEdit(objectName="lyricsEdit")
-        self.lyrics_edit.setMinimumHeight(120)
+        self.lyrics_edit.setMinimumHeight(110)
         self.lyrics_hint = QLabel(objectName="hintText", wordWrap=True)
 
         # parameters grid

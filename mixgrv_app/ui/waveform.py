@@ -11,7 +11,7 @@ from __future__ import annotations
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPainterPath, QPaintEvent, QPalette
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -33,6 +33,8 @@ class WaveformView(QWidget):
         self._show_playhead = False   # only the take being played shows one
         self._hover: float | None = None
         self.accent = QColor(self.default_accent)
+        self._cache_key: tuple | None = None
+        self._cache: tuple[QPixmap, QPixmap] | None = None
         self.setFixedHeight(52)
 
     # -- state -----------------------------------------------------------------------------
@@ -85,51 +87,74 @@ class WaveformView(QWidget):
         super().leaveEvent(event)
 
     # -- painting ----------------------------------------------------------------------------
-    def paintEvent(self, event: QPaintEvent) -> None:
-        painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        palette = self.palette()
-        base = palette.color(QPalette.ColorRole.Window)
-        dark = base.lightness() < 128
-        background = QColor(255, 255, 255, 14) if dark else QColor(0, 0, 0, 9)
+    # The bars are drawn once per size/colour into two pixmaps (unplayed and played colour);
+    # a repaint — 30 a second while playing — only blits them, clipped at the playhead.
+    def _render_bars(self, colour: QColor) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        pixmap = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+        pixmap.setDevicePixelRatio(ratio)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(background)
-        painter.drawRoundedRect(rect, 7, 7)
-
-        mid = rect.center().y()
-        half = rect.height() / 2 - 5
-        unplayed = QColor(palette.color(QPalette.ColorRole.Text))
-        unplayed.setAlpha(70 if dark else 60)
-        played = QColor(self.accent)
-        peaks = self._peaks
-        if not peaks:
-            painter.setPen(unplayed)
-            painter.drawLine(QPointF(rect.left() + 6, mid), QPointF(rect.right() - 6, mid))
-            return
+        painter.setBrush(colour)
+        rect = QRectF(0, 0, self.width(), self.height()).adjusted(0.5, 0.5, -0.5, -0.5)
+        mid, half = rect.center().y(), rect.height() / 2 - 5
         inner_left, inner_width = rect.left() + 4, rect.width() - 8
         bar_step = 3.0  # px per bar: bars with gaps read better than a solid blob
+        peaks = self._peaks
         bars = max(1, int(inner_width / bar_step))
-        head_x = inner_left + inner_width * self._position
+        rects = []
         for i in range(bars):
             # the loudest peak among the columns that fall into this bar
             start = int(i * len(peaks) / bars)
             stop = max(start + 1, int((i + 1) * len(peaks) / bars))
-            value = max(peaks[start:stop])
-            height = max(1.0, value * half)
-            x = inner_left + i * bar_step
-            colour = played if (self._show_playhead and x < head_x) else unplayed
-            painter.setBrush(colour)
-            painter.drawRoundedRect(QRectF(x, mid - height, 2.0, height * 2), 1.0, 1.0)
+            height = max(1.0, max(peaks[start:stop]) * half)
+            rects.append(QRectF(inner_left + i * bar_step, mid - height, 2.0, height * 2))
+        painter.drawRects(rects)
+        painter.end()
+        return pixmap
+
+    def _cached(self) -> tuple[QPixmap, QPixmap]:
+        unplayed = QColor(self.palette().color(QPalette.ColorRole.Text))
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        unplayed.setAlpha(70 if dark else 60)
+        key = (self.width(), self.height(), self.devicePixelRatioF(), unplayed.rgba(), self.accent.rgba(), id(self._peaks))
+        if self._cache_key != key:
+            self._cache_key = key
+            self._cache = (self._render_bars(unplayed), self._render_bars(self.accent))
+        return self._cache
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 14) if dark else QColor(0, 0, 0, 9))
+        painter.drawRoundedRect(rect, 7, 7)
+        played_colour = QColor(self.accent)
+        if not self._peaks:
+            line = QColor(self.palette().color(QPalette.ColorRole.Text))
+            line.setAlpha(60)
+            painter.setPen(line)
+            painter.drawLine(QPointF(rect.left() + 6, rect.center().y()), QPointF(rect.right() - 6, rect.center().y()))
+            return
+        unplayed, played = self._cached()
+        inner_left, inner_width = rect.left() + 4, rect.width() - 8
+        head_x = inner_left + inner_width * self._position
+        painter.drawPixmap(0, 0, unplayed)
+        if self._show_playhead and head_x > 0:
+            painter.save()
+            painter.setClipRect(QRectF(0, 0, head_x, self.height()))
+            painter.drawPixmap(0, 0, played)
+            painter.restore()
         if self._hover is not None:
-            hover = QColor(played)
+            hover = QColor(played_colour)
             hover.setAlpha(90)
             painter.setPen(hover)
             x = inner_left + inner_width * self._hover
             painter.drawLine(QPointF(x, rect.top() + 3), QPointF(x, rect.bottom() - 3))
         if self._show_playhead:
             painter.setPen(Qt.PenStyle.NoPen)
-            painter.setBrush(played)
-            path = QPainterPath()
-            path.addRoundedRect(QRectF(head_x - 1, rect.top() + 2, 2, rect.height() - 4), 1, 1)
-            painter.drawPath(path)
+            painter.setBrush(played_colour)
+            painter.drawRoundedRect(QRectF(head_x - 1, rect.top() + 2, 2, rect.height() - 4), 1, 1)
