@@ -137,7 +137,8 @@ class GenerationTab(QWidget):
         self.player = Player(self)
         self.worker = GenerationWorker(self.models_root(), self.history, self)
         self._busy_kind = ""
-        self._warmed = False
+        self._warmed = False      # the warm-up was scheduled
+        self.warm_up_done = False  # ... and has finished in the worker
         self._stage_started = time.monotonic()
         self._build()
         self._connect()
@@ -495,6 +496,8 @@ class GenerationTab(QWidget):
 
     @Slot(str)
     def _on_finished(self, kind: str) -> None:
+        if kind == "warmup":
+            self.warm_up_done = True
         if kind in ("generate", "ab") and not self.worker.is_generating():
             self._set_busy("")
 
