@@ -7,9 +7,9 @@ settings store, an unwritable data or log folder, another mixgrv already running
 message and a fallback instead of an exception.
 
 Finder drops on the Dock icon arrive as ``QFileOpenEvent`` on the application object (only for
-types Info.plist declares). :class:`FileOpenFilter` catches them (Frescobaldi-style event
-filter), gathers the burst of one-event-per-file into one list, and hands it to the window's
-import entry point — holding it until the window exists when the drop launched the app.
+types Info.plist declares). :class:`MixgrvApplication` receives them and its
+:class:`FileOpenCollector` gathers the burst of one-event-per-file into one list for the
+window's import entry point — holding it until the window exists when the drop launched the app.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer, Slot
 from PySide6.QtGui import QFileOpenEvent, QIcon
 from PySide6.QtWidgets import QApplication
 
@@ -40,8 +40,8 @@ def resource_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
-class FileOpenFilter(QObject):
-    """Collects QFileOpenEvent paths (Dock drops, Finder "Open With") for the import entry point."""
+class FileOpenCollector(QObject):
+    """Gathers Dock/Finder file-open paths and hands them to the import entry point in one list."""
 
     BURST_MS = 150  # Finder sends one event per file; gather a multi-file drop into one import
 
@@ -49,7 +49,9 @@ class FileOpenFilter(QObject):
         super().__init__(parent)
         self.pending: list[str] = []
         self.handler: Callable[[list[str]], object] | None = None
-        self._timer = QTimer(self, singleShot=True, interval=self.BURST_MS)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(self.BURST_MS)
         self._timer.timeout.connect(self.flush)
 
     def set_handler(self, handler: Callable[[list[str]], object]) -> None:
@@ -57,16 +59,12 @@ class FileOpenFilter(QObject):
         if self.pending:
             self._timer.start()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.FileOpen:
-            assert isinstance(event, QFileOpenEvent)
-            path = event.file() or event.url().toLocalFile()
-            if path:
-                self.pending.append(path)
-                if self.handler is not None:
-                    self._timer.start()
-            return True
-        return super().eventFilter(watched, event)
+    def add(self, event: QFileOpenEvent) -> None:
+        path = event.file() or event.url().toLocalFile()
+        if path:
+            self.pending.append(path)
+            if self.handler is not None:
+                self._timer.start()
 
     @Slot()
     def flush(self) -> None:
@@ -77,13 +75,22 @@ class FileOpenFilter(QObject):
 
 
 class MixgrvApplication(QApplication):
-    """The QApplication with mixgrv's identity and the Dock FileOpen filter installed."""
+    """The QApplication with mixgrv's identity; receives macOS file-open events (Dock drops).
+
+    An override of event() rather than an application-wide event filter: a filter sees every
+    event of every widget in Python and made the first frame ~20 ms slower.
+    """
 
     def __init__(self, argv: list[str]) -> None:
         super().__init__(argv)
         configure_identity(self)
-        self.file_open = FileOpenFilter(self)
-        self.installEventFilter(self.file_open)
+        self.file_open = FileOpenCollector(self)
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen:
+            self.file_open.add(event)
+            return True
+        return super().event(event)
 
 
 def configure_identity(app: QCoreApplication) -> None:
@@ -132,9 +139,35 @@ def build_window(app: QApplication, settings=None):  # noqa: ANN001, ANN201
     style.apply(app)
     window = MainWindow(settings)
     file_open = getattr(app, "file_open", None)
-    if isinstance(file_open, FileOpenFilter):
+    if isinstance(file_open, FileOpenCollector):
         file_open.set_handler(window.import_audio)
     return window
+
+
+HEAVY_MODULES = ("torch", "mlx", "peft", "transformers", "accelerate")
+
+
+class _StartupProbe(QObject):
+    """bench/startup.py and the tests: when the first frame and the tab bodies came, what got imported."""
+
+    def __init__(self, app: QApplication, window) -> None:  # noqa: ANN001
+        super().__init__(app)
+        self.app = app
+        window.first_frame.connect(self.on_first_frame)
+        window.tabs_ready.connect(self.on_tabs_ready)
+
+    @Slot()
+    def on_first_frame(self) -> None:
+        print(f"MIXGRV_SHOWN {time.time():.6f}", flush=True)
+
+    @Slot()
+    def on_tabs_ready(self) -> None:
+        import json
+
+        print(f"MIXGRV_READY {time.time():.6f}", flush=True)
+        heavy = sorted({name.split(".")[0] for name in sys.modules} & set(HEAVY_MODULES))
+        print(f"MIXGRV_HEAVY {json.dumps(heavy)}", flush=True)
+        self.app.quit()
 
 
 def main(paths: list[str] | None = None) -> int:
@@ -144,7 +177,6 @@ def main(paths: list[str] | None = None) -> int:
 
     log_path = logging_setup.setup_logging()
     log.info("mixgrv %s starting (python %s, %s)", __version__, sys.version.split()[0], sys.platform)
-    QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = MixgrvApplication(sys.argv[:1])
 
     paths = [os.path.abspath(p) for p in (paths or [])]
@@ -158,11 +190,10 @@ def main(paths: list[str] | None = None) -> int:
     window = build_window(app)
     reporter.parent_window = window
     instance.paths_received.connect(window.receive_from_other_instance)
+    if os.environ.get("MIXGRV_STARTUP_PROBE"):
+        _StartupProbe(app, window)
     window.show()
     log.info("window shown %.0f ms after start; log at %s", (time.perf_counter() - _PROCESS_START) * 1000, log_path)
-    if os.environ.get("MIXGRV_STARTUP_PROBE"):
-        # bench/startup.py: report the first shown frame and leave.
-        QTimer.singleShot(0, lambda: (print(f"MIXGRV_SHOWN {time.time():.6f}", flush=True), app.quit()))
     if paths:
         window.import_audio(paths)
     notes = startup_notes(window.settings)

@@ -18,8 +18,6 @@ from __future__ import annotations
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
 import logging
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -100,12 +98,14 @@ def ensure_compiled() -> None:
         )
         if stale:
             build(quiet=True)
-    except (OSError, subprocess.SubprocessError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a missing tool must not stop the app
         log.warning("could not compile translations: %s", exc)
 
 
 # -- maintenance verbs -----------------------------------------------------------------------
 def _tool(name: str) -> str:
+    import shutil
+
     beside = Path(sys.executable).with_name(name)
     found = str(beside) if beside.exists() else shutil.which(name)
     if not found:
@@ -120,6 +120,8 @@ def source_files() -> list[Path]:
 
 def update(ts_files: dict[str, Path] | None = None) -> int:
     """Refresh the .ts files from the code; existing translations stay, vanished strings go."""
+    import subprocess
+
     rc = 0
     for lang, ts in (ts_files or TS_FILES).items():
         ts.parent.mkdir(parents=True, exist_ok=True)
@@ -134,6 +136,9 @@ def update(ts_files: dict[str, Path] | None = None) -> int:
 
 def build(quiet: bool = False) -> int:
     """Compile every .ts into qm_dir(), and copy Qt's own catalogs for those languages."""
+    import shutil
+    import subprocess
+
     out = qm_dir()
     out.mkdir(parents=True, exist_ok=True)
     rc = 0

@@ -25,7 +25,6 @@ import logging
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, Iterable, TypeVar
 
@@ -38,12 +37,18 @@ ORGANIZATION = "mixgrv"
 APPLICATION = "mixgrv"
 
 
-@dataclass(frozen=True)
 class Note:
     """A message for the user, translated when shown (the translator may not exist yet)."""
 
-    source: str                          # English source text, in context "Settings"
-    params: dict[str, Any] = field(default_factory=dict)
+    def __init__(self, source: str, params: dict[str, Any] | None = None) -> None:
+        self.source = source  # English source text, in context "Settings"
+        self.params = dict(params or {})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Note) and (self.source, self.params) == (other.source, other.params)
+
+    def __repr__(self) -> str:
+        return f"Note({self.source!r}, {self.params!r})"
 
     def text(self) -> str:
         return QCoreApplication.translate("Settings", self.source).format(**self.params)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
-import getpass
-import hashlib
 import json
 import logging
+import os
+import zlib
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -28,12 +28,10 @@ REPLY_TIMEOUT_MS = 2000
 def server_name() -> str:
     from mixgrv_app import paths
 
-    try:
-        user = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some sandboxes
-        user = "user"
-    digest = hashlib.sha1(f"{user}\0{paths.data_root()}".encode()).hexdigest()[:12]
-    return f"mixgrv-{digest}"
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or str(getattr(os, "getuid", lambda: 0)())
+    key = f"{user}\0{paths.data_root()}".encode()
+    # crc32 is enough to keep data roots apart, and zlib is already loaded (hashlib costs ms)
+    return f"mixgrv-{zlib.crc32(key):08x}-{len(key):x}"
 
 
 class SingleInstance(QObject):

@@ -1,7 +1,7 @@
 """The main window: two tabs (트레이닝, 생성), the menu bar, the status bar, and the one import entry point.
 
 Every way audio reaches mixgrv — a drop anywhere on the window, a drop on the Dock icon
-(``app.FileOpenFilter``), 파일 > 오디오 가져오기…, a second ``mixgrv`` start — ends in
+(``app.MixgrvApplication.event``), 파일 > 오디오 가져오기…, a second ``mixgrv`` start — ends in
 :meth:`MainWindow.import_audio`, which forwards to ``TrainingTab.import_audio_paths``.
 
 The tab modules are imported lazily: the tab shown at start is built before the window
@@ -15,33 +15,22 @@ from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refc
 import importlib
 import logging
 import os
-import platform
 import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QKeySequence
-from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QApplication,
-    QFileDialog,
-    QLabel,
-    QLineEdit,
-    QMainWindow,
-    QMessageBox,
-    QPlainTextEdit,
-    QStackedLayout,
-    QTabWidget,
-    QTextEdit,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QObject, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedLayout, QTabWidget, QVBoxLayout, QWidget
+
+# Start-up budget: each Qt class touched costs ~0.5-3 ms the first time in PySide6 6.12, and the
+# Qt namespace ~20 ms, so what the first frame does not need (dialogs, the drop overlay, Qt.*)
+# is imported where it is used.
 
 from mixgrv_app import __version__
 from mixgrv_app import settings as opts
 from mixgrv_app.signals import app_signals
-from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, StatusPill, local_paths
+from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, StatusPill, label, local_paths
 
 log = logging.getLogger(__name__)
 
@@ -53,29 +42,47 @@ TAB_CLASSES = {
 STATUS_KEYS = ("backend", "device", "model")
 
 
+def _action(parent: QObject, shortcut=None, role: QAction.MenuRole | None = None, checkable: bool = False) -> QAction:  # noqa: ANN001
+    """A QAction built with setters (constructor keywords are costly and leak in PySide6 6.12)."""
+    action = QAction(parent)
+    if isinstance(shortcut, QKeySequence.StandardKey):
+        # setShortcuts(list), not setShortcut(): the latter's overload check builds the whole
+        # Qt namespace (~20 ms) on the start path in PySide6 6.12.
+        action.setShortcuts(QKeySequence.keyBindings(shortcut))
+    elif shortcut is not None:
+        action.setShortcuts([QKeySequence(shortcut)])
+    if role is not None:
+        action.setMenuRole(role)
+    if checkable:
+        action.setCheckable(True)
+    return action
+
+
 class LazyTab(QWidget):
-    """A tab page that imports and builds its real widget on first need."""
+    """A tab page that imports and builds its real widget on first need.
+
+    A tab that fails to import or build (a bug, a missing dependency) becomes an error page
+    naming the log; the rest of the window keeps working.
+    """
 
     built = Signal(QWidget)
 
-    def __init__(self, module: str, class_name: str, fallback: Callable[[], QWidget], parent: QWidget | None = None) -> None:
+    def __init__(self, module: str, class_name: str, error_page: Callable[[], QWidget], parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.module, self.class_name, self.fallback = module, class_name, fallback
+        self.module, self.class_name, self.error_page = module, class_name, error_page
         self.content: QWidget | None = None
+        self.error: BaseException | None = None
         self._layout = QStackedLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
 
     def widget(self) -> QWidget:
         if self.content is None:
             try:
-                cls = getattr(importlib.import_module(self.module), self.class_name)
-            except ModuleNotFoundError as exc:
-                if exc.name != self.module:
-                    raise
-                log.info("%s is not written yet; showing a placeholder", self.module)
-                content = self.fallback()
-            else:
-                content = cls()
+                content = getattr(importlib.import_module(self.module), self.class_name)()
+            except Exception as exc:  # noqa: BLE001 - one broken tab must not take the window down
+                log.exception("could not build %s.%s", self.module, self.class_name)
+                self.error = exc
+                content = self.error_page()
             self.content = content
             self._layout.addWidget(content)
             self.built.emit(content)
@@ -88,11 +95,12 @@ class DropOverlay(QWidget):
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
         self.setObjectName("dropOverlay")
+        from PySide6.QtCore import Qt
+
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         layout = QVBoxLayout(self)
-        self.label = QLabel(objectName="dropOverlayText", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.label.setWordWrap(True)
+        self.label = label(name="dropOverlayText", wrap=True, center=True)
         layout.addWidget(self.label)
         self.hide()
 
@@ -105,6 +113,11 @@ class DropOverlay(QWidget):
 class MainWindow(QMainWindow):
     # the cleaned, existing paths handed to the Training tab (tests and other parts listen)
     audio_imported = Signal(list)
+    #: the window painted its first frame (bench/startup.py measures up to here)
+    first_frame = Signal()
+    #: both tab bodies exist (built just after the first frame, or on first use)
+    tabs_ready = Signal()
+    _painted = False  # a class default: Qt sends events while __init__ is still running
 
     def __init__(self, settings: opts.Settings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,18 +128,19 @@ class MainWindow(QMainWindow):
         self.setMinimumSize(760, 540)
         self._drop_filtered: set[int] = set()
 
-        self.tabs = QTabWidget(objectName="mainTabs")
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
         self.tabs.tabBar().setExpanding(False)
         self.tabs.tabBar().setDrawBase(False)
         self.pages = {
-            TRAINING: LazyTab(*TAB_CLASSES[TRAINING], fallback=self._training_placeholder),
-            GENERATION: LazyTab(*TAB_CLASSES[GENERATION], fallback=self._generation_placeholder),
+            TRAINING: LazyTab(*TAB_CLASSES[TRAINING], error_page=self._error_page),
+            GENERATION: LazyTab(*TAB_CLASSES[GENERATION], error_page=self._error_page),
         }
         for index in (TRAINING, GENERATION):
             self.tabs.addTab(self.pages[index], "")
             self.pages[index].built.connect(self._watch_text_fields)
         self.setCentralWidget(self.tabs)
-        self.overlay = DropOverlay(self)
+        self._overlay: DropOverlay | None = None  # made on the first drag
 
         self._build_menus()
         self._build_status_bar()
@@ -136,47 +150,55 @@ class MainWindow(QMainWindow):
         app_signals().status_changed.connect(self.set_status)
         app_signals().status_message.connect(self.show_message)
         app_signals().import_requested.connect(self.import_audio)
-        # The tab on screen is built now; the other one as soon as the window is up.
-        self.pages[self.tabs.currentIndex()].widget()
-        QTimer.singleShot(0, self._build_remaining_tabs)
+        # The tab bodies are built right after the first frame (see event()): the window
+        # appears at once and fills in a moment later, whatever the tab modules import.
 
     # -- building ---------------------------------------------------------------------------
-    def _training_placeholder(self) -> QWidget:
-        return PlaceholderPage(self.tr("Training"), self.tr("Your songs, a dataset and a LoRA adapter trained on this Mac."))
+    def _error_page(self) -> QWidget:
+        from mixgrv_app import logging_setup
 
-    def _generation_placeholder(self) -> QWidget:
+        where = logging_setup.log_file()
         return PlaceholderPage(
-            self.tr("Make music"),
-            self.tr("Describe a song, add lyrics, apply your LoRA adapters and listen to the results right here."),
-            [
-                self.tr("Caption, lyrics, length, tempo and key"),
-                self.tr("Your trained LoRA adapters, mixed with a strength each"),
-                self.tr("Results you can play, compare and export"),
-            ],
+            self.tr("This part of mixgrv could not be opened"),
+            self.tr("Something went wrong while opening this tab. The details were written to the log:")
+            + f"\n{where or '-'}",
         )
 
     @Slot()
     def _build_remaining_tabs(self) -> None:
+        from mixgrv_app.ui import style
+
+        current = self.tabs.currentIndex()
+        self.pages[current].widget()
         for page in self.pages.values():
             page.widget()
+        style.follow_system_scheme(QApplication.instance())
+        self.tabs_ready.emit()
+
+    def event(self, event: QEvent) -> bool:
+        if not self._painted and event.type() == QEvent.Type.Paint:
+            self._painted = True
+            self.first_frame.emit()
+            QTimer.singleShot(0, self._build_remaining_tabs)
+        return super().event(event)
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         self.file_menu = bar.addMenu("")
-        self.import_action = QAction(self, shortcut=QKeySequence.StandardKey.Open)
+        self.import_action = _action(self, QKeySequence.StandardKey.Open)
         self.import_action.triggered.connect(self.choose_audio_to_import)
-        self.quit_action = QAction(self, shortcut=QKeySequence.StandardKey.Quit, menuRole=QAction.MenuRole.QuitRole)
+        self.quit_action = _action(self, QKeySequence.StandardKey.Quit, QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         self.file_menu.addAction(self.import_action)
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
 
         self.view_menu = bar.addMenu("")
-        self.show_training_action = QAction(self, shortcut=QKeySequence("Ctrl+1"))
+        self.show_training_action = _action(self, "Ctrl+1")
         self.show_training_action.triggered.connect(lambda: self.tabs.setCurrentIndex(TRAINING))
-        self.show_generation_action = QAction(self, shortcut=QKeySequence("Ctrl+2"))
+        self.show_generation_action = _action(self, "Ctrl+2")
         self.show_generation_action.triggered.connect(lambda: self.tabs.setCurrentIndex(GENERATION))
-        self.full_screen_action = QAction(self, shortcut=QKeySequence.StandardKey.FullScreen, checkable=True)
+        self.full_screen_action = _action(self, QKeySequence.StandardKey.FullScreen, checkable=True)
         self.full_screen_action.toggled.connect(self._set_full_screen)
         self.view_menu.addActions([self.show_training_action, self.show_generation_action])
         self.view_menu.addSeparator()
@@ -187,7 +209,8 @@ class MainWindow(QMainWindow):
         self.language_group = QActionGroup(self)
         self.language_actions: dict[str, QAction] = {}
         for code in opts.LANGUAGE.choices:
-            action = QAction(self, checkable=True, data=code)
+            action = _action(self, checkable=True)
+            action.setData(code)
             self.language_group.addAction(action)
             self.language_menu.addAction(action)
             self.language_actions[code] = action
@@ -199,7 +222,7 @@ class MainWindow(QMainWindow):
         self.settings_menu.addAction(self.models_action)
 
         self.help_menu = bar.addMenu("")
-        self.about_action = QAction(self, menuRole=QAction.MenuRole.AboutRole)
+        self.about_action = _action(self, role=QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.show_about)
         self.open_logs_action = QAction(self)
         self.open_logs_action.triggered.connect(lambda: self._reveal("logs"))
@@ -239,10 +262,21 @@ class MainWindow(QMainWindow):
         self.about_action.setText(self.tr("About mixgrv"))
         self.open_logs_action.setText(self.tr("Show Log Folder"))
         self.open_data_action.setText(self.tr("Show Data Folder"))
-        self.overlay.label.setText(self.tr("Drop to add these songs to your training dataset"))
+        if self._overlay is not None:
+            self._overlay.label.setText(self.overlay_text())
         if self._status_guessed:
             self._guess_status()
         self._render_status()
+
+    def overlay_text(self) -> str:
+        return self.tr("Drop to add these songs to your training dataset")
+
+    @property
+    def overlay(self) -> DropOverlay:
+        if self._overlay is None:
+            self._overlay = DropOverlay(self)
+            self._overlay.label.setText(self.overlay_text())
+        return self._overlay
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:
@@ -291,6 +325,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def choose_audio_to_import(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         start = self.settings.get(opts.LAST_IMPORT_DIR) or str(Path.home() / "Music")
         files, _ = QFileDialog.getOpenFileNames(
             self,
@@ -341,6 +377,8 @@ class MainWindow(QMainWindow):
     @Slot(QWidget)
     def _watch_text_fields(self, root: QWidget) -> None:
         """Text fields accept drops (they would paste the file path); route file drops here instead."""
+        from PySide6.QtWidgets import QAbstractSpinBox, QLineEdit, QPlainTextEdit, QTextEdit
+
         for widget in [root, *root.findChildren(QWidget)]:
             if not isinstance(widget, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
                 continue
@@ -384,7 +422,7 @@ class MainWindow(QMainWindow):
 
     def _guess_status(self) -> None:
         """Before any job runs: what this machine will most likely use (no torch/mlx import)."""
-        if sys.platform == "darwin" and platform.machine() == "arm64":
+        if sys.platform == "darwin" and os.uname().machine == "arm64":
             backend, device = "MLX", self.tr("Apple GPU (Metal)")
         else:
             backend, device = "PyTorch", "CPU"
@@ -428,6 +466,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def choose_models_folder(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = QFileDialog.getExistingDirectory(
             self, self.tr("Choose the ACE-Step checkpoints folder"), self.settings.get(opts.MODELS_ROOT) or str(Path.home())
         )
@@ -456,7 +496,7 @@ class MainWindow(QMainWindow):
         self.pages[index].widget()
         self.settings.set(opts.LAST_TAB, index)
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event) -> None:  # noqa: ANN001 - QCloseEvent
         self.save_state()
         super().closeEvent(event)
 
@@ -465,6 +505,8 @@ class MainWindow(QMainWindow):
         self.showFullScreen() if on else self.showNormal()
 
     def _reveal(self, which: str) -> None:
+        from PySide6.QtGui import QDesktopServices
+
         from mixgrv_app import paths
 
         folder = paths.logs_dir() if which == "logs" else paths.data_root()
@@ -472,6 +514,8 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from mixgrv_app import paths
 
         QMessageBox.about(
@@ -488,12 +532,16 @@ class MainWindow(QMainWindow):
         """Things the user should know that did not stop the start (a fallback folder, reset settings)."""
         if not notes:
             return None
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(self)
         box.setIcon(QMessageBox.Icon.Warning)
         box.setWindowTitle("mixgrv")
         box.setText(self.tr("mixgrv started, but some things need your attention."))
         box.setInformativeText("\n\n".join(notes))
         box.setStandardButtons(QMessageBox.StandardButton.Ok)
+        from PySide6.QtCore import Qt
+
         box.setWindowModality(Qt.WindowModality.WindowModal)
         self.startup_notes_box = box
         box.open()

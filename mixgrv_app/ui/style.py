@@ -19,8 +19,7 @@ from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refc
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 QSS_FILE = "style.qss"
@@ -80,11 +79,14 @@ def qss_path() -> Path:
 
 
 def current_scheme(app: QGuiApplication) -> str:
-    hints = app.styleHints()
-    try:
-        return "dark" if hints.colorScheme() == Qt.ColorScheme.Dark else "light"
-    except AttributeError:  # Qt < 6.5
-        return "dark" if app.palette().color(QPalette.ColorRole.Window).lightness() < 128 else "light"
+    """"dark" or "light", read from the platform palette.
+
+    Not styleHints().colorScheme(): its Qt.ColorScheme result initialises the whole Qt
+    namespace (~20 ms) on the start path; the palette says the same thing for free.
+    """
+    if getattr(app, "_mixgrv_scheme", None):
+        return app._mixgrv_scheme  # our own palette is set: keep the scheme it was made for
+    return "dark" if QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128 else "light"
 
 
 def native_mac() -> bool:
@@ -132,24 +134,26 @@ def _palette(scheme: str) -> QPalette:
 def _ui_font(app: QApplication) -> QFont | None:
     if native_mac():
         return None
-    families = set(QFontDatabase.families())
-    for family in LINUX_FONTS:
-        if family in families:
-            font = QFont(family)
-            font.setPointSizeF(10.5)
-            font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
-            return font
-    return None
+    # A family list: Qt takes the first one installed (no font enumeration on the start path).
+    font = QFont(app.font())
+    font.setFamilies([*LINUX_FONTS, font.family()])
+    font.setPointSizeF(10.5)
+    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+    return font
 
 
-def apply(app: QApplication) -> str:
-    """Style ``app`` for the current colour scheme and follow later scheme changes. Returns the scheme."""
+def apply(app: QApplication, scheme: str | None = None) -> str:
+    """Style ``app`` for ``scheme`` (default: the current one). Returns the scheme.
+
+    Call :func:`follow_system_scheme` once the window is up to restyle on light/dark switches.
+    """
     fusion = not native_mac()
     if fusion and app.style().name().lower() != "fusion":
         app.setStyle("Fusion")
-    scheme = current_scheme(app)
+    scheme = scheme or current_scheme(app)
     if fusion:
         app.setPalette(_palette(scheme))
+        app._mixgrv_scheme = scheme  # type: ignore[attr-defined]
         font = _ui_font(app)
         if font is not None:
             app.setFont(font)
@@ -157,10 +161,20 @@ def apply(app: QApplication) -> str:
         app.setStyleSheet(render_sheet(scheme, fusion))
     except OSError:
         pass  # a missing sheet leaves the native look: never a reason not to start
-    if not getattr(app, "_mixgrv_scheme_hooked", False):
-        app._mixgrv_scheme_hooked = True  # type: ignore[attr-defined]
-        try:
-            app.styleHints().colorSchemeChanged.connect(lambda _scheme: apply(app))
-        except AttributeError:
-            pass
     return scheme
+
+
+def follow_system_scheme(app: QApplication) -> None:
+    """Restyle when the system switches between light and dark (after start-up: see current_scheme)."""
+    if getattr(app, "_mixgrv_scheme_hooked", False):
+        return
+    app._mixgrv_scheme_hooked = True  # type: ignore[attr-defined]
+    from PySide6.QtCore import Qt
+
+    def on_change(value) -> None:  # noqa: ANN001
+        apply(app, "dark" if value == Qt.ColorScheme.Dark else "light")
+
+    try:
+        app.styleHints().colorSchemeChanged.connect(on_change)
+    except AttributeError:  # Qt < 6.5
+        pass

@@ -12,13 +12,30 @@ from __future__ import annotations
 
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
-import html
 
-from PySide6.QtCore import QMimeData, Qt, QUrl, Signal
+from PySide6.QtCore import QMimeData, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 ACCEPTS_FILE_DROPS = "acceptsFileDrops"
+
+
+def label(text: str = "", name: str = "", wrap: bool = False, center: bool = False) -> QLabel:
+    """A QLabel set up with setters, not constructor keywords.
+
+    PySide6 6.12 keyword properties in constructors drop a reference to None per keyword
+    (see mixgrv_app/pyside_fix.py) and their first use builds ~150 enum types (~25 ms at start).
+    """
+    widget = QLabel(text)
+    if name:
+        widget.setObjectName(name)
+    if wrap:
+        widget.setWordWrap(True)
+    if center:
+        from PySide6.QtCore import Qt  # not at import: the Qt namespace costs ~20 ms on the start path
+
+        widget.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return widget
 
 
 def local_paths(mime: QMimeData | None) -> list[str]:
@@ -52,13 +69,12 @@ class DropZone(QFrame):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(24, 20, 24, 20)
         layout.setSpacing(6)
-        self.symbol = QLabel(symbol, objectName="dropZoneSymbol", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.title = QLabel(title, objectName="dropZoneTitle", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.subtitle = QLabel(subtitle, objectName="dropZoneSubtitle", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.subtitle.setWordWrap(True)
+        self.symbol = label(symbol, "dropZoneSymbol", center=True)
+        self.title = label(title, "dropZoneTitle", center=True)
+        self.subtitle = label(subtitle, "dropZoneSubtitle", wrap=True, center=True)
         layout.addStretch(1)
-        for label in (self.symbol, self.title, self.subtitle):
-            layout.addWidget(label)
+        for part in (self.symbol, self.title, self.subtitle):
+            layout.addWidget(part)
         layout.addStretch(1)
 
     def set_texts(self, title: str, subtitle: str = "") -> None:
@@ -99,7 +115,8 @@ class PlaceholderPage(QWidget):
         self.setObjectName("placeholderPage")
         outer = QVBoxLayout(self)
         outer.setContentsMargins(32, 32, 32, 32)
-        card = QFrame(objectName="card")
+        card = QFrame()
+        card.setObjectName("card")
         row = QHBoxLayout()
         row.addStretch(1)
         row.addWidget(card)
@@ -111,16 +128,20 @@ class PlaceholderPage(QWidget):
         layout = QVBoxLayout(card)
         layout.setContentsMargins(28, 24, 28, 24)
         layout.setSpacing(10)
-        heading = QLabel(title, objectName="pageTitle")
-        text = QLabel(body, objectName="secondaryText", wordWrap=True)
+        heading = label(title, "pageTitle")
+        text = label(body, "secondaryText", wrap=True)
         layout.addWidget(heading)
         layout.addWidget(text)
         for item in items or []:
-            layout.addWidget(QLabel(f"•  {item}", objectName="bulletText", wordWrap=True))
+            layout.addWidget(label(f"•  {item}", "bulletText", wrap=True))
 
 
-class StatusPill(QLabel):
-    """A rounded status-bar label with a coloured dot: state is ok / busy / warning / error / off."""
+class StatusPill(QFrame):
+    """A rounded status-bar pill: a coloured dot (state ok / busy / warning / error / off) and a text.
+
+    Plain-text labels on purpose: a rich-text label costs ~30 ms on first use (PySide builds
+    the text-document enums), which the start-up budget cannot afford.
+    """
 
     # Apple's system colours read well on light and dark backgrounds alike.
     DOT_COLOURS = {"ok": "#30b158", "busy": "#0a84ff", "warning": "#ff9f0a", "error": "#ff453a", "off": "#8e8e93"}
@@ -128,12 +149,24 @@ class StatusPill(QLabel):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("statusPill")
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.state = "off"
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(9, 1, 10, 1)
+        layout.setSpacing(5)
+        self.dot = label("●", "statusDot")
+        self.label = label(name="statusText")
+        layout.addWidget(self.dot)
+        layout.addWidget(self.label)
+        self.state = ""
         self.plain_text = ""
+        self.set_status("—", "off")
 
     def set_status(self, text: str, state: str = "ok", tooltip: str = "") -> None:
-        self.state, self.plain_text = state, text
-        colour = self.DOT_COLOURS.get(state, self.DOT_COLOURS["off"])
-        self.setText(f'<span style="color:{colour}">●</span>&nbsp;{html.escape(text)}')
+        state = state if state in self.DOT_COLOURS else "off"
+        self.plain_text = text
+        self.label.setText(text)
         self.setToolTip(tooltip)
+        if state != self.state:
+            self.state = state
+            # A per-widget sheet, not a property + style().polish(): polish's overload check
+            # builds the Qt namespace (~20 ms) on the start path in PySide6 6.12.
+            self.dot.setStyleSheet(f"color: {self.DOT_COLOURS[state]};")

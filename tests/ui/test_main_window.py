@@ -7,26 +7,54 @@ import os
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, QLocale, QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFileOpenEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 
 from mixgrv_app import i18n
 from mixgrv_app import settings as opts
-from mixgrv_app.app import FileOpenFilter, build_window
+from mixgrv_app.app import build_window
 from mixgrv_app.signals import app_signals
-from mixgrv_app.ui.main_window import GENERATION, TRAINING, MainWindow
+from mixgrv_app.ui.main_window import GENERATION, TAB_CLASSES, TRAINING, MainWindow
 
 REPO = Path(__file__).resolve().parents[2]
 # Qt 6 has only the QPoint constructor for QDragEnterEvent; PySide marks it deprecated anyway.
 pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
 
 
+class FakeTrainingTab(QWidget):
+    """Stands in for the Training tab so these tests check the window shell, not the tab."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[str]] = []
+
+    def import_audio_paths(self, paths: list[str]) -> None:
+        self.calls.append(list(paths))
+
+
+class FakeGenerationTab(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lyrics = QLineEdit(self)  # a text field: file drops on it must still import
+        QVBoxLayout(self).addWidget(self.lyrics)
+
+
 @pytest.fixture
-def make_window(qtbot, qapp):
+def fake_tabs(monkeypatch):
+    module = types.ModuleType("mixgrv_fake_tabs")
+    module.TrainingTab, module.GenerationTab = FakeTrainingTab, FakeGenerationTab
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(TAB_CLASSES, TRAINING, (module.__name__, "TrainingTab"))
+    monkeypatch.setitem(TAB_CLASSES, GENERATION, (module.__name__, "GenerationTab"))
+
+
+@pytest.fixture
+def make_window(qtbot, qapp, fake_tabs):
     """build_window() as the app does it, with a fresh settings store under $MIXGRV_HOME."""
 
     def make(language: str = "ko", **values) -> MainWindow:
@@ -138,17 +166,14 @@ def test_drop_of_korean_files_reaches_the_import_entry_point(make_window, record
     assert "3" in window.statusBar().currentMessage()
 
 
-def test_drop_on_a_text_field_is_an_import_not_a_pasted_path(make_window, recorder, tmp_path):
-    window = make_window("ko")
+def test_drop_on_a_text_field_is_an_import_not_a_pasted_path(make_window, recorder, tmp_path, qtbot):
+    window = make_window("ko", LAST_TAB=GENERATION)
     calls = recorder(window)
-    page = QWidget()
-    field = QLineEdit(page)
-    QVBoxLayout(page).addWidget(field)
-    window._watch_text_fields(page)
+    qtbot.waitUntil(lambda: window.pages[GENERATION].content is not None, timeout=3000)
+    field = window.generation_tab().lyrics  # watched when the tab was built
     song = _korean_files(tmp_path)[0]
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(song))])
-    page.show()
     # Qt delivers a Drop only to the widget that accepted the DragEnter, so enter first.
     enter = QDragEnterEvent(QPoint(5, 5), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(field, enter)
@@ -159,23 +184,65 @@ def test_drop_on_a_text_field_is_an_import_not_a_pasted_path(make_window, record
     assert field.text() == ""
 
 
-def test_dock_file_open_events_reach_the_import_entry_point(make_window, recorder, tmp_path, qapp, qtbot, monkeypatch):
-    # The real app object is a MixgrvApplication; here the test's QApplication gets the same filter.
-    file_open = FileOpenFilter(qapp)
-    qapp.installEventFilter(file_open)
-    monkeypatch.setattr(qapp, "file_open", file_open, raising=False)
-    try:
-        files = _korean_files(tmp_path)
-        # the first event arrives before the window exists (a Dock drop that launched the app)
-        QApplication.sendEvent(qapp, QFileOpenEvent(str(files[0])))
-        window = make_window("ko")  # build_window() hands the filter the window's import entry point
-        calls = recorder(window)
-        for path in files[1:]:
-            QApplication.sendEvent(qapp, QFileOpenEvent(QUrl.fromLocalFile(str(path))))
-        qtbot.waitUntil(lambda: bool(calls), timeout=3000)
-        assert calls == [[str(p) for p in files]]  # one burst of Finder events = one import
-    finally:
-        qapp.removeEventFilter(file_open)
+def test_a_tab_that_fails_to_build_becomes_an_error_page(make_window, monkeypatch, qtbot):
+    def broken() -> QWidget:
+        raise ImportError("cannot import name 'preprocess'")
+
+    sys.modules["mixgrv_fake_tabs"].GenerationTab = broken
+    window = make_window("ko")
+    qtbot.waitUntil(lambda: window.pages[GENERATION].content is not None, timeout=3000)
+    assert isinstance(window.pages[GENERATION].error, ImportError)
+    assert window.tabs.count() == 2 and window.isVisible()
+    assert window.training_tab().import_audio_paths  # the other tab is untouched
+
+
+def test_the_real_tabs_open_in_the_window(qtbot, qapp):
+    """Integration with the tab owners' code: both real tabs build and the import target exists."""
+    opts.reset_for_tests()
+    window = build_window(qapp, opts.settings())
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.tabs_ready, timeout=20000):
+        pass
+    errors = {i: page.error for i, page in window.pages.items() if page.error is not None}
+    assert not errors, f"a tab failed to build: {errors!r}"
+    assert callable(getattr(window.training_tab(), "import_audio_paths", None))
+    window.close()
+
+
+DOCK_SCRIPT = r"""
+import json, sys
+from PySide6.QtCore import QTimer, QUrl
+from PySide6.QtGui import QFileOpenEvent
+from PySide6.QtWidgets import QApplication
+from mixgrv_app.app import MixgrvApplication, build_window
+
+paths = sys.argv[1:]
+app = MixgrvApplication(sys.argv[:1])
+# the first event arrives before the window exists (a Dock drop that launched the app)
+QApplication.sendEvent(app, QFileOpenEvent(paths[0]))
+window = build_window(app)
+calls = []
+window.training_tab().import_audio_paths = lambda p: calls.append(list(p))
+for path in paths[1:]:
+    QApplication.sendEvent(app, QFileOpenEvent(QUrl.fromLocalFile(path)))
+def done():
+    print("CALLS " + json.dumps(calls, ensure_ascii=False), flush=True)
+    app.quit()
+QTimer.singleShot(1000, done)
+app.exec()
+"""
+
+
+def test_dock_file_open_events_reach_the_import_entry_point(tmp_path):
+    # The real MixgrvApplication (the test process already has a plain QApplication): a child process.
+    files = [str(p) for p in _korean_files(tmp_path)]
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MIXGRV_HOME=str(tmp_path / "home"))
+    done = subprocess.run([sys.executable, "-c", DOCK_SCRIPT, *files], env=env, cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-3000:]
+    line = next(l for l in done.stdout.splitlines() if l.startswith("CALLS "))
+    assert json.loads(line[6:]) == [files]  # one burst of Finder events = one import, in order
 
 
 def test_menu_import_uses_the_same_entry_point(make_window, recorder, tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import types
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.fixture(autouse=True)
 def _fresh_state(monkeypatch):
+    # The window shell only: light stand-in tabs (the real ones have their own tests).
+    from PySide6.QtWidgets import QWidget
+
+    from mixgrv_app.ui.main_window import GENERATION, TAB_CLASSES, TRAINING
+
+    class StandInTab(QWidget):
+        def import_audio_paths(self, paths):  # noqa: ANN001
+            pass
+
+    module = types.ModuleType("mixgrv_standin_tabs")
+    module.Tab = StandInTab
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    monkeypatch.setitem(TAB_CLASSES, TRAINING, (module.__name__, "Tab"))
+    monkeypatch.setitem(TAB_CLASSES, GENERATION, (module.__name__, "Tab"))
     opts.reset_for_tests()
     monkeypatch.setattr(paths, "_fallback_notes", [])
     yield
@@ -164,7 +179,7 @@ def test_second_instance_hands_its_files_to_the_first(_private_home, qtbot, qapp
     window = build_window(qapp, opts.settings())
     qtbot.addWidget(window)
     received: list[list[str]] = []
-    monkeypatch.setattr(window.training_tab(), "import_audio_paths", lambda p: received.append(list(p)))
+    monkeypatch.setattr(window.training_tab(), "import_audio_paths", lambda p: received.append(list(p)), raising=False)
     first = SingleInstance()
     assert first.claim([]) is True  # nobody else: this one listens
     first.paths_received.connect(window.receive_from_other_instance)
@@ -204,3 +219,20 @@ def test_instances_for_different_data_roots_do_not_meet(tmp_path, monkeypatch):
     a = server_name()
     monkeypatch.setenv("MIXGRV_HOME", str(tmp_path / "b"))
     assert server_name() != a
+
+
+def test_log_file_rotates(tmp_path):
+    handler = logging_setup.RotatingFile(tmp_path / "mixgrv.log", max_bytes=200, backups=2)
+    logger = logging.getLogger("mixgrv.rotation-test")
+    logger.propagate = False
+    logger.addHandler(handler)
+    try:
+        for i in range(40):
+            logger.warning("line %02d %s", i, "x" * 40)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["mixgrv.log", "mixgrv.log.1", "mixgrv.log.2"]
+    assert "line 39" in (tmp_path / "mixgrv.log").read_text(encoding="utf-8")
+    assert all(p.stat().st_size < 400 for p in tmp_path.iterdir())
