@@ -259,3 +259,56 @@ def test_mlx_forced_without_backend_is_a_clear_error(parity):
         assert info.value.code == "generate.backend_unavailable"
     else:
         pytest.skip("the MLX backend exists; its own tests cover it")
+
+
+@pytest.fixture(scope="module")
+def source_wav(tmp_path_factory):
+    rng = np.random.default_rng(0)
+    t = np.arange(24000) / 48000  # 0.5 s: the tiny VAE encodes slowly on CPU
+    tone = 0.3 * np.sin(2 * np.pi * 220 * t) + 0.05 * rng.standard_normal(t.shape)
+    path = tmp_path_factory.mktemp("src") / "source.wav"
+    sf.write(str(path), np.stack([tone, tone[::-1]], axis=1).astype(np.float32), 48000)
+    return path
+
+
+def test_cover(generator, source_wav):
+    cover = generator.render(_request(duration=5, task="cover", source_audio=str(source_wav), cover_strength=0.5,
+                                      cover_noise_strength=0.3))
+    assert cover.latents.shape == (1, 128, 64) and np.isfinite(cover.latents).all()  # 12 frames, silence-padded to 128
+    assert cover.audio[0].shape == (2, 128 * 1920)
+    text2music = generator.render(_request(duration=5))
+    assert np.abs(text2music.latents - cover.latents).max() > 1e-3
+    assert "source_encode" in cover.timings
+
+
+def test_reference_assembly_is_three_seeded_segments():
+    import random
+
+    from mixgrv_app.core.pipeline import assemble_reference
+
+    sr = 48000
+    audio = np.tile(np.arange(36 * sr, dtype=np.float64), (2, 1))  # sample value = its index
+    out = assemble_reference(audio, random.Random(3))
+    assert out.shape == (2, 30 * sr)
+    np.testing.assert_array_equal(out, assemble_reference(audio, random.Random(3)))
+    assert not np.array_equal(out, assemble_reference(audio, random.Random(4)))
+    for i in range(3):  # front / middle / back third: one contiguous 10 s piece each
+        segment = out[0, i * 10 * sr:(i + 1) * 10 * sr]
+        assert np.all(np.diff(segment) == 1)
+        assert i * 12 * sr <= segment[0] <= i * 12 * sr + 2 * sr
+    short = assemble_reference(np.ones((2, 5 * sr), dtype=np.float32), random.Random(0))
+    assert short.shape == (2, 30 * sr)  # repeated up to 30 s first
+
+
+def test_repaint_keeps_the_source_outside_the_region(generator, source_wav):
+    a = generator.render(_request(duration=5, task="repaint", source_audio=str(source_wav), repaint_start=0.2, repaint_end=0.4,
+                                  repaint_crossfade_frames=3))
+    b = generator.render(_request(duration=5, caption="something else entirely", task="repaint", source_audio=str(source_wav),
+                                  repaint_start=0.2, repaint_end=0.4, repaint_crossfade_frames=3))
+    start, end = 5, 10  # region in latent frames
+    np.testing.assert_array_equal(a.latents[:, : start - 3], b.latents[:, : start - 3])
+    np.testing.assert_array_equal(a.latents[:, end + 3:], b.latents[:, end + 3:])
+    assert np.abs(a.latents[:, start:end] - b.latents[:, start:end]).max() > 1e-3
+    # outpainting: 0.25 s before and 0.75 s after the 0.5 s source (1.5 s, silence-padded to 128 frames)
+    out = generator.render(_request(duration=5, task="repaint", source_audio=str(source_wav), repaint_start=-0.25, repaint_end=1.25))
+    assert out.latents.shape == (1, 128, 64) and np.isfinite(out.audio[0]).all()
