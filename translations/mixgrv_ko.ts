@@ -63,103 +63,103 @@
     <name>DatasetPanel</name>
     <message>
         <source>%1 imported, %2 skipped</source>
-        <translation type="unfinished"></translation>
+        <translation>%1곡 가져옴, %2곡 건너뜀</translation>
     </message>
     <message>
         <source>%1 songs · %2 · %3 labelled</source>
-        <translation type="unfinished"></translation>
+        <translation>%1곡 · %2 · %3곡 라벨 완료</translation>
     </message>
     <message>
         <source>Accepted: %1. Lyrics from &lt;song&gt;.txt, captions from &lt;song&gt;.caption.txt or a CSV (file,bpm,key,caption).</source>
-        <translation type="unfinished"></translation>
+        <translation>가져올 수 있는 파일: %1. 가사는 &lt;곡&gt;.txt에서, 곡 설명은 &lt;곡&gt;.caption.txt 또는 CSV(file,bpm,key,caption)에서 읽습니다.</translation>
     </message>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished">취소</translation>
+        <translation>취소</translation>
     </message>
     <message>
         <source>Checking files…</source>
-        <translation type="unfinished"></translation>
+        <translation>파일 확인 중…</translation>
     </message>
     <message>
         <source>Choose the dataset to work on</source>
-        <translation type="unfinished"></translation>
+        <translation>작업할 데이터셋을 선택하세요</translation>
     </message>
     <message>
         <source>Dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋</translation>
     </message>
     <message>
         <source>Delete dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋 삭제</translation>
     </message>
     <message>
         <source>Delete the dataset “%1” and its copies of the songs? Your original files are not touched.</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋 “%1”과 그 안에 복사된 곡들을 삭제할까요? 원본 파일은 건드리지 않습니다.</translation>
     </message>
     <message>
         <source>Delete…</source>
-        <translation type="unfinished"></translation>
+        <translation>삭제…</translation>
     </message>
     <message>
         <source>Drop songs or folders from Finder</source>
-        <translation type="unfinished"></translation>
+        <translation>Finder에서 곡이나 폴더를 끌어다 놓으세요</translation>
     </message>
     <message>
         <source>Import</source>
-        <translation type="unfinished"></translation>
+        <translation>가져오기</translation>
     </message>
     <message>
         <source>Import cancelled</source>
-        <translation type="unfinished"></translation>
+        <translation>가져오기를 취소했습니다</translation>
     </message>
     <message>
         <source>My songs</source>
-        <translation type="unfinished"></translation>
+        <translation>내 곡</translation>
     </message>
     <message>
         <source>Name of the new dataset:</source>
-        <translation type="unfinished"></translation>
+        <translation>새 데이터셋 이름:</translation>
     </message>
     <message>
         <source>New dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>새 데이터셋</translation>
     </message>
     <message>
         <source>New name:</source>
-        <translation type="unfinished"></translation>
+        <translation>새 이름:</translation>
     </message>
     <message>
         <source>New…</source>
-        <translation type="unfinished"></translation>
+        <translation>새로 만들기…</translation>
     </message>
     <message>
         <source>No dataset yet — drop songs to start one.</source>
-        <translation type="unfinished"></translation>
+        <translation>아직 데이터셋이 없습니다. 곡을 끌어다 놓으면 시작됩니다.</translation>
     </message>
     <message>
         <source>Remove from dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋에서 제거</translation>
     </message>
     <message>
         <source>Rename dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋 이름 변경</translation>
     </message>
     <message>
         <source>Rename…</source>
-        <translation type="unfinished"></translation>
+        <translation>이름 변경…</translation>
     </message>
     <message>
         <source>Show file</source>
-        <translation type="unfinished"></translation>
+        <translation>파일 보기</translation>
     </message>
     <message>
         <source>Show in Finder</source>
-        <translation type="unfinished">Finder에서 보기</translation>
+        <translation>Finder에서 보기</translation>
     </message>
     <message>
         <source>see why</source>
-        <translation type="unfinished"></translation>
+        <translation>이유 보기</translation>
     </message>
 </context>
 <context>
@@ -316,7 +316,7 @@ The details were written to the log:
     <name>ImportReportDialog</name>
     <message>
         <source>Import report</source>
-        <translation type="unfinished"></translation>
+        <translation>가져오기 결과</translation>
     </message>
 </context>
 <context>
@@ -608,20 +608,20 @@ The details were written to the log:
     <name>LossChart</name>
     <message>
         <source>Loss</source>
-        <translation type="unfinished"></translation>
+        <translation>손실</translation>
     </message>
     <message>
         <source>Loss (raw)</source>
         <extracomment>weight of the newest point in the moving average (0.1 ≈ smoothing over ~10 steps)</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>손실 (원본)</translation>
     </message>
     <message>
         <source>Loss (smoothed)</source>
-        <translation type="unfinished"></translation>
+        <translation>손실 (평활)</translation>
     </message>
     <message>
         <source>Step</source>
-        <translation type="unfinished"></translation>
+        <translation>스텝</translation>
     </message>
 </context>
 <context>
@@ -722,7 +722,7 @@ The details were written to the log:
     </message>
     <message>
         <source>Something went wrong while opening this tab. The details were written to the log:</source>
-        <translation type="unfinished"></translation>
+        <translation>이 탭을 여는 중에 문제가 발생했습니다. 자세한 내용은 로그에 기록했습니다:</translation>
     </message>
     <message>
         <source>System Default</source>
@@ -735,7 +735,7 @@ The details were written to the log:
     <message>
         <source>This part of mixgrv could not be opened</source>
         <extracomment>the window painted its first frame (bench/startup.py measures up to here) both tab bodies exist (built just after the first frame, or on first use)</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>mixgrv의 이 부분을 열 수 없습니다</translation>
     </message>
     <message>
         <source>Training</source>
@@ -762,307 +762,387 @@ The details were written to the log:
     <name>Messages</name>
     <message>
         <source>&apos;{name}&apos; cannot be a dataset name. Use 1-120 characters without / \ : and not starting with a dot.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{name}&apos;은(는) 데이터셋 이름으로 쓸 수 없습니다. / \ : 없이 1~120자로, 점(.)으로 시작하지 않게 지어 주세요.</translation>
     </message>
     <message>
         <source>&apos;{value}&apos; is not a supported language code. Choose a language from the list.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{value}&apos;은(는) 지원하지 않는 언어 코드입니다. 목록에서 언어를 고르세요.</translation>
     </message>
     <message>
         <source>&apos;{value}&apos; is not a valid value for {field}. Check the value and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{value}&apos;은(는) {field}에 쓸 수 없는 값입니다. 값을 확인하고 다시 시도하세요.</translation>
     </message>
     <message>
         <source>A dataset named &apos;{name}&apos; already exists. Pick another name.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{name}&apos; 데이터셋이 이미 있습니다. 다른 이름을 고르세요.</translation>
+    </message>
+    <message>
+        <source>A run named &apos;{run}&apos; already exists. Choose another name.</source>
+        <translation>&apos;{run}&apos; 실행이 이미 있습니다. 다른 이름을 고르세요.</translation>
     </message>
     <message>
         <source>Cannot use the {backend} backend: {reason}. Choose the torch backend.</source>
-        <translation type="unfinished"></translation>
+        <translation>{backend} 백엔드를 쓸 수 없습니다: {reason}. torch 백엔드를 선택하세요.</translation>
     </message>
     <message>
         <source>Cannot write {extension} files; choose a .wav, .flac or .mp3 file name.</source>
-        <translation type="unfinished"></translation>
+        <translation>{extension} 파일은 쓸 수 없습니다. .wav, .flac 또는 .mp3 파일 이름을 고르세요.</translation>
     </message>
     <message>
         <source>Could not copy {name} into the dataset ({reason}). Check free disk space.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}을(를) 데이터셋에 복사하지 못했습니다({reason}). 디스크 여유 공간을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Could not load {component} from {path}: {reason}. Download the model folder again.</source>
+        <translation>{path}에서 {component}을(를) 불러오지 못했습니다: {reason}. 모델 폴더를 다시 다운로드하세요.</translation>
     </message>
     <message>
         <source>Could not write {path}: {reason}. Check free disk space and folder permissions.</source>
-        <translation type="unfinished"></translation>
+        <translation>{path}에 쓰지 못했습니다: {reason}. 디스크 여유 공간과 폴더 권한을 확인하세요.</translation>
     </message>
     <message>
         <source>Custom timesteps must be numbers between 0 and 1.</source>
-        <translation type="unfinished"></translation>
+        <translation>사용자 지정 타임스텝은 0과 1 사이의 숫자여야 합니다.</translation>
     </message>
     <message>
         <source>Dataset &apos;{dataset}&apos; has no tracks to preprocess. Add songs first.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{dataset}&apos; 데이터셋에 전처리할 곡이 없습니다. 먼저 곡을 추가하세요.</translation>
     </message>
     <message>
         <source>No adapter named &apos;{name}&apos; is loaded. Add it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{name}&apos; 어댑터가 불러와져 있지 않습니다. 다시 추가하세요.</translation>
     </message>
     <message>
         <source>Seed {seed} was drawn for this take; reuse it to get the same song again.</source>
-        <translation type="unfinished"></translation>
+        <translation>이번 결과에는 시드 {seed}를 썼습니다. 같은 곡을 다시 얻으려면 이 시드를 쓰세요.</translation>
+    </message>
+    <message>
+        <source>Step {step} produced NaN and was skipped.</source>
+        <translation>스텝 {step}에서 NaN이 나와 건너뛰었습니다.</translation>
     </message>
     <message>
         <source>The BPM {value} is out of range; choose {min} to {max} or leave it empty.</source>
-        <translation type="unfinished"></translation>
+        <translation>BPM {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하거나 비워 두세요.</translation>
     </message>
     <message>
         <source>The CSV value &apos;{value}&apos; for {field} was ignored. Fix it in the CSV or edit the track.</source>
-        <translation type="unfinished"></translation>
+        <translation>CSV의 {field} 값 &apos;{value}&apos;은(는) 무시했습니다. CSV에서 고치거나 트랙을 직접 편집하세요.</translation>
     </message>
     <message>
         <source>The LoRA adapter folder {path} was not found. Check the path.</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA 어댑터 폴더 {path}를 찾을 수 없습니다. 경로를 확인하세요.</translation>
     </message>
     <message>
         <source>The LoRA adapter {path} cannot be read ({reason}). Export or train it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA 어댑터 {path}를 읽을 수 없습니다({reason}). 다시 내보내거나 다시 학습하세요.</translation>
     </message>
     <message>
         <source>The LoRA adapter {path} has no {file}. Choose the folder that holds adapter_config.json and adapter_model.safetensors.</source>
-        <translation type="unfinished"></translation>
+        <translation>LoRA 어댑터 {path}에 {file}이(가) 없습니다. adapter_config.json과 adapter_model.safetensors가 들어 있는 폴더를 고르세요.</translation>
     </message>
     <message>
         <source>The LoRA scale {value} for {path} is out of range; choose 0 to 1.</source>
-        <translation type="unfinished"></translation>
+        <translation>{path}의 LoRA 강도 {value}은(는) 범위를 벗어났습니다. 0~1 사이로 정하세요.</translation>
     </message>
     <message>
         <source>The adapter {name} was trained on another model variant than {variant}; it may sound different than expected.</source>
-        <translation type="unfinished"></translation>
+        <translation>어댑터 {name}은(는) {variant}와 다른 모델 변형으로 학습되었습니다. 예상과 다르게 들릴 수 있습니다.</translation>
     </message>
     <message>
         <source>The adapter {path} ({kind}) is not a plain LoRA adapter; only LoRA adapters are supported.</source>
-        <translation type="unfinished"></translation>
+        <translation>어댑터 {path}({kind})는 일반 LoRA 어댑터가 아닙니다. LoRA 어댑터만 지원합니다.</translation>
     </message>
     <message>
         <source>The adapter {path} does not fit the {variant} model ({module}: expected {expected}, found {found}). Use an adapter trained on this model.</source>
-        <translation type="unfinished"></translation>
+        <translation>어댑터 {path}가 {variant} 모델과 맞지 않습니다({module}: {expected} 필요, {found} 발견). 이 모델로 학습한 어댑터를 쓰세요.</translation>
     </message>
     <message>
         <source>The adapter {path} targets {module}, which the {variant} model does not have. Use an adapter trained on this model.</source>
-        <translation type="unfinished"></translation>
+        <translation>어댑터 {path}는 {variant} 모델에 없는 {module}을(를) 대상으로 합니다. 이 모델로 학습한 어댑터를 쓰세요.</translation>
     </message>
     <message>
         <source>The audio to write has the wrong shape ({shape}); this is a bug, please report it.</source>
-        <translation type="unfinished"></translation>
+        <translation>저장할 오디오의 형태({shape})가 올바르지 않습니다. 버그이니 알려 주세요.</translation>
     </message>
     <message>
         <source>The batch size {value} is out of range; choose {min} to {max}.</source>
-        <translation type="unfinished"></translation>
+        <translation>배치 크기 {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하세요.</translation>
     </message>
     <message>
         <source>The caption is empty. Describe the music you want (genre, instruments, mood).</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명이 비어 있습니다. 원하는 음악을 설명해 주세요(장르, 악기, 분위기).</translation>
+    </message>
+    <message>
+        <source>The checkpoint {checkpoint} does not fit this run. Start a new run instead.</source>
+        <translation>체크포인트 {checkpoint}은(는) 이 실행과 맞지 않습니다. 새 실행을 시작하세요.</translation>
+    </message>
+    <message>
+        <source>The dataset &apos;{dataset}&apos; is not prepared for training yet. Press “Prepare for training” first.</source>
+        <translation>&apos;{dataset}&apos; 데이터셋은 아직 학습 준비가 되지 않았습니다. 먼저 “학습 준비”를 누르세요.</translation>
     </message>
     <message>
         <source>The dataset file {path} cannot be read ({reason}). Restore it from a backup or create the dataset again.</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋 파일 {path}를 읽을 수 없습니다({reason}). 백업에서 복원하거나 데이터셋을 다시 만드세요.</translation>
     </message>
     <message>
         <source>The duration {value} s is out of range; choose {min} to {max} seconds.</source>
-        <translation type="unfinished"></translation>
+        <translation>길이 {value}초는 범위를 벗어났습니다. {min}~{max}초 사이로 정하세요.</translation>
     </message>
     <message>
         <source>The file contains {count} NaN/Inf samples. Re-export it from your audio editor.</source>
-        <translation type="unfinished"></translation>
+        <translation>파일에 NaN/Inf 샘플이 {count}개 있습니다. 오디오 편집기에서 다시 내보내세요.</translation>
     </message>
     <message>
         <source>The file {path} ({field}) was not found. Check the path and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{path} 파일({field})을 찾을 수 없습니다. 경로를 확인하고 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>The folder {path} does not exist. Choose the ACE-Step checkpoints folder under Settings.</source>
+        <translation>{path} 폴더가 없습니다. 설정에서 ACE-Step 체크포인트 폴더를 고르세요.</translation>
     </message>
     <message>
         <source>The folder {path} does not exist. Create it or choose another output path.</source>
-        <translation type="unfinished"></translation>
+        <translation>{path} 폴더가 없습니다. 폴더를 만들거나 다른 출력 경로를 고르세요.</translation>
     </message>
     <message>
         <source>The generator has {loaded} loaded, not {requested}. Load that model first.</source>
-        <translation type="unfinished"></translation>
+        <translation>생성기에 {requested}가 아니라 {loaded}가 불러와져 있습니다. 먼저 그 모델을 불러오세요.</translation>
     </message>
     <message>
         <source>The guidance {value} is out of range; choose {min} to {max}.</source>
-        <translation type="unfinished"></translation>
+        <translation>가이던스 {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하세요.</translation>
     </message>
     <message>
         <source>The initial noise has the wrong shape; this is a bug, please report it.</source>
-        <translation type="unfinished"></translation>
+        <translation>초기 노이즈의 형태가 올바르지 않습니다. 버그이니 알려 주세요.</translation>
     </message>
     <message>
         <source>The key &apos;{value}&apos; is too long; write it like &apos;C major&apos; or &apos;F# minor&apos;.</source>
-        <translation type="unfinished"></translation>
+        <translation>조성 &apos;{value}&apos;이(가) 너무 깁니다. &apos;C major&apos;나 &apos;F# minor&apos;처럼 쓰세요.</translation>
+    </message>
+    <message>
+        <source>The loss stayed NaN for {steps} steps, so training stopped and kept the last good checkpoint. Prepare the songs again in float32 or lower the learning rate.</source>
+        <translation>손실이 {steps}스텝 동안 NaN이어서 학습을 멈추고 마지막 정상 체크포인트를 남겼습니다. 곡을 float32로 다시 준비하거나 학습률을 낮추세요.</translation>
+    </message>
+    <message>
+        <source>The model folder {component} is missing from {path}. Download it or choose another models folder.</source>
+        <translation>{path}에 {component} 모델 폴더가 없습니다. 다운로드하거나 다른 모델 폴더를 고르세요.</translation>
     </message>
     <message>
         <source>The model produced invalid values (NaN/Inf). Try another seed or generate on the CPU.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The model {variant} was not found in {path}. Download it or choose another model.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>The models folder {path} was not found. Choose the folder that holds {variant}/, vae/ and Qwen3-Embedding-0.6B/.</source>
-        <translation type="unfinished"></translation>
+        <translation>모델이 잘못된 값(NaN/Inf)을 냈습니다. 다른 시드로 해 보거나 CPU에서 생성하세요.</translation>
     </message>
     <message>
         <source>The repaint region needs an end after its start (start {start} s, end {end} s).</source>
-        <translation type="unfinished"></translation>
+        <translation>다시 그릴 구간은 끝이 시작보다 뒤여야 합니다(시작 {start}초, 끝 {end}초).</translation>
+    </message>
+    <message>
+        <source>The run &apos;{run}&apos; has no checkpoint yet, so it cannot be resumed. Start it again.</source>
+        <translation>&apos;{run}&apos; 실행에는 아직 체크포인트가 없어 이어서 할 수 없습니다. 다시 시작하세요.</translation>
+    </message>
+    <message>
+        <source>The sample for this checkpoint could not be rendered; training goes on.</source>
+        <translation>이 체크포인트의 샘플을 만들지 못했습니다. 학습은 계속됩니다.</translation>
     </message>
     <message>
         <source>The sample rate is only {sample_rate} Hz; the high frequencies are missing. Use a better source if you have one.</source>
-        <translation type="unfinished"></translation>
+        <translation>샘플레이트가 {sample_rate} Hz뿐이라 고음역이 빠져 있습니다. 더 좋은 원본이 있다면 그걸 쓰세요.</translation>
     </message>
     <message>
         <source>The seed {value} is not valid; use a whole number from 0 to {max}.</source>
-        <translation type="unfinished"></translation>
+        <translation>시드 {value}은(는) 올바르지 않습니다. 0부터 {max}까지의 정수를 쓰세요.</translation>
     </message>
     <message>
         <source>The shift {value} is out of range; choose {min} to {max}.</source>
-        <translation type="unfinished"></translation>
+        <translation>시프트 {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하세요.</translation>
     </message>
     <message>
         <source>The step count {value} is out of range; choose {min} to {max}.</source>
-        <translation type="unfinished"></translation>
+        <translation>스텝 수 {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하세요.</translation>
     </message>
     <message>
         <source>The time signature {value} is not supported; choose one of {choices}.</source>
-        <translation type="unfinished"></translation>
+        <translation>박자 {value}은(는) 지원하지 않습니다. {choices} 중에서 고르세요.</translation>
     </message>
     <message>
         <source>The track ends with {seconds} s of silence. Consider trimming it.</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙 끝에 {seconds}초의 무음이 있습니다. 잘라 내는 것을 고려하세요.</translation>
     </message>
     <message>
         <source>The track is only {seconds} s long; tracks of at least 5 s train better.</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙 길이가 {seconds}초뿐입니다. 5초 이상인 트랙이 학습에 더 좋습니다.</translation>
     </message>
     <message>
         <source>The track is silent. Remove it from the dataset.</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙이 무음입니다. 데이터셋에서 제거하세요.</translation>
     </message>
     <message>
         <source>The track is very quiet ({lufs} LUFS). Check that it is the right file.</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙 음량이 매우 작습니다({lufs} LUFS). 맞는 파일인지 확인하세요.</translation>
     </message>
     <message>
         <source>The track is {seconds} s long; only the first {max_seconds} s are used for training.</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙 길이가 {seconds}초입니다. 학습에는 앞의 {max_seconds}초만 사용합니다.</translation>
     </message>
     <message>
         <source>The track starts with {seconds} s of silence. Consider trimming it.</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙 앞에 {seconds}초의 무음이 있습니다. 잘라 내는 것을 고려하세요.</translation>
+    </message>
+    <message>
+        <source>The training setting {setting} = {value} is not allowed. Change it and start again.</source>
+        <translation>학습 설정 {setting} = {value}은(는) 허용되지 않습니다. 바꾼 뒤 다시 시작하세요.</translation>
     </message>
     <message>
         <source>The {device} device is not available on this machine. Choose cpu or auto.</source>
-        <translation type="unfinished"></translation>
+        <translation>이 컴퓨터에서는 {device} 장치를 쓸 수 없습니다. cpu 또는 auto를 고르세요.</translation>
     </message>
     <message>
         <source>The {task} task needs a source audio file. Choose one and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{task} 작업에는 원본 오디오 파일이 필요합니다. 파일을 고르고 다시 시도하세요.</translation>
     </message>
     <message>
         <source>There is no dataset named &apos;{name}&apos;. Check the name with &apos;mixgrv dataset list&apos;.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{name}&apos; 데이터셋이 없습니다. &apos;mixgrv dataset list&apos;로 이름을 확인하세요.</translation>
     </message>
     <message>
         <source>There is no track &apos;{track}&apos; in dataset &apos;{dataset}&apos;. Use the track&apos;s id, file name or number.</source>
-        <translation type="unfinished"></translation>
+        <translation>&apos;{dataset}&apos; 데이터셋에 &apos;{track}&apos; 트랙이 없습니다. 트랙의 id, 파일 이름 또는 번호를 쓰세요.</translation>
+    </message>
+    <message>
+        <source>There is no training run named &apos;{run}&apos;.</source>
+        <translation>&apos;{run}&apos; 학습 실행이 없습니다.</translation>
     </message>
     <message>
         <source>This file has {channels} channels; it was mixed down to stereo for training.</source>
-        <translation type="unfinished"></translation>
+        <translation>이 파일은 {channels}채널이라 학습용으로 스테레오로 다운믹스했습니다.</translation>
+    </message>
+    <message>
+        <source>This run needs about {need_gb} GB but this Mac has {have_gb} GB. Lower the {setting} (or the rank) and try again.</source>
+        <translation>이 실행에는 약 {need_gb} GB가 필요하지만 이 Mac에는 {have_gb} GB가 있습니다. {setting}(또는 랭크)을 낮추고 다시 시도하세요.</translation>
     </message>
     <message>
         <source>This sounds like the same recording as {other}. Remove one of them unless you mean to weight it twice.</source>
-        <translation type="unfinished"></translation>
+        <translation>{other}와 같은 녹음으로 보입니다. 두 배로 반영하려는 것이 아니라면 하나를 제거하세요.</translation>
+    </message>
+    <message>
+        <source>Training stopped unexpectedly at step {step}. Your checkpoints are safe: choose the run under Resume to continue.</source>
+        <translation>스텝 {step}에서 학습이 예기치 않게 멈췄습니다. 체크포인트는 안전합니다. 이어서 하려면 이어하기에서 실행을 고르세요.</translation>
     </message>
     <message>
         <source>Unknown backend &apos;{value}&apos;; choose torch, mlx or auto.</source>
-        <translation type="unfinished"></translation>
+        <translation>알 수 없는 백엔드 &apos;{value}&apos;입니다. torch, mlx 또는 auto를 고르세요.</translation>
     </message>
     <message>
         <source>Unknown guidance &apos;{value}&apos;; choose apg or adg.</source>
-        <translation type="unfinished"></translation>
+        <translation>알 수 없는 가이던스 &apos;{value}&apos;입니다. apg 또는 adg를 고르세요.</translation>
     </message>
     <message>
         <source>Unknown task &apos;{value}&apos;; choose text2music, cover or repaint.</source>
-        <translation type="unfinished"></translation>
+        <translation>알 수 없는 작업 &apos;{value}&apos;입니다. text2music, cover 또는 repaint를 고르세요.</translation>
     </message>
     <message>
         <source>{count} track(s) have no caption; they are trained on the metas only. Add captions for better results.</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙 {count}개에 곡 설명이 없어 메타 정보만으로 학습합니다. 더 좋은 결과를 위해 곡 설명을 추가하세요.</translation>
     </message>
     <message>
         <source>{field} must be between 0 and 1 (got {value}).</source>
-        <translation type="unfinished"></translation>
+        <translation>{field}는 0과 1 사이여야 합니다(입력값 {value}).</translation>
+    </message>
+    <message>
+        <source>{file}: &apos;{key}&apos; has shape {found}, expected {expected}. The config.json does not match these weights.</source>
+        <translation>{file}: &apos;{key}&apos;의 형태가 {found}인데 {expected}이어야 합니다. config.json이 이 가중치와 맞지 않습니다.</translation>
+    </message>
+    <message>
+        <source>{file}: the weight &apos;{key}&apos; is missing. These files do not belong to this model; download it again.</source>
+        <translation>{file}: 가중치 &apos;{key}&apos;가 없습니다. 이 파일들은 이 모델의 것이 아닙니다. 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>{file}: unexpected weight &apos;{key}&apos;. These files are for a different model.</source>
+        <translation>{file}: 예상하지 못한 가중치 &apos;{key}&apos;가 있습니다. 다른 모델용 파일입니다.</translation>
     </message>
     <message>
         <source>{format} cannot be written with bit depth {bit_depth}; choose one of {choices}.</source>
-        <translation type="unfinished"></translation>
+        <translation>{format}은(는) 비트 깊이 {bit_depth}로 쓸 수 없습니다. {choices} 중에서 고르세요.</translation>
     </message>
     <message>
         <source>{frames} latent frames exceed the model&apos;s limit of {limit}; choose a shorter duration.</source>
-        <translation type="unfinished"></translation>
+        <translation>잠재 프레임 {frames}개는 모델 한도 {limit}개를 넘습니다. 길이를 줄이세요.</translation>
     </message>
     <message>
         <source>{name} contains NaN or Inf samples. Re-export the file from your audio editor.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}에 NaN 또는 Inf 샘플이 있습니다. 오디오 편집기에서 다시 내보내세요.</translation>
     </message>
     <message>
         <source>{name} contains no audio samples. Choose a file that plays in a music player.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}에 오디오 샘플이 없습니다. 음악 플레이어에서 재생되는 파일을 고르세요.</translation>
     </message>
     <message>
         <source>{name} is already in the dataset as {existing}; it was not added twice.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}은(는) 이미 {existing}(으)로 데이터셋에 있어 두 번 추가하지 않았습니다.</translation>
     </message>
     <message>
         <source>{name} is empty (0 bytes). Re-export or re-download the file and add it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}이(가) 비어 있습니다(0바이트). 다시 내보내거나 다시 다운로드해서 추가하세요.</translation>
     </message>
     <message>
         <source>{name} is not a label CSV with the columns file,bpm,key,caption. Fix the header row and add it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}은(는) file,bpm,key,caption 열이 있는 라벨 CSV가 아닙니다. 머리글 행을 고치고 다시 추가하세요.</translation>
     </message>
     <message>
         <source>{name} is not an audio file this app can read. Convert it to WAV, FLAC or MP3 and add it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}은(는) 이 앱이 읽을 수 있는 오디오 파일이 아닙니다. WAV, FLAC 또는 MP3로 변환해 다시 추가하세요.</translation>
     </message>
     <message>
         <source>{name} is too large to decode in memory. Split it into shorter files.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}은(는) 메모리에서 디코딩하기에 너무 큽니다. 더 짧은 파일로 나누세요.</translation>
     </message>
     <message>
         <source>{name} looks truncated or damaged ({reason}). Re-export or re-download it.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}이(가) 잘렸거나 손상된 것 같습니다({reason}). 다시 내보내거나 다시 다운로드하세요.</translation>
     </message>
     <message>
         <source>{name} was not found. Check that the file still exists and add it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{name}을(를) 찾을 수 없습니다. 파일이 아직 있는지 확인하고 다시 추가하세요.</translation>
     </message>
     <message>
         <source>{path} cannot be read ({reason}). Download the model folder again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{path}를 읽을 수 없습니다({reason}). 모델 폴더를 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>{path} holds no ACE-Step model folders. Choose the checkpoints folder of an ACE-Step download.</source>
+        <translation>{path}에 ACE-Step 모델 폴더가 없습니다. ACE-Step 다운로드의 checkpoints 폴더를 고르세요.</translation>
+    </message>
+    <message>
+        <source>{path} is a file, not a model folder. Choose the folder that holds it.</source>
+        <translation>{path}는 모델 폴더가 아니라 파일입니다. 그 파일이 들어 있는 폴더를 고르세요.</translation>
+    </message>
+    <message>
+        <source>{path} is damaged or not a model file. Download the model again.</source>
+        <translation>{path}가 손상되었거나 모델 파일이 아닙니다. 모델을 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>{path} is incomplete (the download stopped early). Download it again.</source>
+        <translation>{path}가 불완전합니다(다운로드가 중간에 멈춤). 다시 다운로드하세요.</translation>
     </message>
     <message>
         <source>{path} is missing. Download the Qwen3-Embedding-0.6B folder again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{path}가 없습니다. Qwen3-Embedding-0.6B 폴더를 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>{path} is missing. Download the model again.</source>
+        <translation>{path}가 없습니다. 모델을 다시 다운로드하세요.</translation>
     </message>
     <message>
         <source>{percent}% of the samples are clipped. A cleaner master will train better.</source>
-        <translation type="unfinished"></translation>
+        <translation>샘플의 {percent}%가 클리핑되어 있습니다. 더 깨끗한 마스터가 학습에 좋습니다.</translation>
     </message>
     <message>
         <source>{track} is shorter than one latent frame (40 ms). Remove it from the dataset.</source>
-        <translation type="unfinished"></translation>
+        <translation>{track}은(는) 잠재 프레임 하나(40 ms)보다 짧습니다. 데이터셋에서 제거하세요.</translation>
     </message>
     <message>
         <source>{track}: the {stage} stage produced {count} NaN/Inf values in {tensor}; nothing was written. Run preprocessing in float32 on CPU, or check the model files.</source>
-        <translation type="unfinished"></translation>
+        <translation>{track}: {stage} 단계에서 {tensor}에 NaN/Inf 값이 {count}개 나와 아무것도 쓰지 않았습니다. CPU에서 float32로 전처리하거나 모델 파일을 확인하세요.</translation>
     </message>
 </context>
 <context>
@@ -1088,23 +1168,23 @@ The details were written to the log:
     <name>PreprocessPanel</name>
     <message>
         <source>Cancel</source>
-        <translation type="unfinished">취소</translation>
+        <translation>취소</translation>
     </message>
     <message>
         <source>Longer songs are cut to this length. Shorter clips train faster and need less memory.</source>
-        <translation type="unfinished"></translation>
+        <translation>긴 곡은 이 길이로 자릅니다. 짧을수록 학습이 빠르고 메모리를 덜 씁니다.</translation>
     </message>
     <message>
         <source>Prepare for training</source>
-        <translation type="unfinished"></translation>
+        <translation>학습 준비</translation>
     </message>
     <message>
         <source>Turns every song into the tensors training reads (audio latents and text conditions). Songs already prepared are skipped.</source>
-        <translation type="unfinished"></translation>
+        <translation>모든 곡을 학습에 쓰는 텐서(오디오 잠재 표현과 텍스트 조건)로 바꿉니다. 이미 준비된 곡은 건너뜁니다.</translation>
     </message>
     <message>
         <source>Use at most</source>
-        <translation type="unfinished"></translation>
+        <translation>최대 길이</translation>
     </message>
 </context>
 <context>
@@ -1477,493 +1557,494 @@ Write a caption and press Generate (⌘↩).</source>
     <name>TrackEditor</name>
     <message>
         <source>A trigger word for your style, e.g. “mystyle”</source>
-        <translation type="unfinished"></translation>
+        <translation>내 스타일을 부르는 트리거 단어, 예: “mystyle”</translation>
     </message>
     <message>
         <source>Added to every caption. Use the same word when you generate to call up your style.</source>
-        <translation type="unfinished"></translation>
+        <translation>모든 곡 설명에 붙습니다. 생성할 때 같은 단어를 쓰면 내 스타일을 불러옵니다.</translation>
     </message>
     <message>
         <source>After the caption</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명 뒤에</translation>
     </message>
     <message>
         <source>Always the caption</source>
-        <translation type="unfinished"></translation>
+        <translation>항상 곡 설명</translation>
     </message>
     <message>
         <source>Always the genre</source>
-        <translation type="unfinished"></translation>
+        <translation>항상 장르</translation>
     </message>
     <message>
         <source>BPM</source>
-        <translation type="unfinished">BPM</translation>
+        <translation>BPM</translation>
     </message>
     <message>
         <source>Before the caption</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명 앞에</translation>
     </message>
     <message>
         <source>Caption</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명</translation>
     </message>
     <message>
         <source>Custom tag</source>
-        <translation type="unfinished"></translation>
+        <translation>사용자 태그</translation>
     </message>
     <message>
         <source>Dataset setting</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋 설정</translation>
     </message>
     <message>
         <source>Extra tag for this song only</source>
-        <translation type="unfinished"></translation>
+        <translation>이 곡에만 붙는 추가 태그</translation>
     </message>
     <message>
         <source>Genre</source>
-        <translation type="unfinished"></translation>
+        <translation>장르</translation>
     </message>
     <message>
         <source>Genre instead of caption</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명 대신 장르</translation>
     </message>
     <message>
         <source>Instead of the caption</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명 대신</translation>
     </message>
     <message>
         <source>Instrumental (no vocals)</source>
-        <translation type="unfinished">인스트루멘탈 (보컬 없음)</translation>
+        <translation>연주곡 (보컬 없음)</translation>
     </message>
     <message>
         <source>Key</source>
-        <translation type="unfinished">키</translation>
+        <translation>조성</translation>
     </message>
     <message>
         <source>Language</source>
-        <translation type="unfinished">언어</translation>
+        <translation>언어</translation>
     </message>
     <message>
         <source>Lyrics</source>
-        <translation type="unfinished">가사</translation>
+        <translation>가사</translation>
     </message>
     <message>
         <source>Mark every song instrumental</source>
-        <translation type="unfinished"></translation>
+        <translation>모든 곡을 연주곡으로 표시</translation>
     </message>
     <message>
         <source>No song selected</source>
-        <translation type="unfinished"></translation>
+        <translation>선택한 곡 없음</translation>
     </message>
     <message>
         <source>Select a song in the list to edit its labels.</source>
-        <translation type="unfinished"></translation>
+        <translation>목록에서 곡을 선택하면 라벨을 편집할 수 있습니다.</translation>
     </message>
     <message>
         <source>Share of songs trained with their genre instead of their caption.</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명 대신 장르로 학습할 곡의 비율입니다.</translation>
     </message>
     <message>
         <source>The model learns to link this description to the song. English tags work best.</source>
-        <translation type="unfinished"></translation>
+        <translation>모델이 이 설명과 곡을 연결해 배웁니다. 영어 태그가 가장 잘 통합니다.</translation>
     </message>
     <message>
         <source>Time</source>
-        <translation type="unfinished"></translation>
+        <translation>박자</translation>
     </message>
     <message>
         <source>Track tag</source>
-        <translation type="unfinished"></translation>
+        <translation>트랙 태그</translation>
     </message>
     <message>
         <source>Train on</source>
-        <translation type="unfinished"></translation>
+        <translation>학습 텍스트</translation>
     </message>
     <message>
         <source>What the song sounds like, e.g. “warm lo-fi beat, soft piano, vinyl crackle”</source>
-        <translation type="unfinished"></translation>
+        <translation>곡이 어떻게 들리는지, 예: “따뜻한 로파이 비트, 부드러운 피아노, LP 잡음”</translation>
     </message>
     <message>
         <source>Which text this song is trained with, overriding the dataset&apos;s genre ratio.</source>
-        <translation type="unfinished"></translation>
+        <translation>이 곡을 어떤 텍스트로 학습할지 정합니다. 데이터셋의 장르 비율보다 우선합니다.</translation>
     </message>
     <message>
         <source>Whole dataset</source>
-        <translation type="unfinished"></translation>
+        <translation>데이터셋 전체</translation>
     </message>
     <message>
         <source>[verse]
 Lyrics with structure tags…</source>
-        <translation type="unfinished"></translation>
+        <translation>[verse]
+구조 태그가 있는 가사…</translation>
     </message>
     <message>
         <source>e.g. city pop</source>
-        <translation type="unfinished"></translation>
+        <translation>예: 시티팝</translation>
     </message>
     <message>
         <source>not set</source>
-        <translation type="unfinished"></translation>
+        <translation>설정 안 됨</translation>
     </message>
     <message>
         <source>⚠︎ This song has no caption yet. Describe it so the model learns your style.</source>
-        <translation type="unfinished"></translation>
+        <translation>⚠︎ 이 곡에는 아직 곡 설명이 없습니다. 모델이 내 스타일을 배울 수 있게 설명을 써 주세요.</translation>
     </message>
     <message>
         <source>✓ Labelled. Changes are saved automatically.</source>
-        <translation type="unfinished"></translation>
+        <translation>✓ 라벨 완료. 변경 사항은 자동으로 저장됩니다.</translation>
     </message>
 </context>
 <context>
     <name>TrackTableModel</name>
     <message>
         <source>Checks</source>
-        <translation type="unfinished"></translation>
+        <translation>점검</translation>
     </message>
     <message>
         <source>Format</source>
-        <translation type="unfinished"></translation>
+        <translation>포맷</translation>
     </message>
     <message>
         <source>Labelled</source>
-        <translation type="unfinished"></translation>
+        <translation>라벨 완료</translation>
     </message>
     <message>
         <source>Labels</source>
-        <translation type="unfinished"></translation>
+        <translation>라벨</translation>
     </message>
     <message>
         <source>Length</source>
-        <translation type="unfinished">재생 시간</translation>
+        <translation>길이</translation>
     </message>
     <message>
         <source>Loudness / peak</source>
-        <translation type="unfinished"></translation>
+        <translation>음량 / 피크</translation>
     </message>
     <message>
         <source>Needs caption</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 설명 필요</translation>
     </message>
     <message>
         <source>Sample rate</source>
-        <translation type="unfinished"></translation>
+        <translation>샘플레이트</translation>
     </message>
     <message>
         <source>Song</source>
-        <translation type="unfinished"></translation>
+        <translation>곡</translation>
     </message>
     <message>
         <source>Write a caption (or a genre) for this song so the model knows what it hears.</source>
-        <translation type="unfinished"></translation>
+        <translation>모델이 무엇을 듣는지 알 수 있게 이 곡의 설명(또는 장르)을 써 주세요.</translation>
     </message>
 </context>
 <context>
     <name>TrainingPanel</name>
     <message>
         <source>A few songs (1–5)</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 몇 개 (1–5)</translation>
     </message>
     <message>
         <source>Accumulation</source>
-        <translation type="unfinished"></translation>
+        <translation>누적</translation>
     </message>
     <message>
         <source>Adds up several steps before updating: a larger effective batch without more memory.</source>
-        <translation type="unfinished"></translation>
+        <translation>여러 스텝을 모았다가 한 번에 업데이트합니다. 메모리를 더 쓰지 않고 배치를 키우는 효과가 있습니다.</translation>
     </message>
     <message>
         <source>Advanced settings</source>
-        <translation type="unfinished"></translation>
+        <translation>고급 설정</translation>
     </message>
     <message>
         <source>Alpha</source>
-        <translation type="unfinished"></translation>
+        <translation>알파</translation>
     </message>
     <message>
         <source>Attention layers</source>
-        <translation type="unfinished"></translation>
+        <translation>어텐션 레이어</translation>
     </message>
     <message>
         <source>Batch size</source>
-        <translation type="unfinished"></translation>
+        <translation>배치 크기</translation>
     </message>
     <message>
         <source>Checkpoints</source>
-        <translation type="unfinished"></translation>
+        <translation>체크포인트</translation>
     </message>
     <message>
         <source>Dropout</source>
-        <translation type="unfinished"></translation>
+        <translation>드롭아웃</translation>
     </message>
     <message>
         <source>Elapsed</source>
-        <translation type="unfinished"></translation>
+        <translation>경과 시간</translation>
     </message>
     <message>
         <source>Epoch</source>
-        <translation type="unfinished"></translation>
+        <translation>에포크</translation>
     </message>
     <message>
         <source>Epochs</source>
-        <translation type="unfinished"></translation>
+        <translation>에포크 수</translation>
     </message>
     <message>
         <source>Good starting settings for the number of songs you have. You can fine-tune them under Advanced.</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 수에 맞춘 무난한 시작 설정입니다. 고급 설정에서 세부 조정할 수 있습니다.</translation>
     </message>
     <message>
         <source>Gradient clip</source>
-        <translation type="unfinished"></translation>
+        <translation>그래디언트 클리핑</translation>
     </message>
     <message>
         <source>How big each learning step is. Too high makes the loss jump around; too low learns slowly.</source>
-        <translation type="unfinished"></translation>
+        <translation>한 번에 얼마나 크게 배울지 정합니다. 너무 높으면 손실이 튀고, 너무 낮으면 느리게 배웁니다.</translation>
     </message>
     <message>
         <source>How many times training goes through all your songs. More epochs learn more but can copy the songs too closely.</source>
-        <translation type="unfinished"></translation>
+        <translation>학습이 모든 곡을 몇 번 도는지 정합니다. 많을수록 더 배우지만 곡을 너무 그대로 따라 할 수 있습니다.</translation>
     </message>
     <message>
         <source>How often a checkpoint (and an optional sample) is saved. Stop also saves one.</source>
-        <translation type="unfinished"></translation>
+        <translation>체크포인트(와 선택적으로 샘플)를 얼마나 자주 저장할지 정합니다. 중지해도 하나를 저장합니다.</translation>
     </message>
     <message>
         <source>Keeps adapter weights small, which helps against overfitting.</source>
-        <translation type="unfinished"></translation>
+        <translation>어댑터 가중치를 작게 유지해 과적합을 줄입니다.</translation>
     </message>
     <message>
         <source>Learning rate</source>
-        <translation type="unfinished"></translation>
+        <translation>학습률</translation>
     </message>
     <message>
         <source>Left</source>
-        <translation type="unfinished"></translation>
+        <translation>남은 시간</translation>
     </message>
     <message>
         <source>Limits how far one step may move the adapter; protects against sudden spikes.</source>
-        <translation type="unfinished"></translation>
+        <translation>한 스텝에 어댑터가 움직일 수 있는 폭을 제한해 갑작스러운 튐을 막습니다.</translation>
     </message>
     <message>
         <source>Listen to sample</source>
-        <translation type="unfinished"></translation>
+        <translation>샘플 듣기</translation>
     </message>
     <message>
         <source>Loss</source>
-        <translation type="unfinished"></translation>
+        <translation>손실</translation>
     </message>
     <message>
         <source>Makes a run repeatable: the same seed and data give the same result.</source>
-        <translation type="unfinished"></translation>
+        <translation>실행을 재현할 수 있게 합니다. 같은 시드와 데이터는 같은 결과를 냅니다.</translation>
     </message>
     <message>
         <source>Many songs (20+)</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 많음 (20+)</translation>
     </message>
     <message>
         <source>Memory</source>
-        <translation type="unfinished"></translation>
+        <translation>메모리</translation>
     </message>
     <message>
         <source>Noise levels</source>
-        <translation type="unfinished"></translation>
+        <translation>노이즈 수준</translation>
     </message>
     <message>
         <source>Preset</source>
-        <translation type="unfinished"></translation>
+        <translation>프리셋</translation>
     </message>
     <message>
         <source>Randomly switches off parts of the adapter while learning, so it generalises instead of memorising.</source>
-        <translation type="unfinished"></translation>
+        <translation>학습 중에 어댑터 일부를 무작위로 꺼서, 외우지 않고 일반화하게 합니다.</translation>
     </message>
     <message>
         <source>Rank</source>
-        <translation type="unfinished"></translation>
+        <translation>랭크</translation>
     </message>
     <message>
         <source>Resume</source>
-        <translation type="unfinished"></translation>
+        <translation>이어하기</translation>
     </message>
     <message>
         <source>Run name</source>
-        <translation type="unfinished"></translation>
+        <translation>실행 이름</translation>
     </message>
     <message>
         <source>Runs that can continue where they stopped</source>
-        <translation type="unfinished"></translation>
+        <translation>멈춘 곳에서 이어서 할 수 있는 실행</translation>
     </message>
     <message>
         <source>Save every (epochs)</source>
-        <translation type="unfinished"></translation>
+        <translation>저장 간격 (에포크)</translation>
     </message>
     <message>
         <source>Seed</source>
-        <translation type="unfinished">시드</translation>
+        <translation>시드</translation>
     </message>
     <message>
         <source>Size of the adapter. Higher ranks learn more detail but need more memory and can overfit small datasets.</source>
-        <translation type="unfinished"></translation>
+        <translation>어댑터의 크기입니다. 랭크가 높을수록 세밀하게 배우지만 메모리를 더 쓰고 작은 데이터셋에 과적합될 수 있습니다.</translation>
     </message>
     <message>
         <source>Some songs (6–20)</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 보통 (6–20)</translation>
     </message>
     <message>
         <source>Songs per step. Larger batches need more memory.</source>
-        <translation type="unfinished"></translation>
+        <translation>스텝당 곡 수입니다. 배치가 클수록 메모리를 더 씁니다.</translation>
     </message>
     <message>
         <source>Songs/s</source>
-        <translation type="unfinished"></translation>
+        <translation>곡/초</translation>
     </message>
     <message>
         <source>Start training</source>
-        <translation type="unfinished"></translation>
+        <translation>학습 시작</translation>
     </message>
     <message>
         <source>Step</source>
-        <translation type="unfinished"></translation>
+        <translation>스텝</translation>
     </message>
     <message>
         <source>Steps at the start during which the learning rate rises gently.</source>
-        <translation type="unfinished"></translation>
+        <translation>처음에 학습률을 천천히 올리는 스텝 수입니다.</translation>
     </message>
     <message>
         <source>Stop and save</source>
-        <translation type="unfinished"></translation>
+        <translation>중지하고 저장</translation>
     </message>
     <message>
         <source>Stops after the current step and saves a checkpoint you can resume from.</source>
-        <translation type="unfinished"></translation>
+        <translation>현재 스텝이 끝나면 멈추고, 이어서 할 수 있는 체크포인트를 저장합니다.</translation>
     </message>
     <message>
         <source>Strength of the adapter relative to its rank. Usually twice the rank.</source>
-        <translation type="unfinished"></translation>
+        <translation>랭크에 대한 어댑터의 세기입니다. 보통 랭크의 두 배로 둡니다.</translation>
     </message>
     <message>
         <source>Use in Generation</source>
-        <translation type="unfinished"></translation>
+        <translation>생성에서 사용</translation>
     </message>
     <message>
         <source>Warm-up steps</source>
-        <translation type="unfinished"></translation>
+        <translation>워밍업 스텝</translation>
     </message>
     <message>
         <source>Weight decay</source>
-        <translation type="unfinished"></translation>
+        <translation>가중치 감쇠</translation>
     </message>
     <message>
         <source>Which layers the adapter changes: both (style and words), self (sound) or cross (text link).</source>
-        <translation type="unfinished"></translation>
+        <translation>어댑터가 바꿀 레이어: both(스타일과 가사), self(소리), cross(텍스트 연결).</translation>
     </message>
     <message>
         <source>e.g. my-style-v1</source>
-        <translation type="unfinished"></translation>
+        <translation>예: my-style-v1</translation>
     </message>
     <message>
         <source>logit-normal learns at all noise levels (recommended); turbo8 uses the 8 levels of the turbo model.</source>
-        <translation type="unfinished"></translation>
+        <translation>logit-normal은 모든 노이즈 수준에서 배웁니다(권장). turbo8은 turbo 모델의 8단계를 씁니다.</translation>
     </message>
 </context>
 <context>
     <name>TrainingTab</name>
     <message>
         <source>1  Labels</source>
-        <translation type="unfinished"></translation>
+        <translation>1  라벨</translation>
     </message>
     <message>
         <source>2  Prepare</source>
-        <translation type="unfinished"></translation>
+        <translation>2  준비</translation>
     </message>
     <message>
         <source>3  Train</source>
-        <translation type="unfinished"></translation>
+        <translation>3  학습</translation>
     </message>
     <message>
         <source>A job is still running. Stop it and quit? A training run saves a checkpoint first.</source>
-        <translation type="unfinished"></translation>
+        <translation>작업이 아직 실행 중입니다. 멈추고 종료할까요? 학습 중이면 먼저 체크포인트를 저장합니다.</translation>
     </message>
     <message>
         <source>Add songs to the dataset first.</source>
-        <translation type="unfinished"></translation>
+        <translation>먼저 데이터셋에 곡을 추가하세요.</translation>
     </message>
     <message>
         <source>Cancelled. Finished songs are kept; start again to continue.</source>
-        <translation type="unfinished"></translation>
+        <translation>취소했습니다. 끝난 곡은 유지되니, 다시 시작하면 이어서 진행합니다.</translation>
     </message>
     <message>
         <source>Choose or create a dataset first.</source>
-        <translation type="unfinished"></translation>
+        <translation>먼저 데이터셋을 고르거나 만드세요.</translation>
     </message>
     <message>
         <source>Done: %1 prepared, %2 already up to date, %3 failed.</source>
-        <translation type="unfinished"></translation>
+        <translation>완료: %1곡 준비, %2곡 이미 최신, %3곡 실패.</translation>
     </message>
     <message>
         <source>Listen</source>
-        <translation type="unfinished"></translation>
+        <translation>듣기</translation>
     </message>
     <message>
         <source>Loading models…</source>
-        <translation type="unfinished">모델 불러오는 중…</translation>
+        <translation>모델 불러오는 중…</translation>
     </message>
     <message>
         <source>Models: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>모델: %1</translation>
     </message>
     <message>
         <source>No ACE-Step models found in %1. Choose the folder under Settings &gt; Models folder…</source>
-        <translation type="unfinished"></translation>
+        <translation>%1에서 ACE-Step 모델을 찾지 못했습니다. 설정 &gt; 모델 폴더…에서 폴더를 고르세요.</translation>
     </message>
     <message>
         <source>Quit while working?</source>
-        <translation type="unfinished"></translation>
+        <translation>작업 중에 종료할까요?</translation>
     </message>
     <message>
         <source>Resuming “%1”…</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1” 이어서 학습 중…</translation>
     </message>
     <message>
         <source>Stopped. A checkpoint was saved; you can resume this run later.</source>
-        <translation type="unfinished"></translation>
+        <translation>중지했습니다. 체크포인트를 저장했으니 나중에 이 실행을 이어서 할 수 있습니다.</translation>
     </message>
     <message>
         <source>Stopping after this step and saving a checkpoint…</source>
-        <translation type="unfinished"></translation>
+        <translation>이번 스텝 후 멈추고 체크포인트를 저장하는 중…</translation>
     </message>
     <message>
         <source>The run “%1” stopped unexpectedly. Choose it under Resume to continue from its last checkpoint.</source>
-        <translation type="unfinished"></translation>
+        <translation>“%1” 실행이 예기치 않게 멈췄습니다. 마지막 체크포인트부터 이어 하려면 이어하기에서 실행을 고르세요.</translation>
     </message>
     <message>
         <source>Training finished. Your adapter is ready in the Generation tab.</source>
-        <translation type="unfinished"></translation>
+        <translation>학습이 끝났습니다. 어댑터를 생성 탭에서 쓸 수 있습니다.</translation>
     </message>
     <message>
         <source>Training stopped unexpectedly: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>학습이 예기치 않게 멈췄습니다: %1</translation>
     </message>
     <message>
         <source>Training… you can keep using mixgrv meanwhile.</source>
-        <translation type="unfinished"></translation>
+        <translation>학습 중… 그동안 mixgrv를 계속 쓸 수 있습니다.</translation>
     </message>
     <message>
         <source>about %1 left</source>
-        <translation type="unfinished"></translation>
+        <translation>약 %1 남음</translation>
     </message>
     <message>
         <source>failed</source>
-        <translation type="unfinished"></translation>
+        <translation>실패</translation>
     </message>
     <message>
         <source>preparing…</source>
-        <translation type="unfinished"></translation>
+        <translation>준비 중…</translation>
     </message>
     <message>
         <source>ready</source>
-        <translation type="unfinished">준비됨</translation>
+        <translation>준비됨</translation>
     </message>
     <message>
         <source>to prepare</source>
-        <translation type="unfinished"></translation>
+        <translation>준비 필요</translation>
     </message>
 </context>
 </TS>
