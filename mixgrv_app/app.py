@@ -181,7 +181,7 @@ def main(paths: list[str] | None = None) -> int:
 
     paths = [os.path.abspath(p) for p in (paths or [])]
     instance = SingleInstance(parent=app)
-    if not instance.claim(paths):
+    if instance.send_to_running(paths):
         print("mixgrv is already running; sent it to the front" + (" with your files." if paths else "."))
         return 0
 
@@ -193,6 +193,7 @@ def main(paths: list[str] | None = None) -> int:
     if os.environ.get("MIXGRV_STARTUP_PROBE"):
         _StartupProbe(app, window)
     window.show()
+    QTimer.singleShot(0, instance.listen)  # after the first frame: QtNetwork is not needed before
     log.info("window shown %.0f ms after start; log at %s", (time.perf_counter() - _PROCESS_START) * 1000, log_path)
     if paths:
         window.import_audio(paths)
