@@ -7,3 +7,7 @@ Package map (see README.md and the design notes in module docstrings):
 """
 
 __version__ = "0.1.0"
+
+# PySide6 6.12 on Python 3.11 leaks references to None/True/False on every signal emit and
+# void call until CPython aborts; pad them once for every process (see pyside_fix.py).
+from mixgrv_app import pyside_fix as _pyside_fix  # noqa: E402,F401

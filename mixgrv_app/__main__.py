@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -11,6 +12,13 @@ def main(argv: list[str] | None = None) -> int:
         from mixgrv_app.app import main as app_main
 
         return app_main()
+    from mixgrv_app.cli import VERBS
+
+    # Files or folders (Finder "Open With", a second launch with songs) go to the app.
+    if args[0] not in VERBS and not args[0].startswith("-") and all(os.path.exists(a) for a in args):
+        from mixgrv_app.app import main as app_main
+
+        return app_main(args)
     from mixgrv_app.cli import main as cli_main
 
     return cli_main(args)
