@@ -21,7 +21,7 @@ import json
 import logging
 import random
 from pathlib import Path
-from typing import Any
+from typing import Callable, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QT_TRANSLATE_NOOP, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
@@ -164,6 +164,21 @@ class Chip(QPushButton):
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
 
 
+def structure_tag_row(insert: Callable[[str], None]) -> tuple[QHBoxLayout, list[Chip]]:
+    """A row of [intro] [verse] [chorus] … chips that call ``insert(tag)`` (lyrics editors)."""
+    row = QHBoxLayout()
+    row.setSpacing(6)
+    chips: list[Chip] = []
+    for tag in STRUCTURE_TAGS:
+        chip = Chip(tag)
+        chip.setObjectName("tagChip")
+        chip.clicked.connect(lambda _=False, t=tag: insert(t))
+        chips.append(chip)
+        row.addWidget(chip)
+    row.addStretch(1)
+    return row, chips
+
+
 class ReferenceDrop(QFrame):
     """A one-line drop target for the optional reference (timbre) audio."""
 
@@ -299,16 +314,7 @@ class RequestForm(QWidget):
         lyrics_head.addWidget(self.lyrics_label)
         lyrics_head.addStretch(1)
         lyrics_head.addWidget(self.instrumental)
-        self.tag_row = QHBoxLayout()
-        self.tag_row.setSpacing(6)
-        self.tag_buttons: list[Chip] = []
-        for tag in STRUCTURE_TAGS:
-            chip = Chip(tag)
-            chip.setObjectName("tagChip")
-            chip.clicked.connect(lambda _=False, t=tag: self.insert_tag(t))
-            self.tag_buttons.append(chip)
-            self.tag_row.addWidget(chip)
-        self.tag_row.addStretch(1)
+        self.tag_row, self.tag_buttons = structure_tag_row(self.insert_tag)
         self.lyrics_edit = QPlainTextEdit(objectName="lyricsEdit")
         self.lyrics_edit.setMinimumHeight(110)
         self.lyrics_hint = QLabel(objectName="hintText", wordWrap=True)

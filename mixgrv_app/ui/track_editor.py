@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from mixgrv_app.core import dataset as ds_core
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.ui.messages import text_for_error
-from mixgrv_app.ui.request_form import KEY_NAMES, LANGUAGES, STRUCTURE_TAGS, TIME_SIGNATURES, Chip
+from mixgrv_app.ui.request_form import KEY_NAMES, LANGUAGES, TIME_SIGNATURES, structure_tag_row
 
 AUTOSAVE_MS = 400
 
@@ -60,15 +60,7 @@ class TrackEditor(QWidget):
         self.genre = QLineEdit(objectName="trackGenreEdit")
         self.lyrics = QPlainTextEdit(objectName="trackLyricsEdit")
         self.lyrics.setMinimumHeight(110)
-        self.tag_row = QHBoxLayout()
-        self.tag_buttons: list[Chip] = []
-        for tag in STRUCTURE_TAGS:
-            chip = Chip(tag)
-            chip.setObjectName("tagChip")
-            chip.clicked.connect(lambda _=False, t=tag: self.insert_tag(t))
-            self.tag_buttons.append(chip)
-            self.tag_row.addWidget(chip)
-        self.tag_row.addStretch(1)
+        self.tag_row, self.tag_buttons = structure_tag_row(self.insert_tag)
         self.instrumental = QCheckBox(objectName="trackInstrumentalCheck")
         self.bpm = QSpinBox(objectName="trackBpmSpin")
         self.bpm.setRange(0, 400)  # 0 = not set ("N/A" in the prompt)
