@@ -46,3 +46,21 @@ def parity_checkpoints(parity) -> Path:
 def artifacts_dir() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+CHILD_SCENARIO_ENV = "MIXGRV_E2E_GENERATION_CHILD"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "child_scenario: a scenario a test runs in a clean child process")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Scenarios marked child_scenario run only inside the child process their parent test
+    starts (with its own audio device setup); in the normal run they are deselected, not skipped."""
+    if os.environ.get(CHILD_SCENARIO_ENV):
+        return
+    drop = [item for item in items if item.get_closest_marker("child_scenario")]
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = [item for item in items if item not in drop]

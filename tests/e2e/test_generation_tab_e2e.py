@@ -85,7 +85,7 @@ class StallMeter:
         return self.max_gap_ms
 
 
-@pytest.mark.skipif(not os.environ.get(CHILD), reason="runs inside the clean child process that test_generation_tab_end_to_end starts (ALSA null device)")
+@pytest.mark.child_scenario  # collected only inside the child process (tests/conftest.py)
 def test_scenario(qtbot, qapp, parity, parity_checkpoints, artifacts_dir, tmp_path):
     import soundfile
     from PySide6.QtCore import Qt
