@@ -118,15 +118,17 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=750)
     parser.add_argument("--layers", type=int, default=24)
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-forward", action="store_true")
     args = parser.parse_args()
     import torch
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU")
-    ceiling = matmul_gflops()
-    fwd = forward_bench(args.frames, args.layers)
-    print(f"matmul ceiling: {ceiling:.1f} GFLOP/s")
-    print(f"DiT forward, {args.layers} layers, T={args.frames}: {fwd['seconds']:.2f} s, {fwd['gflops']:.1f} GFLOP/s, "
-          f"ratio {fwd['gflops'] / ceiling:.2f} of the ceiling (target >= 0.6)")
+    if not args.skip_forward:
+        ceiling = matmul_gflops()
+        fwd = forward_bench(args.frames, args.layers)
+        print(f"matmul ceiling: {ceiling:.1f} GFLOP/s")
+        print(f"DiT forward, {args.layers} layers, T={args.frames}: {fwd['seconds']:.2f} s, {fwd['gflops']:.1f} GFLOP/s, "
+              f"ratio {fwd['gflops'] / ceiling:.2f} of the ceiling (target >= 0.6)")
     if not args.skip_load:
         load = load_bench(args.layers)
         print(f"load {load['file_bytes'] / 1e9:.2f} GB bf16 file into fp32: peak RSS {load['peak_rss'] / 1e9:.2f} GB, "

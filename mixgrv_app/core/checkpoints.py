@@ -221,17 +221,36 @@ def read_config(folder: Path) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------ torch loading
+_TORCH_DTYPES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": "float64", "I64": "int64",
+                 "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
+
+
 def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterator[tuple[str, Any]]:
-    from safetensors import safe_open
+    """Tensor by tensor, read with plain file reads (not a memory map): a mapped file's pages
+    would count in the process's memory on top of the converted copy."""
+    import torch
 
     for path in weight_files(folder):
         try:
-            with safe_open(str(path), framework="pt", device="cpu") as fh:
-                for key in fh.keys():
-                    yield rename.get(key, key), fh.get_tensor(key).to(device=device, dtype=dtype)
+            with open(path, "rb") as fh:
+                (header_len,) = struct.unpack("<Q", fh.read(8))
+                header = json.loads(fh.read(header_len))
+                base = 8 + header_len
+                for key, info in header.items():
+                    if key == "__metadata__":
+                        continue
+                    start, end = info["data_offsets"]
+                    raw = bytearray(end - start)
+                    fh.seek(base + start)
+                    fh.readinto(raw)
+                    stored = getattr(torch, _TORCH_DTYPES[info["dtype"]])
+                    tensor = torch.frombuffer(raw, dtype=stored).reshape(info["shape"]) if raw else \
+                        torch.empty(info["shape"], dtype=stored)
+                    target = dtype if tensor.is_floating_point() else tensor.dtype
+                    yield rename.get(key, key), tensor.to(device=device, dtype=target)
         except CheckpointError:
             raise
-        except Exception as exc:  # safetensors raises its own error types for damaged files
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
             raise CheckpointError("checkpoint.corrupt_file", f"{path.name} cannot be read ({exc}). Download it again.",
                                   path=str(path)) from exc
 
@@ -255,8 +274,9 @@ def _load_into(module, folder: Path, *, dtype, device, prefix: str | None = "mod
     params = dict(module.named_parameters())
     params.update(dict(module.named_buffers()))
     with torch.no_grad():
-        for key, tensor in tensors:
-            params[key].data = tensor.to(dtype=params[key].dtype if not params[key].is_floating_point() else dtype)
+        for key, tensor in tensors:  # into the storage _build allocated: no second full copy
+            params[key].copy_(tensor)
+            del tensor
 
 
 def _torch_dtype(dtype):
