@@ -22,6 +22,8 @@ from typing import Any
 
 import mlx.core as mx
 import mlx.nn as nn
+
+from mixgrv_app.core.tiling import overlap_discard_windows  # shared with the torch VAE
 import numpy as np
 from mlx.utils import tree_flatten, tree_unflatten
 
@@ -254,20 +256,6 @@ def check_official_state_dict(model: nn.Module, state_dict: dict, file: str = "v
     for key in state_dict:
         if key not in expected:
             raise CheckpointError("checkpoint.unexpected_key", f"{file}: unexpected weight '{key}'.", file=file, key=key)
-
-
-def overlap_discard_windows(length: int, chunk: int, overlap: int) -> list[tuple[int, int, int, int]]:
-    """Upstream's tiling: (window start, window end, core start, core end) covering [0, length).
-
-    Same rule as the torch module (kept framework-free there and here so neither imports the other).
-    """
-    if length <= chunk:
-        return [(0, length, 0, length)]
-    stride = chunk - 2 * overlap
-    if stride <= 0:
-        raise ValueError(f"chunk {chunk} must be larger than twice the overlap {overlap}")
-    return [(max(0, s - overlap), min(length, min(s + stride, length) + overlap), s, min(s + stride, length))
-            for s in range(0, length, stride)]
 
 
 def _as_mx(x) -> mx.array:
