@@ -90,28 +90,13 @@ def load_lm(folder: str | os.PathLike[str], dtype: str = "float32"):
 
 
 def load_vae(folder: str | os.PathLike[str], dtype: str = "float32"):
+    """The official ``vae/`` folder; weight-norm folding and conv layouts live in the VAE module."""
     from mixgrv_app.core.mlx_model.vae import OobleckVAE
 
     folder = Path(folder)
-    vae = OobleckVAE(VAEConfig.from_dict(checkpoints.read_config(folder)))
-    raw = _read_arrays(folder)
-    arrays: dict[str, mx.array] = {}
-    for key, value in raw.items():
-        if key.endswith(".weight_g"):
-            continue
-        if key.endswith(".weight_v"):
-            prefix = key[: -len(".weight_v")]
-            v = value.astype(mx.float32)
-            g = raw[f"{prefix}.weight_g"].astype(mx.float32)
-            norm = mx.sqrt(mx.sum(v.reshape(v.shape[0], -1) ** 2, axis=1)).reshape(-1, 1, 1)
-            w = g * v / norm
-            arrays[f"{prefix}.weight"] = _conv_transpose(w) if ".conv_t" in prefix else _conv(w)
-        elif key.endswith((".alpha", ".beta")):
-            arrays[key] = value.reshape(-1)
-        else:
-            arrays[key] = value
-    _fill(vae, arrays, f"{folder.name}/{checkpoints.VAE_WEIGHTS}", DTYPES[dtype])
-    return vae
+    for path in checkpoints.weight_files(folder):
+        checkpoints.read_header(path)  # truncated/corrupt files get the loader's messages
+    return OobleckVAE.from_folder(folder, DTYPES[dtype])
 
 
 def load_silence_latent(folder: str | os.PathLike[str]) -> mx.array:
