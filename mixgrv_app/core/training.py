@@ -4,31 +4,31 @@ What happens (upstream's recipe, made safe for Macs):
 
 * PEFT LoRA on the decoder's attention projections (q/k/v/o of self- and/or cross-attention),
   so ``save_pretrained`` writes upstream's keys ``base_model.model.layers.N.…lora_{A,B}.weight``;
-  base weights frozen (fp32, or bf16 on CUDA/MPS on request), LoRA weights always fp32; gradient
-  checkpointing on; never fp16.
+  base weights frozen in bf16 (CUDA, MPS) or fp32 (CPU), LoRA weights always fp32; gradient
+  checkpointing on; never fp16. Only the decoder and ``null_condition_emb`` stay in memory.
 * Flow matching: x_t = t·noise + (1−t)·x0, target noise − x0, plain MSE. Timesteps from the
   model's logit-normal sampler (μ −0.4, σ 1, max of two draws, r = t) with 15 % condition
-  dropout to ``null_condition_emb`` (default), or upstream's 8 discrete turbo timesteps.
-* AdamW, linear warm-up from 0.1·lr, cosine down to 0.01·lr, gradient clipping and
-  accumulation; the learning rate is a pure function of the optimizer step, so resuming needs
-  only the step.
-* A run lives in ``paths.runs_dir()/<name>/``: run.json, metrics.csv, checkpoints (every N
-  epochs, on Stop, every M minutes; last K plus the best kept), ``final/adapter``. A checkpoint
-  is the adapter plus ``training_state.safetensors`` (optimizer moments, RNG states) and
-  ``training_state.json`` (step, epoch, position in the epoch, best loss) — no pickle — written
-  to a temp folder and renamed, so a kill never leaves a half checkpoint. Resuming restores all
-  of it and gives the same losses as a run that never stopped.
-* Non-finite loss or gradients skip the step; too many in a row stop the run with a message
-  naming the likely cause, keeping the last good checkpoint.
+  dropout to ``null_condition_emb`` (default), or upstream's 8 discrete turbo timesteps. The
+  random draws come in upstream's order from one generator seeded by the run's seed.
+* AdamW, linear warm-up from 0.1·lr, cosine down to 0.01·lr (upstream's LinearLR +
+  CosineAnnealingWarmRestarts, as a pure function of the optimizer step), gradient clipping
+  and accumulation, batches zero-padded as upstream.
+* Runs, checkpoints and exact resume: see core/training_state.py.
+* Guards: a memory estimate before loading anything refuses a run that cannot fit and names
+  the setting to change; a non-finite loss or gradient skips the step, and too many in a row
+  stop the run with the likely cause, keeping the last good checkpoint.
 
 :func:`train` runs in the calling process; :func:`run_in_child` runs it in a child process
-(an out-of-memory kill or a Metal crash cannot take the app with it) and relays its events.
+(an out-of-memory kill or a Metal crash cannot take the app with it), relays its events and
+keeps the Mac awake meanwhile.
+
+Public API for the Training tab and the CLI: ``TrainingConfig``, ``PRESETS``/``preset_for``,
+``estimate_run_memory``, ``run_in_child`` (start or resume; Stop = its CancelToken),
+``list_runs``, ``list_checkpoints``, ``read_metrics``, ``run_dir``.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 import shutil
@@ -37,18 +37,24 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
-from mixgrv_app import paths
-from mixgrv_app.core.errors import MixgrvError, TrainingError
-from mixgrv_app.core.fileio import read_json, write_json, write_text
+from mixgrv_app.core.errors import TrainingError
+from mixgrv_app.core.fileio import read_json, write_json
 from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, Event, EventSink, Log, Metric, ProgressTracker,
                                   ignore_events)
+from mixgrv_app.core.training_state import (ADAPTER, STATE_JSON, STATE_TENSORS, MetricsLog, latest_checkpoint,
+                                            list_checkpoints, list_runs, publish_folder, read_metrics, recover,
+                                            restore_checkpoint, run_dir, save_checkpoint, set_status)
+
+__all__ = ["TrainingConfig", "TrainingResult", "PRESETS", "preset_for", "train", "run_in_child", "estimate_run_memory",
+           "list_runs", "list_checkpoints", "read_metrics", "run_dir", "latest_checkpoint", "ADAPTER", "STATE_JSON",
+           "STATE_TENSORS"]
 
 TARGET_NAMES = ("q_proj", "k_proj", "v_proj", "o_proj")
 TURBO8_TIMESTEPS = (1.0, 0.9545454545454546, 0.9, 0.8333333333333334, 0.75, 0.6428571428571429, 0.5, 0.3)
-STATE_JSON, STATE_TENSORS, ADAPTER = "training_state.json", "training_state.safetensors", "adapter"
 MAX_BAD_STEPS = 20
+FRAMES_PER_SECOND = 25
 
 
 # ------------------------------------------------------------------------------------ config
@@ -76,7 +82,7 @@ class TrainingConfig:
     timesteps: str = "logit-normal"   # "logit-normal" | "turbo8"
     cfg_dropout: float = 0.15
     device: str = "auto"
-    base_dtype: str = "float32"       # frozen base weights: "float32" | "bfloat16"
+    base_dtype: str = "auto"          # frozen base weights: "auto" (bf16 on CUDA/MPS, fp32 on CPU) | "float32" | "bfloat16"
     gradient_checkpointing: bool = True
     max_frames: int | None = None     # crop clips (frames at 25 Hz) to bound memory
     render_samples: bool = False
@@ -89,12 +95,23 @@ class TrainingConfig:
             problems.append(("targets", self.targets))
         if self.timesteps not in ("logit-normal", "turbo8"):
             problems.append(("timesteps", self.timesteps))
-        for key, low in (("epochs", 1), ("rank", 1), ("alpha", 1), ("batch_size", 1), ("grad_accum", 1), ("save_every", 1)):
+        for key, low in (("epochs", 1), ("rank", 1), ("alpha", 1), ("batch_size", 1), ("grad_accum", 1),
+                         ("save_every", 1), ("keep_last", 1)):
             if int(getattr(self, key)) < low:
                 problems.append((key, getattr(self, key)))
         if not (0 < self.learning_rate < 1):
             problems.append(("learning_rate", self.learning_rate))
-        if self.base_dtype not in ("float32", "bfloat16"):
+        if not (0 <= self.dropout < 1):
+            problems.append(("dropout", self.dropout))
+        if not (0 <= self.cfg_dropout < 1):
+            problems.append(("cfg_dropout", self.cfg_dropout))
+        if self.max_grad_norm <= 0:
+            problems.append(("max_grad_norm", self.max_grad_norm))
+        if self.base_dtype in ("float16", "fp16", "half"):
+            raise TrainingError("training.bad_setting", "float16 is never used: ACE-Step's weights overflow in fp16 "
+                                "and training writes NaN. Use bfloat16 or float32.", setting="base_dtype",
+                                value=self.base_dtype)
+        if self.base_dtype not in ("auto", "float32", "bfloat16"):
             problems.append(("base_dtype", self.base_dtype))
         if problems:
             key, value = problems[0]
@@ -127,26 +144,43 @@ def target_modules(targets: str) -> list[str] | str:
     return rf".*\.{kind}\.(q_proj|k_proj|v_proj|o_proj)"
 
 
+def warmup_steps(total_steps: int, config: TrainingConfig) -> int:
+    return min(config.warmup_steps, max(1, total_steps // 10))
+
+
 def learning_rate(step: int, total_steps: int, config: TrainingConfig) -> float:
-    """Upstream's schedule as a function of the optimizer step (0-based)."""
-    warmup = min(config.warmup_steps, max(1, total_steps // 10))
+    """Upstream's schedule at optimizer step ``step`` (0-based): LinearLR 0.1→1 over the warm-up,
+    then cosine to 0.01·lr over the rest (CosineAnnealingWarmRestarts with T_0 = the rest)."""
+    warmup = warmup_steps(total_steps, config)
     if step < warmup:
         return config.learning_rate * (0.1 + 0.9 * step / warmup)
     span = max(1, total_steps - warmup)
-    progress = min(1.0, (step - warmup) / span)
+    progress = ((step - warmup) % span) / span
     floor = 0.01 * config.learning_rate
     return floor + (config.learning_rate - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def resolve_base_dtype(config: TrainingConfig, device: str) -> str:
+    """bf16 for the frozen base where the hardware computes it well (CUDA, Apple GPU), fp32 on
+    the CPU unless asked; LoRA weights are fp32 regardless."""
+    if config.base_dtype != "auto":
+        return config.base_dtype
+    return "bfloat16" if device in ("cuda", "mps") else "float32"
+
+
 # ------------------------------------------------------------------------------------ objective
 def flow_matching_loss(decoder, x0, noise, t, encoder_hidden_states, context_latents):
-    """MSE between the predicted velocity at x_t = t·noise + (1−t)·x0 and noise − x0 (fp32)."""
+    """MSE between the predicted velocity at x_t = t·noise + (1−t)·x0 and noise − x0.
+
+    x_t and the target are formed in fp32 (the model sees x_t in its own dtype, that of
+    ``context_latents``), and the loss is fp32."""
     import torch.nn.functional as F
 
-    tt = t.to(x0.dtype)[:, None, None]
-    x_t = tt * noise + (1 - tt) * x0
+    x0, noise = x0.float(), noise.float()
+    tt = t.float()[:, None, None]
+    x_t = (tt * noise + (1 - tt) * x0).to(context_latents.dtype)
     velocity = decoder(x_t, t, t, encoder_hidden_states, context_latents)
-    return F.mse_loss(velocity.float(), (noise - x0).float())
+    return F.mse_loss(velocity.float(), noise - x0)
 
 
 def logit_normal_timesteps(n1, n2, mu: float = -0.4, sigma: float = 1.0):
@@ -165,7 +199,9 @@ def drop_condition(encoder_hidden_states, null_condition_emb, keep):
 
 
 def draw_step_noise(config: TrainingConfig, x0, null_condition_emb, encoder_hidden_states, generator):
-    """The random part of one step, in upstream's draw order (rand, randn_like, randn, randn)."""
+    """The random part of one step, drawn on the CPU in upstream's order: turbo8 =
+    (randn_like, randint); logit-normal = (rand for the condition dropout, randn_like, randn, randn).
+    Returns (noise, t, condition after dropout)."""
     import torch
 
     b = x0.shape[0]
@@ -184,7 +220,10 @@ def draw_step_noise(config: TrainingConfig, x0, null_condition_emb, encoder_hidd
 
 # ------------------------------------------------------------------------------------ LoRA
 def inject_lora(decoder, config: TrainingConfig):
-    """Wrap the decoder with PEFT LoRA; returns the PeftModel (the decoder now runs LoRA)."""
+    """Wrap the decoder with PEFT LoRA; returns the PeftModel (the decoder now runs LoRA).
+
+    Everything but the LoRA weights is frozen; LoRA weights are fp32 whatever the base dtype.
+    """
     from peft import LoraConfig, get_peft_model
 
     lora = LoraConfig(r=config.rank, lora_alpha=config.alpha, lora_dropout=config.dropout,
@@ -202,22 +241,58 @@ def inject_lora(decoder, config: TrainingConfig):
 
 def lora_parameters(peft_model) -> dict[str, Any]:
     """Trainable LoRA tensors keyed like adapter_model.safetensors (no adapter name)."""
-    out = {}
-    for name, param in peft_model.named_parameters():
-        if param.requires_grad:
-            out[name.replace(".default.", ".")] = param
-    return out
+    return {name.replace(".default.", "."): p for name, p in peft_model.named_parameters() if p.requires_grad}
+
+
+def _contiguous_grad():
+    import torch
+
+    class ContiguousGrad(torch.autograd.Function):
+        """Identity forward; makes the incoming gradient contiguous."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x.view_as(x)
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad.contiguous()
+
+    return ContiguousGrad
+
+
+def keep_residual_contiguous(decoder) -> None:
+    """Keep the residual stream (and its gradient) in row-major layout.
+
+    The decoder's patch conv hands back a transposed view, and elementwise ops preserve that
+    layout through every layer, forward and backward. A frozen Linear fed such a tensor cannot
+    fold [B, T, C] into one GEMM: torch falls back to a batched matmul that copies the whole
+    weight each call (measured: a third of a bf16 training step on CPU). One copy of the
+    activations at each end of the stack removes that."""
+    grad_fix = _contiguous_grad()
+    decoder.proj_in.register_forward_hook(lambda _m, _args, out: out.contiguous())
+    decoder.proj_out.register_forward_pre_hook(lambda _m, args: (grad_fix.apply(args[0]),) + tuple(args[1:]))
+
+
+def prepare_decoder(decoder, config: TrainingConfig):
+    """The engine's training set-up of a DiT decoder: checkpointing, contiguous residual stream,
+    PEFT LoRA (fp32) on a frozen base, train mode. Returns the PeftModel.
+
+    LoRA A matrices are initialised from torch's global RNG: seed it before calling."""
+    decoder.gradient_checkpointing = config.gradient_checkpointing
+    keep_residual_contiguous(decoder)
+    peft_model = inject_lora(decoder, config)
+    decoder.train()
+    return peft_model
 
 
 def save_adapter(peft_model, folder: Path) -> Path:
     """PEFT ``save_pretrained`` into a temp folder renamed into place (atomic)."""
     folder = Path(folder)
-    tmp = folder.with_name(folder.name + ".part")
+    tmp = folder.with_name(f".{folder.name}.part")
     shutil.rmtree(tmp, ignore_errors=True)
     peft_model.save_pretrained(str(tmp))
-    if folder.exists():
-        shutil.rmtree(folder)
-    os.replace(tmp, folder)
+    publish_folder(tmp, folder)
     return folder
 
 
@@ -231,9 +306,9 @@ class TrackTensors:
     context_latents: Any
 
 
-def load_dataset_tensors(dataset: str, max_frames: int | None = None) -> list[TrackTensors]:
-    """The preprocessed tracks of ``dataset`` (see core/preprocess.py), read into memory."""
-    from mixgrv_app.core.preprocess import MANIFEST, load_tensors, tensors_dir
+def dataset_files(dataset: str) -> list[Path]:
+    """The tensor files the dataset's manifest lists (core/preprocess.py writes them)."""
+    from mixgrv_app.core.preprocess import MANIFEST, tensors_dir
 
     folder = tensors_dir(dataset)
     manifest = folder / MANIFEST
@@ -241,12 +316,33 @@ def load_dataset_tensors(dataset: str, max_frames: int | None = None) -> list[Tr
         raise TrainingError("training.not_preprocessed",
                             f"Dataset '{dataset}' has not been prepared for training yet. Run preprocessing first.",
                             dataset=dataset)
-    files = sorted(folder.glob("*.safetensors"))
+    files = []
+    for entry in read_json(manifest).get("samples", []):
+        path = Path(entry)
+        if not path.is_file():  # the data folder moved: the manifest's names still hold
+            path = folder / path.name
+        if path.is_file():
+            files.append(path)
     if not files:
         raise TrainingError("training.not_preprocessed",
                             f"Dataset '{dataset}' has no prepared songs. Run preprocessing first.", dataset=dataset)
+    return sorted(files)
+
+
+def dataset_frames(dataset: str, max_frames: int | None = None) -> list[int]:
+    """Latent frames per track, read from the safetensors headers (nothing loaded)."""
+    from mixgrv_app.core.checkpoints import read_header
+
+    frames = [read_header(p)["target_latents"][1][0] for p in dataset_files(dataset)]
+    return [min(f, max_frames) if max_frames else f for f in frames]
+
+
+def load_dataset_tensors(dataset: str, max_frames: int | None = None) -> list[TrackTensors]:
+    """The preprocessed tracks of ``dataset`` read into memory (fp32; conditions as bool masks)."""
+    from mixgrv_app.core.preprocess import load_tensors
+
     tracks = []
-    for path in files:
+    for path in dataset_files(dataset):
         data = load_tensors(path)
         latents, context = data["target_latents"].float(), data["context_latents"].float()
         if max_frames:
@@ -264,8 +360,8 @@ def collate(items: list[TrackTensors]) -> dict[str, Any]:
     l_max = max(i.encoder_hidden_states.shape[0] for i in items)
 
     def pad(x, length):
-        return torch.nn.functional.pad(x, (0, 0, 0, length - x.shape[0])) if x.dim() == 2 else \
-            torch.nn.functional.pad(x, (0, length - x.shape[0]))
+        rows = (0, 0, 0, length - x.shape[0]) if x.dim() == 2 else (0, length - x.shape[0])
+        return torch.nn.functional.pad(x, rows)
 
     return {
         "x0": torch.stack([pad(i.target_latents, t_max) for i in items]),
@@ -276,8 +372,7 @@ def collate(items: list[TrackTensors]) -> dict[str, Any]:
 
 
 def epoch_order(count: int, seed: int, epoch: int) -> list[int]:
-    """The shuffled track order of one epoch: a pure function of (seed, epoch), so resume can
-    rebuild it without saving it."""
+    """The shuffled track order of one epoch: a pure function of (seed, epoch)."""
     import torch
 
     g = torch.Generator().manual_seed(seed * 100003 + epoch)
@@ -285,195 +380,106 @@ def epoch_order(count: int, seed: int, epoch: int) -> list[int]:
 
 
 # ------------------------------------------------------------------------------------ memory
-def estimate_memory_gb(model_params: int, config: TrainingConfig, frames: int, hidden: int, layers: int,
-                       lora_params: int) -> float:
-    """A deliberately generous estimate of peak memory for one step, in GB."""
-    base_bytes = model_params * (2 if config.base_dtype == "bfloat16" else 4)
-    lora_bytes = lora_params * 4 * 4  # weights, grads, two Adam moments
-    tokens = config.batch_size * max(1, frames // 2)
-    per_layer = tokens * hidden * 4 * 18  # activations a layer keeps for backward (fp32)
-    activations = per_layer * (2 if config.gradient_checkpointing else layers) + tokens * hidden * 4 * layers
-    return (base_bytes + lora_bytes + activations) * 1.25 / 1e9
+@dataclass
+class MemoryEstimate:
+    need_gb: float
+    have_gb: float
+    load_gb: float
+    step_gb: float
+
+    @property
+    def fits(self) -> bool:
+        return self.need_gb <= self.have_gb * 0.75
 
 
-def check_memory(estimate_gb: float, config: TrainingConfig) -> None:
+def lora_parameter_count(dit, config: TrainingConfig) -> int:
+    """r·(in+out) summed over the wrapped projections (upstream: 14,336·r per block at full size)."""
+    h, q_out, kv_out = dit.hidden_size, dit.num_attention_heads * dit.head_dim, dit.num_key_value_heads * dit.head_dim
+    per_block = config.rank * ((h + q_out) + 2 * (h + kv_out) + (q_out + h))
+    blocks = 2 if config.targets == "both" else 1
+    return per_block * blocks * dit.num_hidden_layers
+
+
+def estimate_memory(dit, total_params: int, decoder_params: int, config: TrainingConfig, frames: int,
+                    condition_rows: int, base_dtype: str) -> MemoryEstimate:
+    """A deliberately generous peak-memory estimate for one training step, in GB.
+
+    Loading holds the whole model file once (the encoders are dropped after); a step holds the
+    decoder, LoRA weights with their gradients and two Adam moments, and activations: with
+    checkpointing one layer input per layer plus one layer's full set, without it every layer's.
+    """
     import psutil
 
-    total_gb = psutil.virtual_memory().total / 1e9
-    budget = total_gb * 0.75
-    if estimate_gb > budget:
-        setting = "batch size" if config.batch_size > 1 else "maximum clip length"
-        raise TrainingError(
-            "training.too_big",
-            f"This run needs about {estimate_gb:.1f} GB but this Mac has {total_gb:.0f} GB. "
-            f"Lower the {setting} (or the rank) and try again.",
-            need_gb=round(estimate_gb, 1), have_gb=round(total_gb), setting=setting)
+    base = 2 if base_dtype == "bfloat16" else 4
+    item_tokens = -(-frames // 2)  # two latent frames per token
+    tokens, rows = config.batch_size * item_tokens, config.batch_size * condition_rows
+    h, inner, heads = dit.hidden_size, dit.intermediate_size, dit.num_attention_heads
+    attention = config.batch_size * heads * item_tokens * (item_tokens + condition_rows) * 4 * 2  # if materialised
+    one_layer = tokens * (24 * h + 4 * inner) * base + rows * 4 * h * base + attention + tokens * config.rank * 4 * 16
+    layers = dit.num_hidden_layers
+    activations = (layers * tokens * h * base + one_layer) if config.gradient_checkpointing else layers * one_layer
+    lora = lora_parameter_count(dit, config) * 4 * 4
+    step = decoder_params * base + lora + activations
+    load = total_params * base
+    overhead = 0.8e9  # interpreter, torch, the dataset in memory
+    need = (max(load, step) * 1.2 + overhead) / 1e9
+    return MemoryEstimate(round(need, 2), round(psutil.virtual_memory().total / 1e9, 1), round(load / 1e9, 2),
+                          round(step / 1e9, 2))
 
 
-# ------------------------------------------------------------------------------------ run folder
-def run_dir(name: str) -> Path:
-    return paths.runs_dir() / name
+def _model_facts(config: TrainingConfig):
+    """(DiTConfig, total parameters, decoder parameters) from config.json and the file headers."""
+    from mixgrv_app.core import checkpoints
+    from mixgrv_app.core.configs import DiTConfig
+
+    folder = Path(config.models_dir) / config.variant
+    if not (folder / "config.json").is_file():
+        raise TrainingError("training.no_model", f"The model folder {folder} was not found. Choose the ACE-Step "
+                            "checkpoints folder.", folder=str(folder))
+    dit = DiTConfig.from_dict(checkpoints.read_config(folder))
+    total = decoder = 0
+    for key, (_path, _dtype, shape) in checkpoints.read_headers(folder).items():
+        count = math.prod(shape)
+        total += count
+        decoder += count if key.startswith("decoder.") else 0
+    return dit, total, decoder
 
 
-def _new_run_name(dataset: str) -> str:
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    return f"{dataset}-{stamp}"
+def estimate_run_memory(config: TrainingConfig, device: str = "cpu") -> MemoryEstimate:
+    """The memory a run with ``config`` would need, before loading anything (for the UI)."""
+    dit, total, decoder = _model_facts(config)
+    frames = max(dataset_frames(config.dataset, config.max_frames))
+    from mixgrv_app.core.checkpoints import read_header
+
+    rows = max(read_header(p)["encoder_hidden_states"][1][0] for p in dataset_files(config.dataset))
+    return estimate_memory(dit, total, decoder, config, frames, rows, resolve_base_dtype(config, device))
 
 
-def _checkpoint_dirs(run: Path) -> list[Path]:
-    folder = run / "checkpoints"
-    if not folder.is_dir():
-        return []
-    return sorted((p for p in folder.iterdir() if p.is_dir() and (p / STATE_JSON).is_file()),
-                  key=lambda p: read_json(p / STATE_JSON).get("global_step", 0))
-
-
-def latest_checkpoint(run: Path) -> Path | None:
-    dirs = _checkpoint_dirs(run)
-    return dirs[-1] if dirs else None
-
-
-def list_runs() -> list[dict[str, Any]]:
-    """Every run with its state: done, stopped (resumable), crashed (resumable) or running."""
-    out = []
-    for run in sorted(paths.runs_dir().iterdir()) if paths.runs_dir().is_dir() else []:
-        info_path = run / "run.json"
-        if not info_path.is_file():
+def check_memory(config: TrainingConfig, device: str) -> MemoryEstimate:
+    """Refuse a run that cannot fit, naming the first setting whose change makes it fit."""
+    estimate = estimate_run_memory(config, device)
+    if estimate.fits:
+        return estimate
+    frames = max(dataset_frames(config.dataset, config.max_frames))
+    changes = [("batch size", dict(batch_size=1)) if config.batch_size > 1 else None,
+               ("base precision (use bfloat16)", dict(base_dtype="bfloat16"))
+               if resolve_base_dtype(config, device) == "float32" else None,
+               ("maximum clip length", dict(max_frames=30 * FRAMES_PER_SECOND))
+               if frames > 30 * FRAMES_PER_SECOND else None,
+               ("rank", dict(rank=max(4, config.rank // 4)))]
+    setting = "rank"
+    for change in changes:
+        if change is None:
             continue
-        try:
-            info = read_json(info_path)
-        except (OSError, ValueError):
-            continue
-        last = latest_checkpoint(run)
-        status = info.get("status", "unknown")
-        if status == "running" and not _pid_alive(info.get("pid")):
-            status = "crashed"
-        out.append({
-            "name": run.name, "status": status, "dataset": info.get("config", {}).get("dataset", ""),
-            "final_adapter": str(run / "final" / ADAPTER) if (run / "final" / ADAPTER).is_dir() else "",
-            "last_checkpoint": str(last) if last else "",
-            "resumable": bool(last) and status in ("stopped", "crashed", "failed"),
-            "crashed": status == "crashed",
-            "step": read_json(last / STATE_JSON).get("global_step", 0) if last else 0,
-        })
-    return out
-
-
-def _pid_alive(pid: Any) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
-
-
-def _set_status(run: Path, **changes: Any) -> None:
-    info = read_json(run / "run.json")
-    info.update(changes)
-    write_json(run / "run.json", info)
-
-
-def read_metrics(run: Path) -> list[dict[str, float]]:
-    path = run / "metrics.csv"
-    if not path.is_file():
-        return []
-    with open(path, newline="", encoding="utf-8") as fh:
-        return [{k: float(v) for k, v in row.items() if v not in ("", None)} for row in csv.DictReader(fh)]
-
-
-METRIC_FIELDS = ("step", "epoch", "loss", "lr", "grad_norm", "seconds", "memory_gb")
-
-
-class MetricsLog:
-    """metrics.csv, appended one row per optimizer step and flushed (a kill loses nothing written)."""
-
-    def __init__(self, path: Path, resume_step: int | None) -> None:
-        rows = []
-        if resume_step is not None and path.is_file():
-            rows = [r for r in read_metrics(path.parent) if r.get("step", 0) <= resume_step]
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=METRIC_FIELDS)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({k: row.get(k, "") for k in METRIC_FIELDS})
-        self._fh = open(path, "a", newline="", encoding="utf-8")
-        self._writer = csv.DictWriter(self._fh, fieldnames=METRIC_FIELDS)
-
-    def write(self, row: dict[str, float]) -> None:
-        self._writer.writerow({k: row.get(k, "") for k in METRIC_FIELDS})
-        self._fh.flush()
-
-    def close(self) -> None:
-        self._fh.close()
-
-
-# ------------------------------------------------------------------------------------ checkpoint state
-def save_checkpoint(run: Path, label: str, peft_model, optimizer, generator, state: dict[str, Any],
-                    keep_last: int) -> Path:
-    """Adapter + optimizer/RNG state into checkpoints/<label>/, atomically; prune old ones."""
-    import torch
-    from safetensors.torch import save_file
-
-    final = run / "checkpoints" / label
-    tmp = final.with_name(label + ".part")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    peft_model.save_pretrained(str(tmp / ADAPTER))
-    tensors = {"rng.generator": generator.get_state(), "rng.torch": torch.get_rng_state()}
-    names = {id(p): n for n, p in peft_model.named_parameters() if p.requires_grad}
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            st = optimizer.state.get(p)
-            if st:
-                key = names[id(p)]
-                tensors[f"adam.{key}.exp_avg"] = st["exp_avg"].contiguous()
-                tensors[f"adam.{key}.exp_avg_sq"] = st["exp_avg_sq"].contiguous()
-                tensors[f"adam.{key}.step"] = torch.as_tensor(st["step"], dtype=torch.float64).reshape(1)
-    save_file({k: v.cpu() for k, v in tensors.items()}, str(tmp / STATE_TENSORS))
-    write_json(tmp / STATE_JSON, state)
-    if final.exists():
-        shutil.rmtree(final)
-    os.replace(tmp, final)
-    _prune(run, keep_last, state.get("best_label"))
-    return final
-
-
-def _prune(run: Path, keep_last: int, best_label: str | None) -> None:
-    dirs = _checkpoint_dirs(run)
-    keep = {d.name for d in dirs[-keep_last:]} | ({best_label} if best_label else set())
-    for d in dirs:
-        if d.name not in keep:
-            shutil.rmtree(d, ignore_errors=True)
-
-
-def restore_checkpoint(checkpoint: Path, peft_model, optimizer, generator) -> dict[str, Any]:
-    import torch
-    from safetensors.torch import load_file
-
-    adapter = load_file(str(checkpoint / ADAPTER / "adapter_model.safetensors"))
-    params = lora_parameters(peft_model)
-    with torch.no_grad():
-        for key, value in adapter.items():
-            if key not in params:
-                raise TrainingError("training.bad_checkpoint", f"{checkpoint.name}: the adapter does not fit this run ({key}).",
-                                    checkpoint=str(checkpoint))
-            params[key].copy_(value)
-    tensors = load_file(str(checkpoint / STATE_TENSORS))
-    generator.set_state(tensors["rng.generator"])
-    torch.set_rng_state(tensors["rng.torch"])
-    names = {id(p): n for n, p in peft_model.named_parameters() if p.requires_grad}
-    for group in optimizer.param_groups:
-        for p in group["params"]:
-            key = names[id(p)]
-            if f"adam.{key}.exp_avg" in tensors:
-                optimizer.state[p] = {
-                    "step": torch.tensor(float(tensors[f"adam.{key}.step"][0])),
-                    "exp_avg": tensors[f"adam.{key}.exp_avg"].to(p.device),
-                    "exp_avg_sq": tensors[f"adam.{key}.exp_avg_sq"].to(p.device),
-                }
-    return read_json(checkpoint / STATE_JSON)
+        trial = TrainingConfig.from_dict({**asdict(config), **change[1]})
+        if estimate_run_memory(trial, device).fits:
+            setting = change[0]
+            break
+    raise TrainingError(
+        "training.too_big",
+        f"This run needs about {estimate.need_gb:.1f} GB but this Mac has {estimate.have_gb:.0f} GB. "
+        f"Lower the {setting} (or the rank) and try again.",
+        need_gb=round(estimate.need_gb, 1), have_gb=round(estimate.have_gb), setting=setting)
 
 
 # ------------------------------------------------------------------------------------ the loop
@@ -495,6 +501,56 @@ def _memory_gb() -> float:
     return psutil.Process().memory_info().rss / 1e9
 
 
+def _new_run_name(dataset: str) -> str:
+    return f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _rng_states(generator, device) -> dict[str, Any]:
+    import torch
+
+    states = {"generator": generator.get_state(), "torch": torch.get_rng_state()}
+    if device.type == "cuda":
+        states["cuda"] = torch.cuda.get_rng_state(device)
+    elif device.type == "mps":
+        states["mps"] = torch.mps.get_rng_state()
+    return states
+
+
+def _set_rng_states(states: dict[str, Any], generator, device) -> None:
+    import torch
+
+    generator.set_state(states["generator"])
+    torch.set_rng_state(states["torch"])
+    if device.type == "cuda" and "cuda" in states:
+        torch.cuda.set_rng_state(states["cuda"], device)
+    elif device.type == "mps" and "mps" in states:
+        torch.mps.set_rng_state(states["mps"])
+
+
+def _resolve_run(config: TrainingConfig, resume: str | None) -> tuple[TrainingConfig, Path, Path | None]:
+    if not resume:
+        config.name = config.name or _new_run_name(config.dataset)
+        run = run_dir(config.name)
+        if (run / "run.json").is_file():
+            raise TrainingError("training.run_exists", f"A run named '{config.name}' already exists. Choose another name.",
+                                run=config.name)
+        return config, run, None
+    run = run_dir(resume)
+    if not (run / "run.json").is_file():
+        raise TrainingError("training.no_such_run", f"There is no training run named '{resume}'.", run=resume)
+    saved = TrainingConfig.from_dict(read_json(run / "run.json")["config"])
+    defaults = TrainingConfig()
+    for key in ("epochs", "save_every", "save_every_minutes", "device", "models_dir", "render_samples"):
+        if getattr(config, key) != getattr(defaults, key):  # what a resume may change
+            setattr(saved, key, getattr(config, key))
+    recover(run)
+    checkpoint = latest_checkpoint(run)
+    if checkpoint is None:
+        raise TrainingError("training.nothing_to_resume", f"The run '{resume}' has no checkpoint to resume from.",
+                            run=resume)
+    return saved, run, checkpoint
+
+
 def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: CancelToken | None = None,
           resume: str | None = None, stop_after_steps: int | None = None) -> TrainingResult:
     """Train (or resume) a run in this process. ``cancel`` = Stop: save a checkpoint, return.
@@ -506,84 +562,67 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
     from mixgrv_app.core import checkpoints, device as device_policy
 
     cancel = cancel or CancelToken()
-    if resume:
-        run = run_dir(resume)
-        if not (run / "run.json").is_file():
-            raise TrainingError("training.no_such_run", f"There is no training run named '{resume}'.", run=resume)
-        saved = TrainingConfig.from_dict(read_json(run / "run.json")["config"])
-        for key in ("epochs", "save_every", "save_every_minutes", "device"):
-            if getattr(config, key) != getattr(TrainingConfig(), key):
-                setattr(saved, key, getattr(config, key))
-        config = saved
-        checkpoint = latest_checkpoint(run)
-        if checkpoint is None:
-            raise TrainingError("training.nothing_to_resume", f"The run '{resume}' has no checkpoint to resume from.",
-                                run=resume)
-    else:
-        config.name = config.name or _new_run_name(config.dataset)
-        run = run_dir(config.name)
-        if (run / "run.json").is_file():
-            raise TrainingError("training.run_exists", f"A run named '{config.name}' already exists. Choose another name.",
-                                run=config.name)
-        checkpoint = None
-
-    policy = device_policy.select(config.device, None if config.base_dtype == "float32" else config.base_dtype,
-                                  purpose="train")
+    config, run, checkpoint = _resolve_run(config, resume)
+    policy = device_policy.select(config.device, None, purpose="train")
     dev = torch.device(policy.device)
-    base_dtype = torch.bfloat16 if config.base_dtype == "bfloat16" and policy.device != "cpu" else torch.float32
-    events(Log("info", f"training on {policy.device} (base {str(base_dtype).replace('torch.', '')}, LoRA float32): {policy.reason}"))
+    base_name = resolve_base_dtype(config, policy.device)
+    base_dtype = torch.bfloat16 if base_name == "bfloat16" else torch.float32
+    estimate = check_memory(config, policy.device)
+    events(Log("info", f"training on {policy.device}, base {base_name}, LoRA float32; estimated peak "
+                       f"{estimate.need_gb:.1f} GB of {estimate.have_gb:.0f} GB ({policy.reason})"))
 
     tracks = load_dataset_tensors(config.dataset, config.max_frames)
     dit_dir = Path(config.models_dir) / config.variant
     model = checkpoints.load_dit_model(dit_dir, device=dev, dtype=base_dtype)
     decoder = model.decoder
-    decoder.gradient_checkpointing = config.gradient_checkpointing
-    frames = max(t.target_latents.shape[0] for t in tracks)
-    n_params = sum(p.numel() for p in decoder.parameters())
-    per_layer_lora = config.rank * 4 * 2 * model.config.hidden_size
-    estimate = estimate_memory_gb(n_params, config, frames, model.config.hidden_size, model.config.num_hidden_layers,
-                                  per_layer_lora * model.config.num_hidden_layers * 2)
-    check_memory(estimate, config)
+    null_emb = model.null_condition_emb.detach().float().to(dev)
+    del model  # the condition encoder, tokenizer and detokenizer are not needed on preprocessed tensors
 
     torch.manual_seed(config.seed)
-    peft_model = inject_lora(decoder, config)
-    decoder.train()
+    peft_model = prepare_decoder(decoder, config)
     trainable = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(config.seed)
-    null_emb = model.null_condition_emb.detach().float()
 
     steps_per_epoch = math.ceil(math.ceil(len(tracks) / config.batch_size) / config.grad_accum)
     total_steps = steps_per_epoch * config.epochs
-    state = {"global_step": 0, "epoch": 0, "batch_in_epoch": 0, "best_loss": None, "best_label": None}
+    state: dict[str, Any] = {"global_step": 0, "epoch": 0, "batch_in_epoch": 0, "epoch_order": None,
+                             "epoch_loss_sum": 0.0, "epoch_loss_count": 0, "last_epoch_loss": None,
+                             "best_loss": None, "best_label": None, "skipped_steps": 0}
     if checkpoint is not None:
-        state = restore_checkpoint(checkpoint, peft_model, optimizer, generator)
+        saved_state, rng = restore_checkpoint(checkpoint, peft_model, optimizer)
+        state.update(saved_state)
+        _set_rng_states(rng, generator, dev)
         events(Log("info", f"resuming '{run.name}' from {checkpoint.name} (step {state['global_step']})"))
     else:
-        run.mkdir(parents=True, exist_ok=True)
         from mixgrv_app import __version__
 
+        run.mkdir(parents=True, exist_ok=True)
         write_json(run / "run.json", {
             "config": asdict(config), "model": str(dit_dir), "mixgrv": __version__, "torch": torch.__version__,
-            "device": policy.device, "dtype": str(base_dtype), "reason": policy.reason, "status": "running",
+            "device": policy.device, "base_dtype": base_name, "reason": policy.reason, "status": "running",
             "pid": os.getpid(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tracks": [t.name for t in tracks],
+            "memory_estimate_gb": estimate.need_gb,
         })
-    _set_status(run, status="running", pid=os.getpid())
+    set_status(run, status="running", pid=os.getpid(), error="")
     metrics = MetricsLog(run / "metrics.csv", state["global_step"] if checkpoint is not None else None)
 
     tracker = ProgressTracker(events, "train", total_steps)
     tracker.done = state["global_step"]
+    resumed_at = state["global_step"]
     last_save = time.monotonic()
     losses: list[float] = []
-    skipped = bad_in_row = 0
-    stop_reason = None
+    bad_in_row = 0
+    stopping = False
     started = time.monotonic()
 
     def snapshot(label: str) -> Path:
         nonlocal last_save
-        path = save_checkpoint(run, label, peft_model, optimizer, generator, dict(state), config.keep_last)
+        path = save_checkpoint(run, label, peft_model, optimizer, _rng_states(generator, dev), dict(state),
+                               config.keep_last)
         last_save = time.monotonic()
-        info = {"title": label, "adapter_dir": str(path / ADAPTER), "step": state["global_step"]}
+        info = {"title": label, "adapter_dir": str(path / ADAPTER), "step": state["global_step"],
+                "epoch": state["epoch"], "loss": state["last_epoch_loss"]}
         if config.render_samples:
             sample = _render_sample(config, path, events)
             if sample:
@@ -591,111 +630,130 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
         events(Artifact("checkpoint", str(path), info))
         return path
 
+    def one_step(group: list[list[int]]) -> tuple[float, float]:
+        """Forward/backward over the accumulation group; returns (loss, grad norm), NaN if not finite."""
+        optimizer.zero_grad(set_to_none=True)
+        step_loss = 0.0
+        for batch_ids in group:
+            batch = collate([tracks[i] for i in batch_ids])
+            x0 = batch["x0"].to(dev)  # fp32: the target noise − x0 is formed in fp32
+            cond = batch["encoder_hidden_states"].to(dev, base_dtype)
+            noise, t, cond = draw_step_noise(config, x0, null_emb, cond, generator)
+            loss = flow_matching_loss(decoder, x0, noise, t, cond, batch["context_latents"].to(dev, base_dtype))
+            if not torch.isfinite(loss):
+                return float("nan"), float("nan")
+            (loss / len(group)).backward()
+            step_loss += loss.item() / len(group)
+        grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm))
+        return step_loss, grad_norm
+
     try:
         epoch = state["epoch"]
-        while epoch < config.epochs and stop_reason is None:
-            order = epoch_order(len(tracks), config.seed, epoch)
+        while epoch < config.epochs and not stopping:
+            order = state["epoch_order"] or epoch_order(len(tracks), config.seed, epoch)
+            state["epoch_order"] = order
             batches = [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
             batch_index = state["batch_in_epoch"]
             while batch_index < len(batches):
                 group = batches[batch_index: batch_index + config.grad_accum]
-                optimizer.zero_grad(set_to_none=True)
-                step_loss = 0.0
-                finite = True
-                for batch_ids in group:
-                    batch = {k: v.to(dev) for k, v in collate([tracks[i] for i in batch_ids]).items()}
-                    x0 = batch["x0"].to(base_dtype)
-                    noise, t, cond = draw_step_noise(config, x0, null_emb.to(dev), batch["encoder_hidden_states"].to(base_dtype),
-                                                     generator)
-                    loss = flow_matching_loss(decoder, x0, noise.to(base_dtype), t, cond, batch["context_latents"].to(base_dtype))
-                    if not torch.isfinite(loss):
-                        finite = False
-                        break
-                    (loss / len(group)).backward()
-                    step_loss += loss.item() / len(group)
-                grad_norm = torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm) if finite else torch.tensor(float("nan"))
-                if not finite or not torch.isfinite(grad_norm):
-                    skipped += 1
-                    bad_in_row += 1
+                step_loss, grad_norm = one_step(group)
+                lr = learning_rate(state["global_step"], total_steps, config)
+                if not (math.isfinite(step_loss) and math.isfinite(grad_norm)):
                     optimizer.zero_grad(set_to_none=True)
+                    state["skipped_steps"] += 1
+                    bad_in_row += 1
                     events(Log("warning", f"non-finite loss or gradient at step {state['global_step'] + 1}; step skipped",
                                "training.nonfinite_step", {"step": state["global_step"] + 1}))
                     if bad_in_row >= MAX_BAD_STEPS:
                         raise TrainingError(
-                            "training.nonfinite", f"The loss stayed NaN/Inf for {bad_in_row} steps. The tensors may "
-                            "contain NaN (preprocess again in float32) or the learning rate is too high.", steps=bad_in_row)
+                            "training.nonfinite", f"The loss stayed NaN/Inf for {bad_in_row} steps, so training stopped "
+                            "and kept the last good checkpoint. The prepared tensors may contain NaN (prepare the "
+                            "songs again in float32) or the learning rate is too high.", steps=bad_in_row)
                 else:
                     bad_in_row = 0
-                    lr = learning_rate(state["global_step"], total_steps, config)
                     for pg in optimizer.param_groups:
                         pg["lr"] = lr
                     optimizer.step()
                     losses.append(step_loss)
+                    state["epoch_loss_sum"] += step_loss
+                    state["epoch_loss_count"] += 1
                 batch_index += len(group)
                 state["global_step"] += 1
                 state["batch_in_epoch"] = batch_index
                 state["epoch"] = epoch
-                if losses and (state["best_loss"] is None or losses[-1] < state["best_loss"]):
-                    state["best_loss"] = losses[-1]
-                row = {"step": state["global_step"], "epoch": epoch + batch_index / len(batches),
-                       "loss": losses[-1] if losses and finite else float("nan"),
-                       "lr": optimizer.param_groups[0]["lr"], "grad_norm": float(grad_norm),
-                       "seconds": round(time.monotonic() - started, 3), "memory_gb": round(_memory_gb(), 3)}
+                row = {"step": state["global_step"], "epoch": epoch + batch_index / len(batches), "loss": step_loss,
+                       "lr": lr, "grad_norm": grad_norm, "seconds": round(time.monotonic() - started, 3),
+                       "memory_gb": round(_memory_gb(), 3)}
                 metrics.write(row)
                 elapsed = max(1e-6, time.monotonic() - started)
-                events(Metric(state["global_step"], {**row, "epoch": epoch + 1,
-                                                      "samples_per_s": len(losses) * config.batch_size * config.grad_accum / elapsed}))
+                events(Metric(state["global_step"], {
+                    **row, "epoch": epoch + 1, "epochs": config.epochs, "total_steps": total_steps,
+                    "skipped": state["skipped_steps"],
+                    "samples_per_s": (state["global_step"] - resumed_at) * config.batch_size * config.grad_accum / elapsed}))
                 tracker.update(state["global_step"], f"epoch {epoch + 1}/{config.epochs}")
                 if cancel.cancelled or (stop_after_steps is not None and state["global_step"] >= stop_after_steps):
-                    stop_reason = "stopped"
+                    stopping = True
                     break
                 if time.monotonic() - last_save > config.save_every_minutes * 60:
                     snapshot(f"step_{state['global_step']:07d}")
-            if stop_reason is None:
-                epoch += 1
-                state["epoch"], state["batch_in_epoch"] = epoch, 0
-                if epoch % config.save_every == 0 or epoch == config.epochs:
-                    label = f"epoch_{epoch:05d}"
-                    if losses and state["best_loss"] == losses[-1]:
-                        state["best_label"] = label
-                    snapshot(label)
-        if stop_reason == "stopped":
+            if stopping:
+                break
+            epoch += 1
+            mean = state["epoch_loss_sum"] / state["epoch_loss_count"] if state["epoch_loss_count"] else None
+            state.update(epoch=epoch, batch_in_epoch=0, epoch_order=None, epoch_loss_sum=0.0, epoch_loss_count=0,
+                         last_epoch_loss=mean)
+            if epoch % config.save_every == 0 or epoch == config.epochs:
+                label = f"epoch_{epoch:05d}"
+                if mean is not None and (state["best_loss"] is None or mean < state["best_loss"]):
+                    state["best_loss"], state["best_label"] = mean, label
+                snapshot(label)
+        if stopping:
             path = snapshot(f"step_{state['global_step']:07d}")
-            _set_status(run, status="stopped")
+            set_status(run, status="stopped")
             events(Log("info", f"stopped at step {state['global_step']}; saved {path.name}"))
-            return TrainingResult(run.name, "stopped", state["global_step"], state["epoch"], "", str(path), losses, skipped)
+            return TrainingResult(run.name, "stopped", state["global_step"], state["epoch"], "", str(path), losses,
+                                  state["skipped_steps"])
         final = save_adapter(peft_model, run / "final" / ADAPTER)
-        _set_status(run, status="done")
+        set_status(run, status="done")
         events(Artifact("adapter", str(final), {"title": "final", "adapter_dir": str(final)}))
         return TrainingResult(run.name, "done", state["global_step"], state["epoch"], str(final),
-                              str(latest_checkpoint(run) or ""), losses, skipped)
+                              str(latest_checkpoint(run) or ""), losses, state["skipped_steps"])
     except BaseException as exc:
         if not isinstance(exc, Cancelled):
-            _set_status(run, status="failed", error=str(exc))
+            set_status(run, status="failed", error=str(exc))
         raise
     finally:
         metrics.close()
 
 
+# ------------------------------------------------------------------------------------ samples
 def _render_sample(config: TrainingConfig, checkpoint: Path, events: EventSink) -> str | None:
-    """A short fixed-seed sample with this checkpoint's adapter, saved beside it."""
+    """A short fixed-seed sample with this checkpoint's adapter, saved beside it. It renders in
+    its own process, so a failure there (memory, a missing model part) never ends training."""
+    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
+
+    request = {"models_dir": config.models_dir, "variant": config.variant, "adapter": str(checkpoint / ADAPTER),
+               "caption": config.sample_caption or config.dataset, "seconds": config.sample_seconds,
+               "seed": config.seed, "out": str(checkpoint / "sample.flac")}
     try:
-        from mixgrv_app.core.pipeline import Generator
-        from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
-
-        generator = Generator(config.models_dir, config.variant, backend="torch", device="cpu")
-        request = GenerationRequest(caption=config.sample_caption or config.dataset, instrumental=True,
-                                    duration=config.sample_seconds, seed=config.seed, variant=config.variant,
-                                    adapters=[AdapterSpec(str(checkpoint / ADAPTER), 1.0)])
-        out = checkpoint / "sample.flac"
-        result = generator.generate(request)
-        from mixgrv_app.core.audio import write_audio
-
-        write_audio(out, result.audio[0], 48000, "16")
-        return str(out)
-    except Exception as exc:  # a sample is a bonus: never fail training for it
+        return run_in_child_process("mixgrv_app.core.training:sample_entry", request)["path"]
+    except (ChildDied, Exception) as exc:  # a sample is a bonus: never fail training for it
         events(Log("warning", f"could not render a sample: {exc}", "training.sample_failed", {}))
         return None
+
+
+def sample_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
+    """The sample child: one request through the pipeline's Generator, written as FLAC."""
+    from mixgrv_app.core.audio import write_audio
+    from mixgrv_app.core.pipeline import Generator
+    from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
+
+    generator = Generator(request["models_dir"], request["variant"], device="cpu" if sys.platform != "darwin" else "auto")
+    result = generator.generate(GenerationRequest(
+        caption=request["caption"], instrumental=True, duration=request["seconds"], seed=request["seed"],
+        variant=request["variant"], adapters=[AdapterSpec(request["adapter"], 1.0)]))
+    write_audio(request["out"], result.audio[0], 48000, "16")  # atomic
+    return {"path": request["out"]}
 
 
 # ------------------------------------------------------------------------------------ child process
@@ -707,10 +765,12 @@ def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken)
 
 def run_in_child(config: TrainingConfig, events: EventSink = ignore_events, cancel: CancelToken | None = None,
                  resume: str | None = None) -> TrainingResult:
-    """Run :func:`train` in a child process; relay its events; Stop asks it to checkpoint and end.
+    """Start (or resume) a run in a child process; relay its events; Stop (``cancel``) asks it to
+    save a checkpoint and end.
 
-    A child that dies (kill -9, out of memory, a crash) raises ``training.crashed`` naming the
-    last step and the checkpoint to resume from; what it saved stays valid.
+    A child that dies (kill -9, out of memory, a crash) produces an error Log event and then
+    raises ``training.crashed``, both naming the last step and the checkpoint to resume from;
+    what it saved stays valid.
     """
     from mixgrv_app.core.jobs import ChildDied, run_in_child_process
 
@@ -732,14 +792,17 @@ def run_in_child(config: TrainingConfig, events: EventSink = ignore_events, canc
                                        on_start=lambda pid: caffeinate.append(_keep_awake(pid)))
     except ChildDied as died:
         run = run_dir(run_name)
+        if run.is_dir():
+            recover(run)
         last = latest_checkpoint(run)
         if (run / "run.json").is_file():
-            _set_status(run, status="crashed")
-        raise TrainingError(
-            "training.crashed",
-            f"Training stopped unexpectedly at step {last_step} ({died.how}). "
-            + (f"Resume from checkpoint {last.name}." if last else "No checkpoint was saved yet; start again."),
-            step=last_step, checkpoint=last.name if last else "", run=run_name, detail=died.stderr_tail) from died
+            set_status(run, status="crashed", error=f"the training process ended unexpectedly ({died.how})")
+        params = {"step": last_step, "checkpoint": last.name if last else "", "run": run_name, "how": died.how,
+                  "detail": died.stderr_tail}
+        message = (f"Training stopped unexpectedly at step {last_step} ({died.how}). "
+                   + (f"Resume from checkpoint {last.name}." if last else "No checkpoint was saved yet; start again."))
+        events(Log("error", message, "training.crashed", params))
+        raise TrainingError("training.crashed", message, **params) from died
     finally:
         for proc in caffeinate:
             if proc is not None:
