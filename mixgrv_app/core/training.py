@@ -435,7 +435,7 @@ def _model_facts(config: TrainingConfig):
     folder = Path(config.models_dir) / config.variant
     if not (folder / "config.json").is_file():
         raise TrainingError("training.no_model", f"The model folder {folder} was not found. Choose the ACE-Step "
-                            "checkpoints folder.", folder=str(folder))
+                            "checkpoints folder in Settings and start again.", folder=str(folder))
     dit = DiTConfig.from_dict(checkpoints.read_config(folder))
     total = decoder = 0
     for key, (_path, _dtype, shape) in checkpoints.read_headers(folder).items():

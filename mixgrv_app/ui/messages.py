@@ -105,6 +105,7 @@ MESSAGES: dict[str, str] = {
     "training.bad_checkpoint": QT_TRANSLATE_NOOP("Messages", "The checkpoint {checkpoint} does not fit this run. Start a new run instead."),
     "training.bad_setting": QT_TRANSLATE_NOOP("Messages", "The training setting {setting} = {value} is not allowed. Change it and start again."),
     "training.crashed": QT_TRANSLATE_NOOP("Messages", "Training stopped unexpectedly at step {step}. Your checkpoints are safe: choose the run under Resume to continue."),
+    "training.no_model": QT_TRANSLATE_NOOP("Messages", "The model folder {folder} was not found. Choose the ACE-Step checkpoints folder in Settings and start again."),
     "training.no_such_run": QT_TRANSLATE_NOOP("Messages", "There is no training run named '{run}'."),
     "training.nonfinite": QT_TRANSLATE_NOOP("Messages", "The loss stayed NaN for {steps} steps, so training stopped and kept the last good checkpoint. Prepare the songs again in float32 or lower the learning rate."),
     "training.nonfinite_step": QT_TRANSLATE_NOOP("Messages", "Step {step} produced NaN and was skipped."),

@@ -27,3 +27,36 @@ def prepared_dataset(tmp: Path, models: Path, name: str = "train-set", songs: in
         ds_core.edit_track(ds, track.id, caption=f"test tone {i}", bpm=120)
     run(PreprocessRequest(dataset=name, models_dir=str(models), max_seconds=seconds))
     return name
+
+
+def write_tensor_dataset(name: str, frames: list[int], hidden: int, rows: int = 769, seed: int = 0,
+                         nan_track: int | None = None) -> str:
+    """A dataset in core/preprocess.py's output form (per-track safetensors with upstream's five
+    keys + manifest) written directly with random values, for tests and benches that need
+    tensors of a given size without running the encoders. ``nan_track`` poisons one track."""
+    import torch
+    from safetensors.torch import save_file
+
+    from mixgrv_app.core.fileio import write_json
+    from mixgrv_app.core.preprocess import MANIFEST, tensors_dir
+
+    folder = tensors_dir(name)
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(seed)
+    samples = []
+    for i, t in enumerate(frames):
+        states = torch.randn(rows, hidden, generator=g)
+        if nan_track == i:
+            states[rows // 2:] = float("nan")
+        tensors = {
+            "target_latents": torch.randn(t, 64, generator=g),
+            "attention_mask": torch.ones(t),
+            "encoder_hidden_states": states,
+            "encoder_attention_mask": torch.ones(rows, dtype=torch.bool),
+            "context_latents": torch.cat([0.3 * torch.randn(t, 64, generator=g), torch.ones(t, 64)], dim=-1),
+        }
+        path = folder / f"track{i:02d}.safetensors"
+        save_file(tensors, str(path))
+        samples.append(str(path))
+    write_json(folder / MANIFEST, {"metadata": {"name": name}, "samples": samples, "num_samples": len(samples)})
+    return name
