@@ -694,7 +694,7 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
                 if cancel.cancelled or (stop_after_steps is not None and state["global_step"] >= stop_after_steps):
                     stopping = True
                     break
-                if time.monotonic() - last_save > config.save_every_minutes * 60:
+                if time.monotonic() - last_save > config.save_every_minutes * 60 and not bad_in_row:
                     snapshot(f"step_{state['global_step']:07d}")
             if stopping:
                 break
@@ -702,6 +702,8 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
             mean = state["epoch_loss_sum"] / state["epoch_loss_count"] if state["epoch_loss_count"] else None
             state.update(epoch=epoch, batch_in_epoch=0, epoch_order=None, epoch_loss_sum=0.0, epoch_loss_count=0,
                          last_epoch_loss=mean)
+            if bad_in_row and epoch < config.epochs:
+                continue  # inside a non-finite streak: keep the last good checkpoints from being pruned
             if epoch % config.save_every == 0 or epoch == config.epochs:
                 label = f"epoch_{epoch:05d}"
                 if mean is not None and (state["best_loss"] is None or mean < state["best_loss"]):

@@ -45,11 +45,11 @@ def write_tensor_dataset(name: str, frames: list[int], hidden: int, rows: int = 
     g = torch.Generator().manual_seed(seed)
     samples = []
     for i, t in enumerate(frames):
-        states = torch.randn(rows, hidden, generator=g)
-        if nan_track == i:
-            states[rows // 2:] = float("nan")
+        states, latents = torch.randn(rows, hidden, generator=g), torch.randn(t, 64, generator=g)
+        if nan_track == i:  # in the latents, so condition dropout cannot hide it
+            latents[t // 2:] = float("nan")
         tensors = {
-            "target_latents": torch.randn(t, 64, generator=g),
+            "target_latents": latents,
             "attention_mask": torch.ones(t),
             "encoder_hidden_states": states,
             "encoder_attention_mask": torch.ones(rows, dtype=torch.bool),
