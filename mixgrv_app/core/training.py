@@ -752,7 +752,7 @@ def sample_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken
 
     generator = Generator(request["models_dir"], request["variant"], device="cpu" if sys.platform != "darwin" else "auto")
     result = generator.generate(GenerationRequest(
-        caption=request["caption"], instrumental=True, duration=request["seconds"], seed=request["seed"],
+        caption=request["caption"], instrumental=True, duration=max(10.0, float(request["seconds"])), seed=request["seed"],
         variant=request["variant"], adapters=[AdapterSpec(request["adapter"], 1.0)]))
     write_audio(request["out"], result.audio[0], 48000, "16")  # atomic
     return {"path": request["out"]}
