@@ -26,12 +26,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, dest="batch_size")
     parser.add_argument("--grad-accum", type=int, dest="grad_accum")
     parser.add_argument("--save-every", type=int, dest="save_every", help="epochs between checkpoints")
+    parser.add_argument("--save-minutes", type=float, dest="save_every_minutes", help="also checkpoint this often")
+    parser.add_argument("--keep-last", type=int, dest="keep_last", help="checkpoints kept besides the best one")
     parser.add_argument("--warmup", type=int, dest="warmup_steps")
+    parser.add_argument("--weight-decay", type=float, dest="weight_decay")
+    parser.add_argument("--max-grad-norm", type=float, dest="max_grad_norm")
     parser.add_argument("--seed", type=int)
     parser.add_argument("--targets", choices=("self", "cross", "both"))
     parser.add_argument("--timesteps", choices=("logit-normal", "turbo8"))
     parser.add_argument("--max-seconds", type=float, help="crop clips to this length while training")
-    parser.add_argument("--base-dtype", choices=("float32", "bfloat16"), dest="base_dtype")
+    parser.add_argument("--base-dtype", choices=("auto", "float32", "bfloat16"), dest="base_dtype",
+                        help="frozen base weights (auto: bf16 on CUDA/Apple GPU, fp32 on CPU; LoRA is always fp32)")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "mps", "cuda"))
     parser.add_argument("--samples", action="store_true", help="render a short sample at each checkpoint")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped or crashed run")
@@ -49,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
                             setting="dataset", value="")
     values = dict(PRESETS.get(args.preset or "", {}))
     for key in ("epochs", "rank", "alpha", "dropout", "learning_rate", "batch_size", "grad_accum", "save_every",
-                "warmup_steps", "seed", "targets", "timesteps", "base_dtype"):
+                "save_every_minutes", "keep_last", "warmup_steps", "weight_decay", "max_grad_norm", "seed", "targets",
+                "timesteps", "base_dtype"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
     if args.max_seconds:
