@@ -630,6 +630,10 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
         events(Artifact("checkpoint", str(path), info))
         return path
 
+    def timer_due() -> bool:
+        """Every ``save_every_minutes``, but never inside a non-finite streak."""
+        return time.monotonic() - last_save > config.save_every_minutes * 60 and not bad_in_row
+
     def one_step(group: list[list[int]]) -> tuple[float, float]:
         """Forward/backward over the accumulation group; returns (loss, grad norm), NaN if not finite."""
         optimizer.zero_grad(set_to_none=True)
@@ -694,7 +698,7 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
                 if cancel.cancelled or (stop_after_steps is not None and state["global_step"] >= stop_after_steps):
                     stopping = True
                     break
-                if time.monotonic() - last_save > config.save_every_minutes * 60 and not bad_in_row:
+                if batch_index < len(batches) and timer_due():
                     snapshot(f"step_{state['global_step']:07d}")
             if stopping:
                 break
@@ -709,6 +713,8 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
                 if mean is not None and (state["best_loss"] is None or mean < state["best_loss"]):
                     state["best_loss"], state["best_label"] = mean, label
                 snapshot(label)
+            elif timer_due():
+                snapshot(f"step_{state['global_step']:07d}")
         if stopping:
             path = snapshot(f"step_{state['global_step']:07d}")
             set_status(run, status="stopped")

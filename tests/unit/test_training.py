@@ -146,3 +146,22 @@ def test_metrics_rewritten_exactly_on_resume(tmp_path):
     assert [r["step"] for r in kept] == [1, 2, 3]
     assert [r["loss"] for r in kept] == [r["loss"] for r in rows[:3]]
     assert [r["lr"] for r in kept] == [r["lr"] for r in rows[:3]]
+
+
+def test_checkpoints_keep_the_last_k_plus_the_best_and_timed_ones(parity_checkpoints):
+    from mixgrv_app.core.training import list_checkpoints
+
+    hidden = checkpoints.read_config(parity_checkpoints / "acestep-v15-turbo")["hidden_size"]
+    dataset = write_tensor_dataset("keep-set", [12, 10], hidden, rows=6)
+    base = dict(dataset=dataset, models_dir=str(parity_checkpoints), rank=4, alpha=8, device="cpu", warmup_steps=1,
+                learning_rate=1e-3)
+    train(TrainingConfig(**base, name="keep", epochs=6, save_every=1, keep_last=2))
+    saved = list_checkpoints("keep")
+    labels = [c["label"] for c in saved]
+    assert labels[-2:] == ["epoch_00005", "epoch_00006"] and len(labels) <= 3
+    best = [c for c in saved if c["best"]]
+    assert len(best) == 1 and best[0]["loss"] == min(c["loss"] for c in saved)
+
+    train(TrainingConfig(**base, name="timed", epochs=2, save_every=2, save_every_minutes=1e-9, keep_last=10))
+    labels = [c["label"] for c in list_checkpoints("timed")]
+    assert "step_0000001" in labels and labels[-1] == "epoch_00002"
