@@ -929,6 +929,10 @@ The details were written to the log:
         <translation>{path}에 {component} 모델 폴더가 없습니다. 다운로드하거나 다른 모델 폴더를 고르세요.</translation>
     </message>
     <message>
+        <source>The model folder {folder} was not found. Choose the ACE-Step checkpoints folder in Settings and start again.</source>
+        <translation>모델 폴더 {folder}을(를) 찾을 수 없습니다. 설정에서 ACE-Step 체크포인트 폴더를 고른 뒤 다시 시작하세요.</translation>
+    </message>
+    <message>
         <source>The model produced invalid values (NaN/Inf). Try another seed or generate on the CPU.</source>
         <translation>모델이 잘못된 값(NaN/Inf)을 냈습니다. 다른 시드로 해 보거나 CPU에서 생성하세요.</translation>
     </message>
