@@ -24,8 +24,20 @@ def _read(path: str | Path) -> dict[str, Any]:
         return json.load(fh)
 
 
+class _FromJson:
+    """``from_dict`` keeps the known fields; ``from_json`` reads a config.json."""
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        return cls(**_known(cls, data))
+
+    @classmethod
+    def from_json(cls, path: str | Path):
+        return cls.from_dict(_read(path))
+
+
 @dataclass
-class DiTConfig:
+class DiTConfig(_FromJson):
     """``acestep-v15-*/config.json`` (upstream's AceStepConfig); defaults are the 2B model."""
 
     hidden_size: int = 2048
@@ -96,17 +108,9 @@ class DiTConfig:
                     kv_heads=self.num_key_value_heads, head_dim=self.head_dim, eps=self.rms_norm_eps,
                     theta=self.rope_theta, num_layers=num_layers, windows=self.layer_windows(num_layers))
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "DiTConfig":
-        return cls(**_known(cls, data))
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "DiTConfig":
-        return cls.from_dict(_read(path))
-
 
 @dataclass
-class VAEConfig:
+class VAEConfig(_FromJson):
     """``vae/config.json`` (diffusers' AutoencoderOobleck)."""
 
     encoder_hidden_size: int = 128
@@ -124,17 +128,9 @@ class VAEConfig:
             hop *= r
         return hop
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "VAEConfig":
-        return cls(**_known(cls, data))
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "VAEConfig":
-        return cls.from_dict(_read(path))
-
 
 @dataclass
-class Qwen3Config:
+class Qwen3Config(_FromJson):
     """``Qwen3-Embedding-0.6B/config.json`` and ``acestep-5Hz-lm-*/config.json``."""
 
     vocab_size: int = 151669
@@ -154,10 +150,3 @@ class Qwen3Config:
     pad_token_id: int | None = None
     architectures: list[str] = field(default_factory=list)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Qwen3Config":
-        return cls(**_known(cls, data))
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> "Qwen3Config":
-        return cls.from_dict(_read(path))
