@@ -131,9 +131,10 @@ def build_window(app: QApplication, settings=None):  # noqa: ANN001, ANN201
     """Language, style and the main window (shown by the caller). Used by main() and the tests."""
     from mixgrv_app import i18n
     from mixgrv_app import settings as opts
-    from mixgrv_app.ui import style
+    from mixgrv_app.ui import gui_gc, style
     from mixgrv_app.ui.main_window import MainWindow
 
+    gui_gc.install(app)  # cyclic garbage (Qt wrappers among it) is collected in this thread only
     settings = settings or opts.settings()
     i18n.install(app, i18n.resolve_language(settings.get(opts.LANGUAGE)))
     style.apply(app)

@@ -21,6 +21,25 @@ def parity_dir() -> Path:
     return Path(env) if env else (REPO_ROOT.parent / "shared" / "parity" / "v1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _collect_in_the_main_thread():
+    """As in the app (ui/gui_gc.py): no automatic cyclic collection, which could run in a worker
+    thread and destroy Qt objects there; garbage is collected after each test, in this thread."""
+    import gc
+
+    gc.disable()
+    yield
+    gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def _collect_after_test():
+    yield
+    import gc
+
+    gc.collect()
+
+
 @pytest.fixture(autouse=True)
 def _private_home(tmp_path_factory, monkeypatch):
     """Every test gets its own MIXGRV_HOME so nothing touches the user's data."""

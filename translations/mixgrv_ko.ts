@@ -817,6 +817,10 @@ The details were written to the log:
         <translation>이번 결과에는 시드 {seed}를 썼습니다. 같은 곡을 다시 얻으려면 이 시드를 쓰세요.</translation>
     </message>
     <message>
+        <source>Something went wrong inside mixgrv ({reason}). Try again; if it keeps happening, send the log file (Help menu) to the developers.</source>
+        <translation>mixgrv 내부에서 문제가 생겼습니다 ({reason}). 다시 시도해 보세요. 계속 그러면 로그 파일(도움말 메뉴)을 개발자에게 보내 주세요.</translation>
+    </message>
+    <message>
         <source>Step {step} produced NaN and was skipped.</source>
         <translation>스텝 {step}에서 NaN이 나와 건너뛰었습니다.</translation>
     </message>
@@ -931,6 +935,10 @@ The details were written to the log:
     <message>
         <source>The model folder {folder} was not found. Choose the ACE-Step checkpoints folder in Settings and start again.</source>
         <translation>모델 폴더 {folder}을(를) 찾을 수 없습니다. 설정에서 ACE-Step 체크포인트 폴더를 고른 뒤 다시 시작하세요.</translation>
+    </message>
+    <message>
+        <source>The model process stopped unexpectedly ({how}). Generate again to reload the models; if it happens again, choose a shorter duration or a smaller batch.</source>
+        <translation>모델 프로세스가 예기치 않게 멈췄습니다 ({how}). 다시 생성하면 모델을 새로 불러옵니다. 또 그러면 길이를 줄이거나 배치 크기를 낮춰 주세요.</translation>
     </message>
     <message>
         <source>The model produced invalid values (NaN/Inf). Try another seed or generate on the CPU.</source>

@@ -4,7 +4,7 @@ A musician's path: open the window in Korean, write a caption and Korean lyrics,
 the parity LoRA, generate a batch of two 10 s takes, see both with waveforms, play one, export
 FLAC and MP3, make an A/B comparison, close the window, open it again and find the history.
 Meanwhile a QTimer in the GUI thread measures how long the event loop ever waited (the models
-work in the worker thread; the tab must stay responsive).
+work in their own process; the tab must stay responsive).
 
 Playback goes through PortAudio's ALSA null device. ALSA reads ``ALSA_CONFIG_PATH`` once, when
 sounddevice loads, so the scenario runs in a child pytest process started with that variable:
@@ -25,7 +25,6 @@ import pytest
 CHILD = "MIXGRV_E2E_GENERATION_CHILD"
 REPORT = "MIXGRV_E2E_GENERATION_REPORT"
 MAX_STALL_MS = 50.0
-OVERLOADED_STALL_MS = 250.0
 KOREAN_LYRICS = "[verse]\n별빛이 내리는 밤에\n너의 이름을 불러\n\n[chorus]\n우리 함께 노래해\n"
 
 
@@ -46,14 +45,10 @@ def test_generation_tab_end_to_end(tmp_path, parity_checkpoints):
     print(f"\nGUI event-loop max stall: generate {data['generate_stall_ms']:.1f} ms over {data['generate_s']:.1f} s "
           f"(first take, models loading included), A/B {data['ab_stall_ms']:.1f} ms over {data['ab_s']:.1f} s; "
           f"framework warm-up before the first take {data['warm_up_stall_ms']:.1f} ms")
-    # On a machine busier than its cores (other test runs in parallel), the OS scheduler alone
-    # delays the GUI thread by 100+ ms whatever the app does; the 50 ms target is then checked
-    # only as "no blocking of the GUI thread by model work" (which shows as whole seconds).
-    cores = os.cpu_count() or 1
-    busy = max(load_before, load_after) > cores
-    limit = OVERLOADED_STALL_MS if busy else MAX_STALL_MS
-    print(f"load average {load_before:.1f} -> {load_after:.1f} on {cores} cores; limit {limit:.0f} ms")
-    assert data["max_stall_ms"] < limit
+    # The models work in their own process (core/generation_service.py), so the GUI process only
+    # relays events and draws: the 50 ms bound holds even while the models load.
+    print(f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores; limit {MAX_STALL_MS:.0f} ms")
+    assert data["max_stall_ms"] < MAX_STALL_MS
 
 
 class StallMeter:
@@ -214,7 +209,9 @@ def test_scenario(qtbot, qapp, parity, parity_checkpoints, artifacts_dir, tmp_pa
     assert ab.ab and sorted(t.ab_label for t in ab.takes) == ["0.5", "1", "off"]
     assert all(t.seed == take.seed for t in ab.takes)
     assert tab.ab_view.isVisible() and len(tab.ab_view.lanes) == 3
-    assert tab.worker.engine.load_count == 1  # LoRA on/off/strength never reloaded the base model
+    assert tab.worker.load_count == 1  # LoRA on/off/strength never reloaded the base model
+    assert "torch" not in sys.modules and "mlx.core" not in sys.modules  # the models live in their own process
+    assert tab.worker.service.pid is not None and tab.worker.service.starts == 1
     assert tab.ab_view.switch_to(0)
     player.seek(4.0)
     assert tab.ab_view.switch_to(2)

@@ -1,0 +1,59 @@
+"""Generation faults: the model process is killed (an out-of-memory kill, a Metal crash) mid-take.
+
+What must hold for the musician: the window stays up, the take fails with the Korean/English
+"the model process stopped unexpectedly (signal 9) — generate again" message, no half-written
+take enters the history, and the next Generate starts a fresh process and works. Runs the real
+worker and pipeline on the parity checkpoints.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import shiboken6
+
+from mixgrv_app.core.history import History
+from mixgrv_app.core.jobs import Progress
+from mixgrv_app.workers.generation import GenerationOutcome, GenerationWorker, RenderSpec
+
+
+def _values(seed: int) -> dict:
+    return {"caption": "lo-fi piano", "lyrics": "", "instrumental": True, "language": "en", "duration": 10.0,
+            "variant": "acestep-v15-turbo", "seed": seed, "batch_size": 1}
+
+
+def test_killed_model_process_fails_the_take_and_the_next_take_works(qtbot, parity_checkpoints, tmp_path):
+    history = History(tmp_path / "results")
+    worker = GenerationWorker(parity_checkpoints, history)
+    failures: list = []
+    outcomes: list = []
+    worker.failed.connect(failures.append)
+    worker.succeeded.connect(lambda payload: outcomes.append(payload[1]))
+    killed: list[int] = []
+
+    def kill_on_first_step(event) -> None:
+        if isinstance(event, Progress) and event.stage == "diffusion" and not killed:
+            killed.append(worker.service.pid)
+            os.kill(killed[0], signal.SIGKILL)
+
+    worker.progress.connect(kill_on_first_step)
+    try:
+        with qtbot.waitSignal(worker.finished, timeout=120_000):
+            worker.generate([RenderSpec(_values(1), [])])
+        assert killed and len(failures) == 1 and not outcomes
+        assert failures[0].code == "generate.process_died" and failures[0].params["how"] == "signal 9"
+        assert history.takes() == []
+
+        worker.progress.disconnect(kill_on_first_step)
+        with qtbot.waitSignal(worker.finished, timeout=120_000):
+            worker.generate([RenderSpec(_values(2), [])])
+        assert len(outcomes) == 1 and isinstance(outcomes[0], GenerationOutcome)
+        assert [t.seed for t in outcomes[0].takes] == [2] and len(history.takes()) == 1
+        assert worker.service.starts == 2 and worker.service.pid != killed[0]
+    finally:
+        worker.shutdown()
+        # Delete the QObject here, in the GUI thread: left to the garbage collector it could be
+        # destroyed by whichever thread triggers a collection later (a crash in Qt).
+        qtbot.wait(20)
+        shiboken6.delete(worker)
