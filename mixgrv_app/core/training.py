@@ -262,15 +262,14 @@ def _contiguous_grad():
 
 
 def keep_residual_contiguous(decoder) -> None:
-    """Keep the residual stream (and its gradient) in row-major layout.
+    """Keep the residual stream's gradient in row-major layout.
 
-    The decoder's patch conv hands back a transposed view, and elementwise ops preserve that
-    layout through every layer, forward and backward. A frozen Linear fed such a tensor cannot
-    fold [B, T, C] into one GEMM: torch falls back to a batched matmul that copies the whole
-    weight each call (measured: a third of a bf16 training step on CPU). One copy of the
-    activations at each end of the stack removes that."""
+    The forward stream is made contiguous in the model (DiTDecoder.forward, after the patch
+    conv). Backward, the output conv's gradient comes back as a transposed view, and elementwise
+    ops would carry that layout through every layer: a frozen Linear fed such a gradient cannot
+    fold [B, T, C] into one GEMM and torch copies the whole weight each call (measured: a third of
+    a bf16 training step on CPU). One copy of the gradient at the top of the stack removes that."""
     grad_fix = _contiguous_grad()
-    decoder.proj_in.register_forward_hook(lambda _m, _args, out: out.contiguous())
     decoder.proj_out.register_forward_pre_hook(lambda _m, args: (grad_fix.apply(args[0]),) + tuple(args[1:]))
 
 

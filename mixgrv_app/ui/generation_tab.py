@@ -5,9 +5,9 @@ Left: the request form (ui/request_form.py) and the Generate bar with staged pro
 (ui/lora_panel.py), the A/B comparison when there is one (ui/ab_view.py) and the results history
 (ui/results_view.py) with playback (ui/player.py).
 
-All model work goes to ``workers.generation.GenerationWorker``: one long-lived thread that keeps
-the models loaded between takes. Every widget update happens here, in the GUI thread, in slots
-connected to the worker's public signals.
+All model work goes to ``workers.generation.GenerationWorker``, which hands it to one long-lived
+model process (core/generation_service.py) that keeps the models loaded between takes. Every
+widget update happens here, in the GUI thread, in slots connected to the worker's public signals.
 
 Keys: ⌘↩ (Ctrl+Return elsewhere) generates; Space plays/pauses the selected take unless a text
 field has the focus; ⌘Z undoes a delete; 1–4 switch A/B lanes.
@@ -524,7 +524,7 @@ class GenerationTab(QWidget):
         self.last_message = text
 
     def shutdown(self) -> None:
-        """Save the form, stop playback and the worker thread (models are released)."""
+        """Save the form, stop playback, the worker thread and the model process (models are released)."""
         try:
             self.form.save()
         except RuntimeError:

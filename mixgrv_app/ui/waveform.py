@@ -1,6 +1,6 @@
 """A waveform overview with a playhead: draws a take's peaks, the played part in the accent colour.
 
-The peaks come precomputed (``core.history.peaks_of``, done in the worker thread when the take
+The peaks come precomputed (``core.history.peaks_of``, done in the model process when the take
 was made), so painting costs nothing and opening a long history stays instant. A click or drag
 asks to seek there (``seek_requested`` with a 0..1 fraction); the owner moves the playhead with
 ``set_position`` as the player reports where it is.

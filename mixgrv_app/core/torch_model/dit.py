@@ -124,7 +124,10 @@ class DiTDecoder(nn.Module):
         h = torch.cat([context_latents, hidden_states], dim=-1)
         if frames % self.patch_size:
             h = F.pad(h, (0, 0, 0, self.patch_size - frames % self.patch_size))
-        h = self.proj_in(h)
+        # The patch conv hands back a transposed view; elementwise ops would carry that layout
+        # through every layer, and a Linear fed it cannot fold [B, T, C] into one GEMM (torch
+        # then copies the whole weight per call). One copy here keeps the stream row-major.
+        h = self.proj_in(h).contiguous()
         if context is None:
             context = self.embed_condition(encoder_hidden_states)
 
