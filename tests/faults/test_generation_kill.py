@@ -1,4 +1,5 @@
-"""Generation faults: the model process is killed (an out-of-memory kill, a Metal crash) mid-take.
+"""Generation faults and interruptions: the model process is killed (an out-of-memory kill, a Metal
+crash) mid-take, or the musician cancels a take.
 
 What must hold for the musician: the window stays up, the take fails with the Korean/English
 "the model process stopped unexpectedly (signal 9) — generate again" message, no half-written
@@ -55,5 +56,33 @@ def test_killed_model_process_fails_the_take_and_the_next_take_works(qtbot, pari
         worker.shutdown()
         # Delete the QObject here, in the GUI thread: left to the garbage collector it could be
         # destroyed by whichever thread triggers a collection later (a crash in Qt).
+        qtbot.wait(20)
+        shiboken6.delete(worker)
+
+
+def test_cancel_mid_take_leaves_nothing_and_keeps_the_models_warm(qtbot, parity_checkpoints, tmp_path):
+    history = History(tmp_path / "results")
+    worker = GenerationWorker(parity_checkpoints, history)
+    cancelled: list = []
+    outcomes: list = []
+    worker.cancelled.connect(lambda: cancelled.append(True))
+    worker.succeeded.connect(lambda payload: outcomes.append(payload[1]))
+
+    def cancel_on_first_step(event) -> None:
+        if isinstance(event, Progress) and event.stage == "diffusion" and event.done >= 1 and not cancelled:
+            worker.cancel()
+
+    worker.progress.connect(cancel_on_first_step)
+    try:
+        with qtbot.waitSignal(worker.finished, timeout=120_000):
+            worker.generate([RenderSpec(_values(5), [])])
+        assert cancelled == [True] and not outcomes and history.takes() == []
+        assert not any((tmp_path / "results").glob("*/take-*"))  # no half-written take on disk
+        worker.progress.disconnect(cancel_on_first_step)
+        with qtbot.waitSignal(worker.finished, timeout=120_000):
+            worker.generate([RenderSpec(_values(6), [])])
+        assert len(outcomes) == 1 and worker.service.starts == 1 and worker.load_count == 1
+    finally:
+        worker.shutdown()
         qtbot.wait(20)
         shiboken6.delete(worker)
