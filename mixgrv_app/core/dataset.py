@@ -190,25 +190,69 @@ class Dataset:
 
 # --------------------------------------------------------------------------- concurrent changes
 #
-# The Training tab edits labels while an import job appends tracks in a worker thread. Every
-# change is therefore a read-modify-write of the file under a per-dataset lock, applied to the
-# latest version on disk, and the caller's Dataset object is refreshed afterwards — so neither
-# side overwrites the other's work with a stale copy.
+# The Training tab edits labels while an import job appends tracks in a worker thread, and a
+# `mixgrv dataset` command may change the same dataset from a terminal. Every change is
+# therefore a read-modify-write of the file under a per-dataset lock — a thread lock inside the
+# process plus an OS file lock (``.dataset.lock``) between processes — applied to the latest
+# version on disk, and the caller's Dataset object is refreshed afterwards, so no side
+# overwrites another's work with a stale copy.
 
-_LOCKS: dict[str, threading.RLock] = {}
+LOCK_FILE = ".dataset.lock"
+
+
+class _DatasetLock:
+    """Re-entrant within a process (nested ``updating`` calls), exclusive across processes."""
+
+    def __init__(self) -> None:
+        self.thread_lock = threading.RLock()
+        self.depth = 0
+        self.fd: int | None = None
+
+    @contextlib.contextmanager
+    def held(self, root: Path) -> Iterator[None]:
+        with self.thread_lock:
+            if self.depth == 0:
+                self.fd = _lock_file(root)
+            self.depth += 1
+            try:
+                yield
+            finally:
+                self.depth -= 1
+                if self.depth == 0 and self.fd is not None:
+                    os.close(self.fd)  # closing the descriptor releases the file lock
+                    self.fd = None
+
+
+def _lock_file(root: Path) -> int | None:
+    """An exclusive lock on ``root/.dataset.lock`` (waits for other processes); None where the
+    folder is not writable or the platform has no flock (then only the thread lock holds)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not on macOS/Linux
+        return None
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return None
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+_LOCKS: dict[str, _DatasetLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def _lock(root: Path) -> threading.RLock:
+def _lock(root: Path) -> _DatasetLock:
     key = unicodedata.normalize("NFC", os.path.abspath(root)).casefold()
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(key, threading.RLock())
+        return _LOCKS.setdefault(key, _DatasetLock())
 
 
 @contextlib.contextmanager
 def updating(ds: "Dataset") -> Iterator["Dataset"]:
     """Yield the on-disk version of ``ds`` to change; it is saved and copied back into ``ds``."""
-    with _lock(ds.root):
+    with _lock(ds.root).held(ds.root):
         fresh = open_dataset(ds.name) if ds.json_path.is_file() else ds
         yield fresh
         fresh.save()

@@ -348,3 +348,29 @@ def test_edits_during_an_import_are_not_lost(tmp_path):
     stale.tracks = stale.tracks[:1]
     D.edit_track(stale, "0.wav", bpm=100)
     assert len(D.open_dataset("race").tracks) == 4 and len(stale.tracks) == 4
+
+
+_WRITER = """
+import sys, time
+from mixgrv_app.core.dataset import open_dataset, updating
+name, letter = sys.argv[1], sys.argv[2]
+for _ in range(15):
+    with updating(open_dataset(name)) as fresh:
+        fresh.meta.custom_tag += letter
+        time.sleep(0.005)  # widen the read-modify-write window
+"""
+
+
+def test_two_processes_changing_one_dataset_lose_nothing():
+    """The app and a `mixgrv dataset` command at once: the OS file lock serialises their saves."""
+    import subprocess
+    import sys
+
+    from mixgrv_app.core.dataset import LOCK_FILE, create_dataset, dataset_dir, open_dataset
+
+    create_dataset("shared")
+    writers = [subprocess.Popen([sys.executable, "-c", _WRITER, "shared", letter]) for letter in "ab"]
+    assert [w.wait(60) for w in writers] == [0, 0]
+    tag = open_dataset("shared").meta.custom_tag
+    assert sorted(tag) == ["a"] * 15 + ["b"] * 15
+    assert (dataset_dir("shared") / LOCK_FILE).is_file()
