@@ -30,6 +30,7 @@ import random
 import secrets
 import sys
 import time
+import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -380,7 +381,22 @@ class Generator:
     def render(self, request: GenerationRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
                initial_noise: np.ndarray | None = None) -> GenerationResult:
         """Render without the product's duration limits (upstream accepts e.g. 5 s, padded to
-        128 frames); used by :meth:`generate` after validation and by parity tests."""
+        128 frames); used by :meth:`generate` after validation and by parity tests. The backend's
+        cached device buffers are released after the job, also when it fails or is cancelled."""
+        try:
+            return self._render(request, events, cancel, initial_noise)
+        except BaseException as exc:
+            # the traceback's frames still hold the job's device arrays; drop their locals (the
+            # traceback keeps its lines) so the release below really gets the memory back
+            traceback.clear_frames(exc.__traceback__)
+            raise
+        finally:
+            release = getattr(self.backend, "release_memory", None)
+            if callable(release):
+                release()
+
+    def _render(self, request: GenerationRequest, events: EventSink, cancel: CancelToken | None,
+                initial_noise: np.ndarray | None) -> GenerationResult:
         cancel = cancel or CancelToken()
         if request.variant != self.variant:
             raise RequestError("request.variant_mismatch", f"This generator has {self.variant} loaded, not {request.variant}.",

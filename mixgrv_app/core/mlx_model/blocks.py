@@ -3,6 +3,11 @@
 RMSNorm with fp32 statistics, attention with per-head q/k RMSNorm, RoPE (rotate-half), grouped
 K/V heads (MLX's fused attention takes them untiled), optional ±window band, causal option and
 upstream's additive key-padding mask; SwiGLU MLP; the pre-norm encoder layer and stack.
+
+Precision (bf16 weights on Metal, see backend.precision_for): RMSNorm statistics are always
+computed in fp32 and cast back; masks use the *activation dtype's* most negative finite value
+(torch's ``finfo(dtype).min``), never float32's min cast down — that rounds to -inf in bf16 and
+a fully masked row would turn into NaN instead of a uniform average.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ class RMSNorm(nn.Module):
         self.eps = eps
 
     def __call__(self, x: mx.array) -> mx.array:
+        # statistics in fp32 whatever the activation dtype (bf16 mean-of-squares loses digits
+        # on large activations), normalised value cast back, then the weight: as torch_model
         h = x.astype(mx.float32)
         h = h * mx.rsqrt(mx.mean(h * h, axis=-1, keepdims=True) + self.eps)
         return self.weight * h.astype(x.dtype)
@@ -49,7 +56,7 @@ def apply_rope(x: mx.array, cos: mx.array, sin: mx.array) -> mx.array:
 
 def attention_mask(length: int, *, window: int | None = None, causal: bool = False,
                    key_padding: mx.array | None = None, dtype=mx.float32) -> mx.array | None:
-    """Additive mask [B or 1, 1, L, L] (0 allowed, float32 min elsewhere), or None.
+    """Additive mask [B or 1, 1, L, L] in ``dtype`` (0 allowed, ``finfo(dtype).min`` elsewhere), or None.
 
     Additive everywhere (not boolean) so a padded query that sees no valid key averages all
     values uniformly, exactly as upstream's masks do (see the torch mirror).
@@ -65,7 +72,12 @@ def attention_mask(length: int, *, window: int | None = None, causal: bool = Fal
     allowed = allowed[None, None]
     if key_padding is not None:
         allowed = allowed & key_padding.astype(mx.bool_)[:, None, None, :]
-    return mx.where(allowed, mx.array(0.0, dtype=dtype), mx.array(NEG, dtype=dtype))
+    return mx.where(allowed, mx.array(0.0, dtype=dtype), mx.array(mask_min(dtype), dtype=dtype))
+
+
+def mask_min(dtype) -> float:
+    """The additive mask value for ``dtype``: float32's min (upstream's NEG) or bf16's own min."""
+    return NEG if dtype == mx.float32 else float(mx.finfo(dtype).min)
 
 
 class Attention(nn.Module):
@@ -90,8 +102,9 @@ class Attention(nn.Module):
         if rope is not None and not self.cross:
             cos, sin = rope
             q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        if mask is not None:
-            mask = mask.astype(q.dtype)
+        if mask is not None and mask.dtype != q.dtype:
+            # clip first: float32's min is -inf in bf16 (a fully masked row would give NaN)
+            mask = mx.maximum(mask, mask_min(q.dtype)).astype(q.dtype)
         out = mx.fast.scaled_dot_product_attention(q, k, v, scale=self.head_dim ** -0.5, mask=mask)
         return self.o_proj(out.transpose(0, 2, 1, 3).reshape(b, length, self.heads * self.head_dim))
 
@@ -135,6 +148,6 @@ class EncoderStack(nn.Module):
         masks: dict = {}
         for layer, window in zip(self.layers, self.windows):
             if window not in masks:
-                masks[window] = attention_mask(h.shape[1], window=window, key_padding=key_padding)
+                masks[window] = attention_mask(h.shape[1], window=window, key_padding=key_padding, dtype=h.dtype)
             h = layer(h, rope, masks[window])
         return self.norm(h)

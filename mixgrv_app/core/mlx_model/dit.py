@@ -105,7 +105,7 @@ class DiTDecoder(nn.Module):
         masks: dict = {}
         for layer in self.layers:
             if layer._window not in masks:
-                masks[layer._window] = attention_mask(tokens, window=layer._window)
+                masks[layer._window] = attention_mask(tokens, window=layer._window, dtype=h.dtype)
             h = layer(h, modulation, context, rope, masks[layer._window])
         shift, scale = mx.split(self.scale_shift_table + temb[:, None, :], 2, axis=1)
         h = self.norm_out(h) * (1 + scale) + shift

@@ -27,7 +27,7 @@ class Qwen3TextEncoder(nn.Module):
     def __call__(self, input_ids: mx.array) -> mx.array:
         h = self.embed_tokens(input_ids)
         rope = self.rotary_emb(h.shape[1], h.dtype)
-        mask = attention_mask(h.shape[1], causal=True)
+        mask = attention_mask(h.shape[1], causal=True, dtype=h.dtype)
         for layer in self.layers:
             h = layer(h, rope, mask)
         return self.norm(h)
