@@ -7,6 +7,12 @@ by the window size whatever the song length (upstream's tiled decode).
 
 from __future__ import annotations
 
+# Upstream's encode tiling of a source audio (cover, repaint, timbre reference), in samples at
+# 48 kHz: 30 s windows with 2 s of context on each side. Shorter audio is encoded in one pass,
+# exactly as given; longer audio window by window, so a 10-minute source needs the memory of 34 s.
+ENCODE_CHUNK_SAMPLES = 48000 * 30
+ENCODE_OVERLAP_SAMPLES = 48000 * 2
+
 
 def overlap_discard_windows(length: int, chunk: int, overlap: int) -> list[tuple[int, int, int, int]]:
     """Upstream's tiling: (window start, window end, core start, core end) covering [0, length).

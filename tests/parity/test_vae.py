@@ -191,3 +191,62 @@ def test_wrong_shape_names_key(vae_dir):
     with pytest.raises(CheckpointError) as err:
         MlxVAE.from_official_state_dict(missing, config)
     assert err.value.code == "checkpoint.missing_key" and "encoder.snake1.alpha" in str(err.value)
+
+
+def _test_signal(seconds: float) -> np.ndarray:
+    rng = np.random.default_rng(3)
+    t = np.arange(int(seconds * 48000), dtype=np.float32) / 48000
+    return (0.3 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 0.25 * t)
+            + 0.05 * rng.standard_normal((2, t.size), dtype=np.float32)).astype(np.float32)[None]
+
+
+def _set_encode_window(monkeypatch, chunk: int, overlap: int) -> None:
+    from mixgrv_app.core.mlx_model import backend as mlx_backend_module
+    from mixgrv_app.core.torch_model import backend as torch_backend_module
+
+    for module in (torch_backend_module, mlx_backend_module):
+        monkeypatch.setattr(module, "ENCODE_CHUNK_SAMPLES", chunk)
+        monkeypatch.setattr(module, "ENCODE_OVERLAP_SAMPLES", overlap)
+
+
+def test_long_source_audio_is_encoded_in_windows(parity_checkpoints, monkeypatch):
+    """A cover/repaint source longer than the encode window is encoded window by window
+    (upstream: 30 s windows with 2 s of context; a 10-minute source then needs the memory of
+    34 s) and matches one untiled pass. Here the context is upstream's 2 s and the window 6 s,
+    so 7 s of audio takes four windows. Shorter audio is encoded in one pass, exactly as given."""
+    from mixgrv_app.core.pipeline import open_backend
+
+    chunk, overlap = 6 * 48000, 2 * 48000
+    _set_encode_window(monkeypatch, chunk, overlap)
+    audio = _test_signal(7)
+    backend = open_backend(parity_checkpoints, "acestep-v15-turbo", backend="torch", device="cpu")
+    lengths: list[int] = []
+    encode = backend.vae.encode
+    backend.vae.encode = lambda x: (lengths.append(int(x.shape[-1])), encode(x))[1]
+    mean, std = backend.vae_encode(audio)
+    assert len(lengths) == 4 and max(lengths) <= chunk
+    with torch.inference_mode():
+        whole_mean, whole_std = (o.transpose(1, 2).numpy() for o in encode(torch.from_numpy(audio)))
+    assert mean.shape == whole_mean.shape == (1, 7 * 25, 64)
+    assert float(np.abs(mean - whole_mean).max()) <= 1e-4 * max(1.0, float(np.abs(whole_mean).max()))
+    assert float(np.abs(std - whole_std).max()) <= 1e-4 * max(1.0, float(np.abs(whole_std).max()))
+
+    lengths.clear()
+    short = audio[..., : 3 * 48000 + 77]  # not a multiple of the hop: encoded as given, in one pass
+    backend.vae_encode(short)
+    assert lengths == [short.shape[-1]]
+
+
+def test_windowed_encode_agrees_between_backends(parity_checkpoints, monkeypatch):
+    """MLX and torch cut the same windows and keep the same cores. The window is shrunk (12
+    latent frames, 3 of context) so 1 s needs five: MLX's CPU convolutions take ~15 s per
+    second of audio at the VAE's 128 channels."""
+    from mixgrv_app.core.pipeline import open_backend
+
+    _set_encode_window(monkeypatch, 12 * 1920, 3 * 1920)
+    audio = _test_signal(1)
+    torch_mean, torch_std = open_backend(parity_checkpoints, "acestep-v15-turbo", backend="torch",
+                                         device="cpu").vae_encode(audio)
+    mlx_mean, mlx_std = open_backend(parity_checkpoints, "acestep-v15-turbo", backend="mlx", device="cpu").vae_encode(audio)
+    assert mlx_mean.shape == torch_mean.shape == (1, 25, 64)
+    assert float(np.abs(mlx_mean - torch_mean).max()) <= 1e-4 and float(np.abs(mlx_std - torch_std).max()) <= 1e-4

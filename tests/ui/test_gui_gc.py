@@ -34,3 +34,18 @@ def test_cycles_made_in_a_worker_thread_are_freed_by_the_gui_timer(qapp, qtbot):
     assert freed_in == []  # nothing collected in the worker
     qtbot.waitUntil(lambda: len(freed_in) == 5, timeout=3000)
     assert set(freed_in) == {threading.main_thread().name} and collector.passes[0] >= 1
+
+
+def test_a_full_pass_freezes_its_survivors(qapp):
+    collector = gui_gc.install(qapp)
+    survivors = [_Cycle() for _ in range(50)]
+    frozen_before = gc.get_freeze_count()
+    for _ in range(3 * collector.threshold[0]):
+        _Cycle()
+    saved = collector.threshold
+    collector.threshold = (saved[0], 0, 0)  # older generations due at once: this pass is a full one
+    try:
+        collector.collect_due()
+    finally:
+        collector.threshold = saved
+    assert collector.passes[2] >= 1 and gc.get_freeze_count() >= frozen_before + len(survivors)

@@ -44,6 +44,7 @@ from mixgrv_app.core.checkpoints import TEXT_ENCODER_FOLDER, VAE_FOLDER, require
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.mlx_model import loading
 from mixgrv_app.core.mlx_model.lora import AdapterTable, LoRALinear, get_module, linear_paths, set_module
+from mixgrv_app.core.tiling import ENCODE_CHUNK_SAMPLES, ENCODE_OVERLAP_SAMPLES
 
 DTYPE_ENV = "MIXGRV_MLX_DTYPE"
 COMPILE_ENV = "MIXGRV_MLX_COMPILE"
@@ -270,7 +271,11 @@ class MLXBackend:
         return audio
 
     def vae_encode(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, std = self.vae.encode(self._a(audio, mx.float32))
+        x = self._a(audio, mx.float32)
+        if x.shape[-1] > ENCODE_CHUNK_SAMPLES:
+            mean, std = self.vae.tiled_encode(x, ENCODE_CHUNK_SAMPLES, ENCODE_OVERLAP_SAMPLES)
+        else:
+            mean, std = self.vae.encode(x)
         return self._np(mean.transpose(0, 2, 1)), self._np(std.transpose(0, 2, 1))
 
     def silence_latent(self) -> np.ndarray:

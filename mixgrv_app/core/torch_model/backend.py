@@ -23,6 +23,7 @@ import torch.nn.functional as F
 
 from mixgrv_app.core.backend import BackendInfo, LoraWeights
 from mixgrv_app.core.errors import MixgrvError
+from mixgrv_app.core.tiling import ENCODE_CHUNK_SAMPLES, ENCODE_OVERLAP_SAMPLES
 
 VAE_FOLDER = "vae"
 TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
@@ -160,7 +161,11 @@ class TorchBackend:
 
     @torch.inference_mode()
     def vae_encode(self, audio: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, std = self.vae.encode(self._t(audio, self._vae_dtype()))
+        x = self._t(audio, self._vae_dtype())
+        if x.shape[-1] > ENCODE_CHUNK_SAMPLES:
+            mean, std = self.vae.tiled_encode(x, ENCODE_CHUNK_SAMPLES, ENCODE_OVERLAP_SAMPLES)
+        else:
+            mean, std = self.vae.encode(x)
         return self._np(mean.transpose(1, 2)), self._np(std.transpose(1, 2))
 
     def _vae_dtype(self) -> torch.dtype:
