@@ -177,6 +177,8 @@ WINDOW_STATE = BytesOption("window/state", b"")
 LAST_TAB = IntOption("window/last_tab", 0, minimum=0)
 LAST_IMPORT_DIR = TextOption("files/last_import_dir", "")
 MODELS_ROOT = TextOption("models/root", "")  # an existing ACE-Step checkpoints/ folder, or ""
+# auto: MLX on Apple Silicon (torch if MLX cannot start), torch elsewhere; or force one
+GENERATION_BACKEND = ChoiceOption("generation/backend", "auto", ("auto", "mlx", "torch"))
 
 
 def store_path_for_env() -> Path | None:

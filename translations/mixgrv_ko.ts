@@ -212,6 +212,14 @@ The details were written to the log:
         <translation>A/B 테이크 {n}/{total}</translation>
     </message>
     <message>
+        <source>Apple GPU (MPS)</source>
+        <translation>Apple GPU (MPS)</translation>
+    </message>
+    <message>
+        <source>Apple GPU (Metal)</source>
+        <translation>Apple GPU (Metal)</translation>
+    </message>
+    <message>
         <source>Cancel</source>
         <translation>취소</translation>
     </message>
@@ -226,6 +234,10 @@ The details were written to the log:
     <message>
         <source>Generate</source>
         <translation>생성</translation>
+    </message>
+    <message>
+        <source>Generating with {backend}: {reason}</source>
+        <translation>{backend}(으)로 생성합니다: {reason}</translation>
     </message>
     <message>
         <source>Generating…</source>
@@ -649,6 +661,10 @@ The details were written to the log:
         <translation>오디오 파일 (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.aac *.ogg *.opus *.wma);;모든 파일 (*)</translation>
     </message>
     <message>
+        <source>Automatic (MLX on Apple Silicon)</source>
+        <translation>자동 (Apple Silicon에서는 MLX)</translation>
+    </message>
+    <message>
         <source>Backend</source>
         <translation>백엔드</translation>
     </message>
@@ -677,6 +693,10 @@ The details were written to the log:
         <translation>생성</translation>
     </message>
     <message>
+        <source>Generation Backend</source>
+        <translation>생성 백엔드</translation>
+    </message>
+    <message>
         <source>Help</source>
         <translation>도움말</translation>
     </message>
@@ -691,6 +711,10 @@ The details were written to the log:
     <message>
         <source>Language</source>
         <translation>언어</translation>
+    </message>
+    <message>
+        <source>MLX (Apple GPU)</source>
+        <translation>MLX (Apple GPU)</translation>
     </message>
     <message>
         <source>Model</source>

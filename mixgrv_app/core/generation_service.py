@@ -38,16 +38,17 @@ STORE_BIT_DEPTH = "24"
 
 
 def create(init: dict[str, Any]) -> "GenerationService":
-    """The ChildService factory: ``{"models_root": ..., "results_root": ...}``."""
-    return GenerationService(init["models_root"], init["results_root"])
+    """The ChildService factory: ``{"models_root": ..., "results_root": ..., "backend": "auto"}``."""
+    return GenerationService(init["models_root"], init["results_root"], init.get("backend", "auto"))
 
 
 class GenerationService:
     """Owns the warm Generator; every public method is one call from the tab."""
 
-    def __init__(self, models_root: str | Path, results_root: str | Path) -> None:
+    def __init__(self, models_root: str | Path, results_root: str | Path, backend: str = "auto") -> None:
         self.models_root = Path(models_root)
         self.results_root = Path(results_root)
+        self.backend = backend  # auto | mlx | torch (core.pipeline.open_backend)
         self.generator: Any = None
         self.variant: str | None = None
         self.loaded_adapters: dict[str, str] = {}  # adapter path -> name inside the model
@@ -60,7 +61,8 @@ class GenerationService:
 
         from mixgrv_app.core import pipeline
 
-        framework = "mlx_model" if pipeline._apple_silicon() else "torch_model"
+        mlx = self.backend == "mlx" or (self.backend == "auto" and pipeline._apple_silicon())
+        framework = "mlx_model" if mlx else "torch_model"
         modules = ["mixgrv_app.core.tokenizer", "mixgrv_app.core.checkpoints", "mixgrv_app.core.audio"]
         modules += [f"mixgrv_app.core.{framework}.{name}" for name in ("backend", "model", "vae", "qwen3")]
         for name in modules:
@@ -76,6 +78,12 @@ class GenerationService:
         root = Path(args["models_root"])
         if root != self.models_root:
             self.models_root = root
+            self._drop_generator()
+        return {}
+
+    def set_backend(self, args: dict[str, Any], _events: EventSink, _cancel: CancelToken) -> dict[str, Any]:
+        if args["backend"] != self.backend:
+            self.backend = args["backend"]
             self._drop_generator()
         return {}
 
@@ -97,7 +105,9 @@ class GenerationService:
             made, trouble = self.render(spec, group, events, cancel)
             takes += [take.to_json() for take in made]
             problems.update(trouble)
-        return {"takes": takes, "group": group, "adapter_problems": problems, "load_count": self.load_count}
+        backend = self.generator.info()["backend"] if self.generator is not None else {}
+        return {"takes": takes, "group": group, "adapter_problems": problems, "load_count": self.load_count,
+                "backend": backend}
 
     def close(self) -> None:
         self._drop_generator()
@@ -120,7 +130,7 @@ class GenerationService:
         started = time.monotonic()
         self._drop_generator()
         leave_a_core_for_the_gui()
-        self.generator = Generator(self.models_root, variant=variant, events=events)
+        self.generator = Generator(self.models_root, variant=variant, backend=self.backend, events=events)
         self.variant = variant
         self.load_count += 1
         events(Progress("load", 1, 1, 0.0, variant))

@@ -135,7 +135,8 @@ class GenerationTab(QWidget):
         self.history = history or History()
         self.history.purge_trash()
         self.player = Player(self)
-        self.worker = GenerationWorker(self.models_root(), self.history, self)
+        self.worker = GenerationWorker(self.models_root(), self.history, self,
+                                       backend=self.settings.get(opts.GENERATION_BACKEND))
         self._busy_kind = ""
         self._warmed = False      # the warm-up was scheduled
         self.warm_up_done = False  # ... and has finished in the worker
@@ -164,6 +165,8 @@ class GenerationTab(QWidget):
         if key == opts.MODELS_ROOT.key and not self._models_override:
             self.form.set_models_root(self.models_root())
             self.worker.set_models_root(self.models_root())
+        elif key == opts.GENERATION_BACKEND.key:
+            self.worker.set_backend(self.settings.get(opts.GENERATION_BACKEND))  # used from the next take
 
     # -- building -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -471,7 +474,23 @@ class GenerationTab(QWidget):
             self.show_message(self.tr("%n take(s) ready.", "", len(result.takes)))
             self.form.set_last_seed(result.takes[0].seed)
         app_signals().status_changed.emit({"model": (result.takes[0].variant.removeprefix("acestep-v15-") if result.takes else "—", "ok")})
+        self.show_backend(result.backend)
         self.generation_finished.emit(result)
+
+    def show_backend(self, backend: dict) -> None:
+        """The status bar says what the last take really ran on; a fallback (MLX could not
+        start, torch used) shows as a warning with its reason."""
+        if not backend:
+            return
+        name = {"mlx": "MLX", "torch": "PyTorch"}.get(str(backend.get("name")), str(backend.get("name")))
+        device = {"metal": self.tr("Apple GPU (Metal)"), "gpu": self.tr("Apple GPU (Metal)"),
+                  "mps": self.tr("Apple GPU (MPS)"), "cuda": "CUDA", "cpu": "CPU"}.get(str(backend.get("device")),
+                                                                                     str(backend.get("device")))
+        notes = [str(n) for n in backend.get("notes") or []]
+        state = "warning" if notes else "ok"
+        app_signals().status_changed.emit({"backend": (name, state), "device": (device, "ok")})
+        if notes:
+            self.show_message(self.tr("Generating with {backend}: {reason}").format(backend=name, reason="; ".join(notes)))
 
     def _adapter_problem_text(self, text: str) -> str:
         return self.tr("This adapter does not fit the model: {reason}").format(reason=text)

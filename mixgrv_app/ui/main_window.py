@@ -216,6 +216,17 @@ class MainWindow(QMainWindow):
             self.language_actions[code] = action
         self.language_actions[self.settings.get(opts.LANGUAGE)].setChecked(True)
         self.language_group.triggered.connect(lambda action: self.set_language(action.data()))
+        self.backend_menu = self.settings_menu.addMenu("")
+        self.backend_group = QActionGroup(self)
+        self.backend_actions: dict[str, QAction] = {}
+        for code in opts.GENERATION_BACKEND.choices:
+            action = _action(self, checkable=True)
+            action.setData(code)
+            self.backend_group.addAction(action)
+            self.backend_menu.addAction(action)
+            self.backend_actions[code] = action
+        self.backend_actions[self.settings.get(opts.GENERATION_BACKEND)].setChecked(True)
+        self.backend_group.triggered.connect(lambda action: self.settings.set(opts.GENERATION_BACKEND, action.data()))
         self.models_action = QAction(self)
         self.models_action.triggered.connect(self.choose_models_folder)
         self.settings_menu.addSeparator()
@@ -257,6 +268,10 @@ class MainWindow(QMainWindow):
         self.language_actions["system"].setText(self.tr("System Default"))
         self.language_actions["ko"].setText("한국어")   # language names are shown in their own language
         self.language_actions["en"].setText("English")
+        self.backend_menu.setTitle(self.tr("Generation Backend"))
+        self.backend_actions["auto"].setText(self.tr("Automatic (MLX on Apple Silicon)"))
+        self.backend_actions["mlx"].setText(self.tr("MLX (Apple GPU)"))
+        self.backend_actions["torch"].setText("PyTorch")
         self.models_action.setText(self.tr("Models Folder…"))
         self.help_menu.setTitle(self.tr("Help"))
         self.about_action.setText(self.tr("About mixgrv"))

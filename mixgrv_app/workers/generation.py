@@ -57,6 +57,7 @@ class GenerationOutcome:
     group: str
     ab: bool = False
     adapter_problems: dict[str, str] = field(default_factory=dict)  # adapter path -> message
+    backend: dict[str, Any] = field(default_factory=dict)  # what the takes ran on (core.backend.describe)
 
 
 class GenerationWorker(QObject):
@@ -78,10 +79,12 @@ class GenerationWorker(QObject):
 
     _relay = Signal(object, object, object)  # (job id, kind, payload) from the worker thread
 
-    def __init__(self, models_root: str | Path, history: History, parent: QObject | None = None) -> None:
+    def __init__(self, models_root: str | Path, history: History, parent: QObject | None = None,
+                 backend: str = "auto") -> None:
         super().__init__(parent)
         self.history = history
-        self.service = ChildService(SERVICE, {"models_root": str(models_root), "results_root": str(history.root)})
+        self.service = ChildService(SERVICE, {"models_root": str(models_root), "results_root": str(history.root),
+                                              "backend": backend})
         self._loads_seen = 0
         self.load_count = 0  # base-model loads reported by the model process (tests: LoRA switches never reload)
         self._queue: "queue.Queue[tuple[int, str, Callable[[EventSink, CancelToken], Any], CancelToken] | None]" = queue.Queue()
@@ -101,6 +104,14 @@ class GenerationWorker(QObject):
             self.service.call("set_models_root", {"models_root": str(models_root)}, events, cancel)
         self._submit("settings", job)
 
+    def set_backend(self, backend: str) -> None:
+        """auto / mlx / torch for the next take (the models reload on it when it differs)."""
+        self.service.init["backend"] = backend
+
+        def job(events: EventSink, cancel: CancelToken) -> None:
+            self.service.call("set_backend", {"backend": backend}, events, cancel)
+        self._submit("settings", job)
+
     def generate(self, specs: list[RenderSpec], ab: bool = False) -> int:
         """Render ``specs`` one after the other in the model process; one ``succeeded`` for all."""
         group = new_id()
@@ -112,7 +123,7 @@ class GenerationWorker(QObject):
             takes = [Take.from_json(t) for t in done["takes"]]
             # recorded here, not in the GUI thread: rewriting the index (fsync) takes a while
             self.history.add(takes)
-            return GenerationOutcome(takes, group, ab, dict(done["adapter_problems"]))
+            return GenerationOutcome(takes, group, ab, dict(done["adapter_problems"]), dict(done.get("backend") or {}))
 
         return self._submit("ab" if ab else "generate", job)
 

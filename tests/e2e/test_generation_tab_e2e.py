@@ -176,6 +176,8 @@ def test_scenario(qtbot, qapp, parity, parity_checkpoints, artifacts_dir, tmp_pa
         assert take.adapters and take.adapters[0]["scale"] == 0.8
         assert Path(take.sidecar_path).is_file()
     assert [t.seed for t in outcome.takes] == [42, 43]
+    assert outcome.backend["name"] == "torch"  # what it really ran on reaches the status bar
+    assert window.status_text("backend") == "백엔드: PyTorch" and window.status_text("device") == "장치: CPU"
 
     # -- play one through the null device ---------------------------------------------------------------
     results.list.setCurrentRow(0)

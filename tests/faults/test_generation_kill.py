@@ -9,8 +9,10 @@ worker and pipeline on the parity checkpoints.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+from pathlib import Path
 
 import shiboken6
 
@@ -82,6 +84,29 @@ def test_cancel_mid_take_leaves_nothing_and_keeps_the_models_warm(qtbot, parity_
         with qtbot.waitSignal(worker.finished, timeout=120_000):
             worker.generate([RenderSpec(_values(6), [])])
         assert len(outcomes) == 1 and worker.service.starts == 1 and worker.load_count == 1
+    finally:
+        worker.shutdown()
+        qtbot.wait(20)
+        shiboken6.delete(worker)
+
+
+def test_backend_switch_takes_effect_on_the_next_take(qtbot, parity_checkpoints, tmp_path):
+    """Settings ▸ Generation Backend: the next take runs on the chosen backend (the models reload
+    once, in the same process); what it ran on comes back with the outcome for the status bar."""
+    history = History(tmp_path / "results")
+    worker = GenerationWorker(parity_checkpoints, history, backend="torch")
+    outcomes: list = []
+    worker.succeeded.connect(lambda payload: outcomes.append(payload[1]) if payload[0] == "generate" else None)
+    try:
+        with qtbot.waitSignal(worker.finished, timeout=120_000):
+            worker.generate([RenderSpec(_values(7), [])])
+        assert outcomes[-1].backend["name"] == "torch" and outcomes[-1].backend["device"] == "cpu"
+        worker.set_backend("mlx")
+        worker.generate([RenderSpec(_values(7), [])])
+        qtbot.waitUntil(lambda: len(outcomes) == 2 and not worker.is_busy(), timeout=120_000)
+        assert outcomes[-1].backend["name"] == "mlx" and worker.load_count == 2 and worker.service.starts == 1
+        sidecar = json.loads(Path(outcomes[-1].takes[0].sidecar_path).read_text(encoding="utf-8"))
+        assert sidecar["backend"]["name"] == "mlx"
     finally:
         worker.shutdown()
         qtbot.wait(20)

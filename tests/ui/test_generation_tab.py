@@ -286,3 +286,23 @@ def test_results_export_flac_mp3_and_wav(qtbot, tmp_path):
             view.export(take, str(out / name), fmt)
         info = soundfile.info(out / name)
         assert info.subtype == subtype and info.samplerate == 48000 and info.channels == 2
+
+
+def test_status_bar_shows_what_the_take_ran_on_and_a_fallback_reason(qtbot, store, tmp_path):
+    from mixgrv_app.signals import app_signals
+    from mixgrv_app.ui.generation_tab import GenerationTab
+
+    tab = GenerationTab(models_root=str(tmp_path), history=History(tmp_path / "results"))
+    qtbot.addWidget(tab)
+    facts: list[dict] = []
+    app_signals().status_changed.connect(facts.append)
+    try:
+        tab.show_backend({"name": "mlx", "device": "metal", "dtype": "bfloat16", "notes": []})
+        assert facts[-1] == {"backend": ("MLX", "ok"), "device": ("Apple GPU (Metal)", "ok")}
+        tab.show_backend({"name": "torch", "device": "cpu", "dtype": "float32",
+                          "notes": ["MLX failed to start (no Metal device); using torch"]})
+        assert facts[-1]["backend"] == ("PyTorch", "warning")
+        assert "no Metal device" in tab.last_message and "PyTorch" in tab.last_message
+    finally:
+        app_signals().status_changed.disconnect(facts.append)
+        tab.shutdown()

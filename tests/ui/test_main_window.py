@@ -286,6 +286,18 @@ def test_status_bar_shows_backend_device_model(make_window):
     assert window.status_text("model") == "모델: turbo"
 
 
+def test_backend_menu_stores_the_choice(make_window):
+    window = make_window("ko")
+    assert window.backend_menu.title() == "생성 백엔드"
+    assert [a.data() for a in window.backend_menu.actions()] == ["auto", "mlx", "torch"]
+    assert window.backend_actions["auto"].isChecked()
+    seen: list[str] = []
+    app_signals().settings_changed.connect(seen.append)
+    window.backend_actions["torch"].trigger()
+    assert window.settings.get(opts.GENERATION_BACKEND) == "torch" and opts.GENERATION_BACKEND.key in seen
+    assert window.backend_actions["torch"].isChecked() and not window.backend_actions["auto"].isChecked()
+
+
 SCREENSHOT_SCRIPT = r"""
 import json, sys
 from pathlib import Path
