@@ -53,3 +53,30 @@ def test_residual_unit_fast_path_equals_autograd_path_and_gradients_still_flow()
     slow.square().sum().backward()
     assert leaf.grad is not None and unit.conv2.weight.grad is not None and torch.isfinite(leaf.grad).all()
     torch.testing.assert_close(fast, slow.detach(), rtol=0, atol=2e-6)
+
+
+def test_polyphase_upsample_equals_the_transposed_convolution_for_the_vae_strides():
+    import math
+
+    from mixgrv_app.core.torch_model.vae import PolyphaseUpsample
+
+    torch.manual_seed(3)
+    for stride in (2, 4, 6, 10):
+        conv = torch.nn.ConvTranspose1d(12, 8, 2 * stride, stride=stride, padding=math.ceil(stride / 2))
+        upsample = PolyphaseUpsample()
+        x = torch.randn(2, 12, 37)
+        with torch.inference_mode():
+            torch.testing.assert_close(upsample(x, conv), conv(x), rtol=0, atol=2e-6)
+        with torch.no_grad():
+            conv.weight.mul_(-2.0)  # new weights (a load): the regrouped copy must follow
+        with torch.inference_mode():
+            torch.testing.assert_close(upsample(x, conv), conv(x), rtol=0, atol=4e-6)
+
+
+def test_polyphase_upsample_leaves_training_to_the_module():
+    from mixgrv_app.core.torch_model.vae import PolyphaseUpsample
+
+    conv = torch.nn.ConvTranspose1d(4, 3, 4, stride=2, padding=1)
+    x = torch.randn(1, 4, 9, requires_grad=True)
+    PolyphaseUpsample()(x, conv).sum().backward()
+    assert x.grad is not None and conv.weight.grad is not None
