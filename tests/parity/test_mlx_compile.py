@@ -129,7 +129,7 @@ def test_compiled_step_retraces_per_shape_only(backend, inputs):
 
 def test_compiled_turbo_sampling_equals_plain(parity, backend):
     """The whole turbo sampler (core/pipeline.diffuse) through the compiled step."""
-    from test_pipeline import _load, _plan_inputs, _shared  # sibling module, as in test_mlx_pipeline.py
+    from test_pipeline import _load, _plan_inputs, _shared  # sibling module
 
     from mixgrv_app.core.pipeline import SamplingPlan, diffuse
 

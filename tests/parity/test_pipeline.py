@@ -1,9 +1,10 @@
 """Parity: the sampler (core/schedule.py + core/pipeline.py) against upstream's numbers.
 
 Schedule-level cases need no model; the f_*, g_*, i_* and l_* generation cases run our real
-pipeline sampler on the torch backend over the tiny parity checkpoints. Noise for the f/g/i
+pipeline sampler on BOTH backends (torch and MLX; the generator fixtures are parametrized) over
+the tiny parity checkpoints, at each case's suggested_atol, not loosened. Noise for the f/g/i
 cases is the shared ``in.noise``; the l_* cases rebuild upstream's torch-generator noise by the
-rule f_seed_noise documents (checked here first).
+rule f_seed_noise documents (checked here first). Max errors are printed (``-s``).
 """
 
 from __future__ import annotations
@@ -125,22 +126,48 @@ def _shared(parity, case):
     return inputs
 
 
-@pytest.fixture(scope="module")
-def turbo(parity):
+@pytest.fixture(scope="module", params=["torch", "mlx"])
+def backend_name(request):
+    return request.param  # mlx[cpu] is a dependency on Linux too: never skipped
+
+
+def _generator(parity, variant, backend_name):
     from mixgrv_app.core.pipeline import Generator
 
-    gen = Generator(parity / "checkpoints", "acestep-v15-turbo", backend="torch")
+    gen = Generator(parity / "checkpoints", variant, backend=backend_name)
+    assert gen.backend.info.name == backend_name  # no silent fallback in a parity run
+    return gen
+
+
+@pytest.fixture(scope="module")
+def turbo(parity, backend_name):
+    gen = _generator(parity, "acestep-v15-turbo", backend_name)
     yield gen
     gen.close()
 
 
 @pytest.fixture(scope="module")
-def base(parity):
-    from mixgrv_app.core.pipeline import Generator
-
-    gen = Generator(parity / "checkpoints", "acestep-v15-base", backend="torch")
+def base(parity, backend_name):
+    gen = _generator(parity, "acestep-v15-base", backend_name)
     yield gen
     gen.close()
+
+
+def _raw_condition(backend, encoder_hidden_states):
+    """Wrap given encoder states (all positions valid) as the backend's condition object."""
+    if backend.info.name == "mlx":
+        import mlx.core as mx
+
+        from mixgrv_app.core.mlx_model.backend import MLXCondition
+
+        enc = mx.array(encoder_hidden_states)
+        return MLXCondition(enc, mx.ones(enc.shape[:2], dtype=mx.bool_))
+    import torch
+
+    from mixgrv_app.core.torch_model.backend import TorchCondition
+
+    enc = torch.from_numpy(encoder_hidden_states)
+    return TorchCondition(enc, torch.ones(enc.shape[:2], dtype=torch.bool))
 
 
 def _plan_inputs(backend, x, *, batch_one=False, text_key="in.text_hidden_states"):
@@ -248,14 +275,10 @@ def test_g_base_generate(parity, cases, base, name):
 
 
 def test_i_lora_scales(parity, cases, turbo):
-    torch = pytest.importorskip("torch")
-    from mixgrv_app.core.torch_model.backend import TorchCondition
-
     name = "i_lora_scales"
     t = _load(parity, name)
     backend = turbo.backend
-    enc = torch.from_numpy(t["in.encoder_hidden_states"])
-    cond = TorchCondition(enc, torch.ones(enc.shape[:2], dtype=torch.bool))
+    cond = _raw_condition(backend, t["in.encoder_hidden_states"])
 
     def velocity():
         return backend.velocity(t["in.hidden_states"], t["in.timestep"], cond, t["in.context_latents"])
@@ -271,11 +294,39 @@ def test_i_lora_scales(parity, cases, turbo):
             action()
             _check(cases, name, f"velocity_{state}", velocity(), t[f"out.velocity_{state}"], PARITY_ERRORS)
         turbo.enable_adapter(adapter, False)
+        # disabled means exactly the base model, not merely close to it
         np.testing.assert_array_equal(velocity(), backend.velocity(t["in.hidden_states"], t["in.timestep"], cond, t["in.context_latents"]))
     finally:
         turbo.unload_adapter(adapter)
     # unlike upstream's unload_lora, ours really removes the adapter
     np.testing.assert_allclose(velocity(), t["out.velocity_base_model"], atol=_atol(cases, name, "velocity_disabled"), rtol=0)
+    assert backend.adapter_names() == []
+
+
+def test_two_adapters_stack(parity, turbo):
+    """Two adapters at once add up: two copies at 0.5 act like one at 1.0 (up to fp32 rounding of
+    the summation order, |v| ~ 4 so 1e-5), and removing both restores the base model exactly."""
+    t = _load(parity, "i_lora_scales")
+    backend = turbo.backend
+    cond = _raw_condition(backend, t["in.encoder_hidden_states"])
+
+    def velocity():
+        return backend.velocity(t["in.hidden_states"], t["in.timestep"], cond, t["in.context_latents"])
+
+    base_v = velocity()
+    first = turbo.load_adapter(parity / "lora" / "adapter", name="first", scale=0.5)
+    single = velocity()
+    second = turbo.load_adapter(parity / "lora" / "adapter", name="second", scale=0.5)
+    try:
+        both = velocity()
+        turbo.enable_adapter(second, False)
+        turbo.set_adapter_scale(first, 1.0)
+        np.testing.assert_allclose(both, velocity(), atol=1e-5, rtol=0)
+        assert np.abs(single - base_v).max() > 1e-3
+    finally:
+        turbo.unload_adapter(second)
+        turbo.unload_adapter(first)
+    np.testing.assert_array_equal(velocity(), base_v)
 
 
 def test_i_lora_generate_scale_0_5(parity, cases, turbo):
@@ -311,7 +362,7 @@ def test_l_pipeline(parity, cases, turbo, base, name):
         variant=generator.variant, steps=params["inference_steps"], guidance=params["guidance_scale"], shift=params["shift"],
         seed=params["seeds"][0], batch_size=len(params["seeds"]),
     )
-    noise = _torch_noise(params["seeds"], params["latent_length"])
+    noise = _torch_noise(params["seeds"], params["latent_length"])  # upstream's torch-generator noise (test input only)
     result = generator.render(request, initial_noise=noise)
     expected = _load(parity, name)
     _check(cases, name, "pred_latents", result.latents, expected["out.pred_latents"], PARITY_ERRORS)
