@@ -21,7 +21,7 @@ from typing import Callable, Iterable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QApplication, QMainWindow, QStackedLayout, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStackedLayout, QTabWidget, QVBoxLayout, QWidget
 
 # Start-up budget: each Qt class touched costs ~0.5-3 ms the first time in PySide6 6.12, and the
 # Qt namespace ~20 ms, so what the first frame does not need (dialogs, the drop overlay, Qt.*)
@@ -205,28 +205,10 @@ class MainWindow(QMainWindow):
         self.view_menu.addAction(self.full_screen_action)
 
         self.settings_menu = bar.addMenu("")
-        self.language_menu = self.settings_menu.addMenu("")
-        self.language_group = QActionGroup(self)
-        self.language_actions: dict[str, QAction] = {}
-        for code in opts.LANGUAGE.choices:
-            action = _action(self, checkable=True)
-            action.setData(code)
-            self.language_group.addAction(action)
-            self.language_menu.addAction(action)
-            self.language_actions[code] = action
-        self.language_actions[self.settings.get(opts.LANGUAGE)].setChecked(True)
-        self.language_group.triggered.connect(lambda action: self.set_language(action.data()))
-        self.backend_menu = self.settings_menu.addMenu("")
-        self.backend_group = QActionGroup(self)
-        self.backend_actions: dict[str, QAction] = {}
-        for code in opts.GENERATION_BACKEND.choices:
-            action = _action(self, checkable=True)
-            action.setData(code)
-            self.backend_group.addAction(action)
-            self.backend_menu.addAction(action)
-            self.backend_actions[code] = action
-        self.backend_actions[self.settings.get(opts.GENERATION_BACKEND)].setChecked(True)
-        self.backend_group.triggered.connect(lambda action: self.settings.set(opts.GENERATION_BACKEND, action.data()))
+        self.language_menu, self.language_actions = self._choice_menu(
+            opts.LANGUAGE, lambda code: self.set_language(code))
+        self.backend_menu, self.backend_actions = self._choice_menu(
+            opts.GENERATION_BACKEND, lambda code: self.settings.set(opts.GENERATION_BACKEND, code))
         self.models_action = QAction(self)
         self.models_action.triggered.connect(self.choose_models_folder)
         self.settings_menu.addSeparator()
@@ -242,6 +224,22 @@ class MainWindow(QMainWindow):
         self.help_menu.addActions([self.open_data_action, self.open_logs_action])
         self.help_menu.addSeparator()
         self.help_menu.addAction(self.about_action)
+
+    def _choice_menu(self, option: opts.ChoiceOption, chosen) -> tuple[QMenu, dict[str, QAction]]:  # noqa: ANN001
+        """A Settings submenu with one radio item per choice of ``option`` (titles set in
+        retranslate_ui); the stored value is checked, ``chosen(code)`` runs on a pick."""
+        menu = self.settings_menu.addMenu("")
+        group = QActionGroup(menu)
+        actions: dict[str, QAction] = {}
+        for code in option.choices:
+            action = _action(self, checkable=True)
+            action.setData(code)
+            group.addAction(action)
+            menu.addAction(action)
+            actions[code] = action
+        actions[self.settings.get(option)].setChecked(True)
+        group.triggered.connect(lambda action: chosen(action.data()))
+        return menu, actions
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
