@@ -85,8 +85,7 @@ class GenerationWorker(QObject):
         self.history = history
         self.service = ChildService(SERVICE, {"models_root": str(models_root), "results_root": str(history.root),
                                               "backend": backend})
-        self._loads_seen = 0
-        self.load_count = 0  # base-model loads reported by the model process (tests: LoRA switches never reload)
+        self.load_count = 0  # base-model loads in the current model process, as it last reported (tests: LoRA switches never reload)
         self._queue: "queue.Queue[tuple[int, str, Callable[[EventSink, CancelToken], Any], CancelToken] | None]" = queue.Queue()
         self._thread = threading.Thread(target=self._loop, name="mixgrv-generation", daemon=True)
         self._job_id = 0
@@ -118,8 +117,7 @@ class GenerationWorker(QObject):
 
         def job(events: EventSink, cancel: CancelToken) -> GenerationOutcome:
             done = self.service.call("render_set", {"specs": [s.to_json() for s in specs], "group": group}, events, cancel)
-            self.load_count += int(done["load_count"]) - self._loads_seen
-            self._loads_seen = int(done["load_count"])
+            self.load_count = int(done["load_count"])
             takes = [Take.from_json(t) for t in done["takes"]]
             # recorded here, not in the GUI thread: rewriting the index (fsync) takes a while
             self.history.add(takes)
@@ -192,7 +190,6 @@ class GenerationWorker(QObject):
                 self._emit(job_id, _CANCELLED, None)
             except ChildDied as died:
                 log.error("the model process died (%s); stderr tail:\n%s", died.how, died.stderr_tail)
-                self._loads_seen = 0  # a fresh process counts its loads from zero
                 self._emit(job_id, _FAILED, MixgrvError(
                     "generate.process_died", f"The model process stopped unexpectedly ({died.how}). "
                     "Generate again to reload the models; if it happens again, choose a shorter duration "
