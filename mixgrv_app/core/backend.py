@@ -175,6 +175,9 @@ class Backend(Protocol):
         """Names of the attached (unmerged) adapters, in the order they were added."""
 
     # ---- lifetime ----------------------------------------------------------------------
+    def release_memory(self) -> None:
+        """Give cached device buffers back; the pipeline calls it after every job, failed or not."""
+
     def close(self) -> None:
         """Free device memory. The backend is unusable afterwards."""
 

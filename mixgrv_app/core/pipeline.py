@@ -391,9 +391,7 @@ class Generator:
             traceback.clear_frames(exc.__traceback__)
             raise
         finally:
-            release = getattr(self.backend, "release_memory", None)
-            if callable(release):
-                release()
+            self.backend.release_memory()
 
     def _render(self, request: GenerationRequest, events: EventSink, cancel: CancelToken | None,
                 initial_noise: np.ndarray | None) -> GenerationResult:

@@ -228,13 +228,18 @@ class TorchBackend:
     def adapter_names(self) -> list[str]:
         return list(self._adapter_order)
 
+    def release_memory(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        elif self.device.type == "mps":
+            torch.mps.empty_cache()
+
     def close(self) -> None:
         for side in self._side_paths.values():
             side.handle.remove()
         self._side_paths.clear()
         self.model = self.text_encoder = self.vae = None
-        if self.device.type == "cuda":
-            torch.cuda.empty_cache()
+        self.release_memory()
 
 
 def _loading(component: str, folder: Path, loader, **kwargs):
