@@ -23,6 +23,12 @@ from mixgrv_app.core.configs import VAEConfig
 from mixgrv_app.core.tiling import overlap_discard_windows
 
 
+def _needs_autograd(x: torch.Tensor, weight: torch.Tensor) -> bool:
+    """True when this call is part of a graph to differentiate: the plain modules must run then
+    (the inference paths below overwrite buffers autograd would need)."""
+    return torch.is_grad_enabled() and (x.requires_grad or weight.requires_grad)
+
+
 class Snake1d(nn.Module):
     """x + 1/(e^β + 1e-9) · sin²(e^α · x), per channel (log-scale α, β)."""
 
@@ -33,7 +39,7 @@ class Snake1d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         alpha, inv_beta = self.alpha.exp(), (self.beta.exp() + 1e-9).reciprocal()
-        if torch.is_grad_enabled() and (x.requires_grad or self.alpha.requires_grad):
+        if _needs_autograd(x, self.alpha):
             return x + inv_beta * torch.sin(alpha * x).pow(2)
         # Inference: the same operations on one buffer. Decoding runs these over [C, 1.4M]
         # samples per layer; four fresh tensors each time cost more than the arithmetic
@@ -49,7 +55,7 @@ def pointwise_conv(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     for 30 s) the convolution kernels run well below matmul speed: 2–3× slower on the CPU
     (bench/vae_decode.py). Same weights; the sums differ only in float rounding order (~1e-7).
     """
-    if torch.is_grad_enabled() and (x.requires_grad or conv.weight.requires_grad):
+    if _needs_autograd(x, conv.weight):
         return conv(x)
     weight = conv.weight[:, :, 0]
     bias = conv.bias[:, None] if conv.bias is not None else weight.new_zeros(weight.shape[0], 1)
@@ -89,8 +95,8 @@ class PolyphaseUpsample:
 
     def __call__(self, x: torch.Tensor, conv: nn.ConvTranspose1d) -> torch.Tensor:
         stride, kernel, pad = conv.stride[0], conv.kernel_size[0], conv.padding[0]
-        if (torch.is_grad_enabled() and (x.requires_grad or conv.weight.requires_grad)) or kernel % stride \
-                or conv.output_padding[0] or conv.dilation[0] != 1 or conv.groups != 1:
+        if (_needs_autograd(x, conv.weight) or kernel % stride or conv.output_padding[0] or conv.dilation[0] != 1
+                or conv.groups != 1):
             return conv(x)
         self._regroup(conv)
         taps, length = kernel // stride, x.shape[-1]
