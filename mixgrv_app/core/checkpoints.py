@@ -8,8 +8,9 @@ copies. Validation is strict — a missing or unexpected key, a wrong shape, a t
 corrupt file — and raises :class:`CheckpointError` naming the file, the key, the expected and
 the found shape.
 
-The discovery and validation half (``find_components``, ``describe_root``, ``read_header``,
-``validate``) is framework-free and shared with the MLX loader; the torch loaders import torch
+Which folders a root holds (``find_components``, ``describe_root``, the folder names) is
+:mod:`mixgrv_app.core.models`' knowledge, re-exported here. The validation half
+(``read_header``, ``validate``) is framework-free and shared with the MLX loader; the torch loaders import torch
 lazily.
 """
 
@@ -18,63 +19,27 @@ from __future__ import annotations
 import json
 import os
 import struct
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from mixgrv_app.core.errors import CheckpointError
+from mixgrv_app.core.models import (  # noqa: F401 (re-exported: the folder knowledge lives in core.models)
+    DIT_PREFIX,
+    LM_PREFIX,
+    TEXT_ENCODER_FOLDER,
+    VAE_FOLDER,
+    ModelRoot,
+    _check_folder,
+    describe_root,
+    find_components,
+)
 
-DIT_PREFIX = "acestep-v15-"
-LM_PREFIX = "acestep-5Hz-lm-"
-VAE_FOLDER = "vae"
-TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
 VAE_WEIGHTS = "diffusion_pytorch_model.safetensors"
 SILENCE_FILE = "silence_latent.pt"
 _DTYPE_BYTES = {"BF16": 2, "F16": 2, "F32": 4, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 
 
-# ------------------------------------------------------------------------------ discovery
-@dataclass
-class ModelRoot:
-    root: Path
-    dits: dict[str, Path] = field(default_factory=dict)
-    vae: Path | None = None
-    text_encoder: Path | None = None
-    lms: dict[str, Path] = field(default_factory=dict)
-
-
-def _check_folder(path: Path, what: str) -> Path:
-    if not path.exists():
-        raise CheckpointError("checkpoint.missing_folder", f"{what} folder {path} does not exist.", path=str(path))
-    if not path.is_dir():
-        raise CheckpointError("checkpoint.not_a_folder", f"{path} is a file, not a model folder. Choose the folder that holds it.",
-                              path=str(path))
-    return path
-
-
-def find_components(root: str | os.PathLike[str]) -> ModelRoot:
-    """What an ACE-Step checkpoints folder holds. Raises when it holds no component at all."""
-    root = _check_folder(Path(root), "The models")
-    found = ModelRoot(root)
-    for child in sorted(root.iterdir()):
-        if not child.is_dir() or not (child / "config.json").is_file():
-            continue
-        if child.name.startswith(DIT_PREFIX):
-            found.dits[child.name] = child
-        elif child.name.startswith(LM_PREFIX):
-            found.lms[child.name] = child
-        elif child.name == VAE_FOLDER:
-            found.vae = child
-        elif child.name == TEXT_ENCODER_FOLDER:
-            found.text_encoder = child
-    if not (found.dits or found.vae or found.text_encoder or found.lms):
-        raise CheckpointError(
-            "checkpoint.not_a_checkpoint_root",
-            f"{root} holds no ACE-Step model folders (acestep-v15-turbo/, vae/, Qwen3-Embedding-0.6B/). "
-            "Choose the checkpoints folder of an ACE-Step download.", path=str(root))
-    return found
-
-
+# ------------------------------------------------------------------------------ discovery (core.models)
 def require_generation_set(root: str | os.PathLike[str], variant: str) -> tuple[Path, Path, Path]:
     """(DiT folder, VAE folder, text-encoder folder) for ``variant``, or a message naming what is missing."""
     found = find_components(root)
@@ -90,37 +55,6 @@ def require_generation_set(root: str | os.PathLike[str], variant: str) -> tuple[
                               f"The text encoder folder {TEXT_ENCODER_FOLDER}/ is missing from {found.root}.",
                               component=TEXT_ENCODER_FOLDER, path=str(found.root))
     return found.dits[variant], found.vae, found.text_encoder
-
-
-def describe_root(root: str | os.PathLike[str]) -> dict[str, str]:
-    """Component name → one-line description (for ``mixgrv doctor`` and the status bar)."""
-    try:
-        found = find_components(root)
-    except CheckpointError:
-        return {}
-    out: dict[str, str] = {}
-    for name, folder in {**found.dits, **found.lms}.items():
-        out[name] = _describe_folder(folder)
-    if found.vae:
-        out[VAE_FOLDER] = _describe_folder(found.vae)
-    if found.text_encoder:
-        out[TEXT_ENCODER_FOLDER] = _describe_folder(found.text_encoder)
-    return out
-
-
-def _describe_folder(folder: Path) -> str:
-    files = weight_files(folder, required=False)
-    size = sum(f.stat().st_size for f in files)
-    try:
-        cfg = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return "config.json unreadable"
-    bits = [f"{size / 1e9:.2f} GB" if size >= 1e8 else f"{size / 1e6:.1f} MB"]
-    if "hidden_size" in cfg:
-        bits.append(f"hidden {cfg['hidden_size']}")
-    if "is_turbo" in cfg:
-        bits.append("turbo" if cfg["is_turbo"] else str(cfg.get("model_version", "base")))
-    return ", ".join(bits)
 
 
 # ------------------------------------------------------------------------------ safetensors headers

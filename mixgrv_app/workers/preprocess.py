@@ -9,38 +9,28 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from mixgrv_app.core import models
 from mixgrv_app.core.jobs import CancelToken, EventSink
-
-TEXT_ENCODER = "Qwen3-Embedding-0.6B"
 
 
 def pick_variant(models_root: str | Path) -> str | None:
-    """The DiT folder whose condition encoder preprocessing uses: turbo when present."""
-    root = Path(models_root)
-    try:
-        names = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name.startswith("acestep-v15")
-                       and (p / "config.json").is_file())
-    except OSError:
-        return None
-    if not names:
-        return None
-    return "acestep-v15-turbo" if "acestep-v15-turbo" in names else names[0]
+    """The DiT folder whose condition encoder preprocessing uses: turbo when installed."""
+    return models.preferred_dit(models_root)
 
 
 def describe_models(models_root: str | Path) -> tuple[bool, str]:
     """(usable, short description) of the model folder, for the status line."""
-    root = Path(models_root)
-    variant = pick_variant(root)
-    if variant is None or not (root / "vae").is_dir() or not (root / TEXT_ENCODER).is_dir():
+    variant = pick_variant(models_root)
+    if variant is None or not models.essentials_ready(models_root):
         return False, ""
-    return True, f"{variant} · vae · {TEXT_ENCODER} ({root})"
+    return True, f"{variant} · {models.VAE_FOLDER} · {models.TEXT_ENCODER_FOLDER} ({models_root})"
 
 
 def _request(dataset: str, models_root: str, max_seconds: float) -> Any:
     from mixgrv_app.core.preprocess import PreprocessRequest
 
     return PreprocessRequest(dataset=dataset, models_dir=str(models_root),
-                             variant=pick_variant(models_root) or "acestep-v15-turbo", max_seconds=float(max_seconds))
+                             variant=pick_variant(models_root) or models.TURBO, max_seconds=float(max_seconds))
 
 
 def track_states(dataset: str, models_root: str, max_seconds: float = 240.0) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from mixgrv_app.core import models
 from mixgrv_app.core.jobs import CancelToken, EventSink
 from mixgrv_app.workers.base import JobRunner
 from mixgrv_app.workers.preprocess import pick_variant
@@ -79,7 +80,7 @@ class TrainingSession(QObject):
 
         values = {k: settings[k] for k in PANEL_KEYS if k in settings}
         config = TrainingConfig(dataset=dataset, models_dir=models_root, name=settings.get("name", ""),
-                                variant=pick_variant(models_root) or "acestep-v15-turbo", **values)
+                                variant=pick_variant(models_root) or models.TURBO, **values)
 
         def job(events: EventSink, cancel: CancelToken) -> Any:
             return run_in_child(config, events, cancel)
