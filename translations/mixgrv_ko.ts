@@ -669,10 +669,6 @@ The details were written to the log:
         <translation>백엔드</translation>
     </message>
     <message>
-        <source>Choose the ACE-Step checkpoints folder</source>
-        <translation>ACE-Step 체크포인트 폴더 선택</translation>
-    </message>
-    <message>
         <source>Device</source>
         <translation>장치</translation>
     </message>
@@ -721,8 +717,12 @@ The details were written to the log:
         <translation>모델</translation>
     </message>
     <message>
-        <source>Models Folder…</source>
-        <translation>모델 폴더…</translation>
+        <source>Model download stopped. It continues where it stopped when you download again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Models…</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Nothing to import: the files were not found.</source>
@@ -757,6 +757,10 @@ The details were written to the log:
         <translation>트레이닝 탭은 아직 오디오를 가져올 수 없습니다.</translation>
     </message>
     <message>
+        <source>The models are ready.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>This part of mixgrv could not be opened</source>
         <extracomment>the window painted its first frame (bench/startup.py measures up to here) both tab bodies exist (built just after the first frame, or on first use)</extracomment>
         <translation>mixgrv의 이 부분을 열 수 없습니다</translation>
@@ -768,6 +772,22 @@ The details were written to the log:
     <message>
         <source>View</source>
         <translation>보기</translation>
+    </message>
+    <message>
+        <source>checking {percent}%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>checking…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>downloading {percent}%</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>downloading…</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>found</source>
@@ -787,6 +807,10 @@ The details were written to the log:
     <message>
         <source>&apos;{name}&apos; cannot be a dataset name. Use 1-120 characters without / \ : and not starting with a dot.</source>
         <translation>&apos;{name}&apos;은(는) 데이터셋 이름으로 쓸 수 없습니다. / \ : 없이 1~120자로, 점(.)으로 시작하지 않게 지어 주세요.</translation>
+    </message>
+    <message>
+        <source>&apos;{name}&apos; is not a known model. Choose one of: {known}.</source>
+        <translation>'{name}'은(는) 알 수 없는 모델입니다. 다음 중에서 선택하세요: {known}.</translation>
     </message>
     <message>
         <source>&apos;{value}&apos; is not a supported language code. Choose a language from the list.</source>
@@ -817,8 +841,20 @@ The details were written to the log:
         <translation>{name}을(를) 데이터셋에 복사하지 못했습니다({reason}). 디스크 여유 공간을 확인하세요.</translation>
     </message>
     <message>
+        <source>Could not delete {path} ({reason}). Close programs using it and try again.</source>
+        <translation>{path}을(를) 삭제하지 못했습니다({reason}). 이 폴더를 사용하는 프로그램을 닫고 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>Could not download from {endpoint} ({reason}). Check the internet connection or proxy, then download again: finished files are kept.</source>
+        <translation>{endpoint}에서 다운로드하지 못했습니다({reason}). 인터넷 연결이나 프록시를 확인한 뒤 다시 다운로드하세요. 이미 받은 파일은 그대로 남아 있습니다.</translation>
+    </message>
+    <message>
         <source>Could not load {component} from {path}: {reason}. Download the model folder again.</source>
         <translation>{path}에서 {component}을(를) 불러오지 못했습니다: {reason}. 모델 폴더를 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>Could not write {path} ({reason}). Check that the models folder is writable, or choose another one.</source>
+        <translation>{path}에 쓰지 못했습니다({reason}). 모델 폴더에 쓰기 권한이 있는지 확인하거나 다른 폴더를 선택하세요.</translation>
     </message>
     <message>
         <source>Could not write {path}: {reason}. Check free disk space and folder permissions.</source>
@@ -833,8 +869,20 @@ The details were written to the log:
         <translation>&apos;{dataset}&apos; 데이터셋에 전처리할 곡이 없습니다. 먼저 곡을 추가하세요.</translation>
     </message>
     <message>
+        <source>Every requested model is already installed.</source>
+        <translation>요청한 모델이 모두 이미 설치되어 있습니다.</translation>
+    </message>
+    <message>
         <source>No adapter named &apos;{name}&apos; is loaded. Add it again.</source>
         <translation>&apos;{name}&apos; 어댑터가 불러와져 있지 않습니다. 다시 추가하세요.</translation>
+    </message>
+    <message>
+        <source>Not enough free space in {path}: {needed} GB needed, {free} GB free. Free some space or choose another models folder.</source>
+        <translation>{path}에 여유 공간이 부족합니다. {needed} GB가 필요하지만 {free} GB만 남아 있습니다. 공간을 확보하거나 다른 모델 폴더를 선택하세요.</translation>
+    </message>
+    <message>
+        <source>Offline mode is on (HF_HUB_OFFLINE), so {repo} cannot be downloaded. Turn offline mode off, or choose a folder that already has the models.</source>
+        <translation>오프라인 모드(HF_HUB_OFFLINE)가 켜져 있어 {repo}을(를) 다운로드할 수 없습니다. 오프라인 모드를 끄거나 모델이 이미 있는 폴더를 선택하세요.</translation>
     </message>
     <message>
         <source>Seed {seed} was drawn for this take; reuse it to get the same song again.</source>
@@ -913,6 +961,10 @@ The details were written to the log:
         <translation>데이터셋 파일 {path}를 읽을 수 없습니다({reason}). 백업에서 복원하거나 데이터셋을 다시 만드세요.</translation>
     </message>
     <message>
+        <source>The download process ended unexpectedly ({how}). Start the download again: it resumes where it stopped.</source>
+        <translation>다운로드 프로세스가 예기치 않게 종료되었습니다({how}). 다시 다운로드를 시작하면 멈춘 곳부터 이어서 받습니다.</translation>
+    </message>
+    <message>
         <source>The duration {value} s is out of range; choose {min} to {max} seconds.</source>
         <translation>길이 {value}초는 범위를 벗어났습니다. {min}~{max}초 사이로 정하세요.</translation>
     </message>
@@ -967,6 +1019,10 @@ The details were written to the log:
     <message>
         <source>The model produced invalid values (NaN/Inf). Try another seed or generate on the CPU.</source>
         <translation>모델이 잘못된 값(NaN/Inf)을 냈습니다. 다른 시드로 해 보거나 CPU에서 생성하세요.</translation>
+    </message>
+    <message>
+        <source>The model server refused access to {repo} ({status}). Set a valid Hugging Face token (HF_TOKEN), then try again.</source>
+        <translation>모델 서버가 {repo}에 대한 접근을 거부했습니다({status}). 올바른 Hugging Face 토큰(HF_TOKEN)을 설정한 뒤 다시 시도하세요.</translation>
     </message>
     <message>
         <source>The repaint region needs an end after its start (start {start} s, end {end} s).</source>
@@ -1077,6 +1133,18 @@ The details were written to the log:
         <translation>알 수 없는 작업 &apos;{value}&apos;입니다. text2music, cover 또는 repaint를 고르세요.</translation>
     </message>
     <message>
+        <source>{component} in the Hugging Face cache ({path}) does not match the publisher&apos;s files; it will be downloaded instead.</source>
+        <translation>Hugging Face 캐시의 {component}({path})가 배포된 파일과 일치하지 않아 새로 다운로드합니다.</translation>
+    </message>
+    <message>
+        <source>{component}: using the copy already in the Hugging Face cache ({path}); nothing to download.</source>
+        <translation>{component}: Hugging Face 캐시에 이미 있는 사본({path})을 사용합니다. 받을 것이 없습니다.</translation>
+    </message>
+    <message>
+        <source>{component}: {files} did not match the publisher&apos;s checksum and was deleted. Download it again.</source>
+        <translation>{component}: {files}이(가) 배포자의 체크섬과 일치하지 않아 삭제했습니다. 다시 다운로드하세요.</translation>
+    </message>
+    <message>
         <source>{count} track(s) have no caption; they are trained on the metas only. Add captions for better results.</source>
         <translation>트랙 {count}개에 곡 설명이 없어 메타 정보만으로 학습합니다. 더 좋은 결과를 위해 곡 설명을 추가하세요.</translation>
     </message>
@@ -1085,8 +1153,20 @@ The details were written to the log:
         <translation>{field}는 0과 1 사이여야 합니다(입력값 {value}).</translation>
     </message>
     <message>
+        <source>{file} did not match the publisher&apos;s checksum twice and was deleted. Try again later or from another network.</source>
+        <translation>{file}이(가) 두 번 모두 배포자의 체크섬과 일치하지 않아 삭제했습니다. 나중에 다시 시도하거나 다른 네트워크에서 시도하세요.</translation>
+    </message>
+    <message>
+        <source>{file} did not match the publisher&apos;s checksum; downloading it again.</source>
+        <translation>{file}이(가) 배포자의 체크섬과 일치하지 않아 다시 다운로드합니다.</translation>
+    </message>
+    <message>
         <source>{file}: &apos;{key}&apos; has shape {found}, expected {expected}. The config.json does not match these weights.</source>
         <translation>{file}: &apos;{key}&apos;의 형태가 {found}인데 {expected}이어야 합니다. config.json이 이 가중치와 맞지 않습니다.</translation>
+    </message>
+    <message>
+        <source>{file}: the connection was lost; resuming where it stopped.</source>
+        <translation>{file}: 연결이 끊겼습니다. 멈춘 곳부터 이어서 받습니다.</translation>
     </message>
     <message>
         <source>{file}: the weight &apos;{key}&apos; is missing. These files do not belong to this model; download it again.</source>
@@ -1173,12 +1253,231 @@ The details were written to the log:
         <translation>샘플의 {percent}%가 클리핑되어 있습니다. 더 깨끗한 마스터가 학습에 좋습니다.</translation>
     </message>
     <message>
+        <source>{repo} {path} was not found on the model server {endpoint}. Check the server address (HF_ENDPOINT) or update mixgrv.</source>
+        <translation>모델 서버 {endpoint}에서 {repo} {path}을(를) 찾을 수 없습니다. 서버 주소(HF_ENDPOINT)를 확인하거나 mixgrv를 업데이트하세요.</translation>
+    </message>
+    <message>
         <source>{track} is shorter than one latent frame (40 ms). Remove it from the dataset.</source>
         <translation>{track}은(는) 잠재 프레임 하나(40 ms)보다 짧습니다. 데이터셋에서 제거하세요.</translation>
     </message>
     <message>
         <source>{track}: the {stage} stage produced {count} NaN/Inf values in {tensor}; nothing was written. Run preprocessing in float32 on CPU, or check the model files.</source>
         <translation>{track}: {stage} 단계에서 {tensor}에 NaN/Inf 값이 {count}개 나와 아무것도 쓰지 않았습니다. CPU에서 float32로 전처리하거나 모델 파일을 확인하세요.</translation>
+    </message>
+</context>
+<context>
+    <name>ModelManager</name>
+    <message>
+        <source>ACE-Step models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Audio decoder (VAE)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Check every downloaded file against the publisher&apos;s checksums; a damaged file is downloaded again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Checking the files…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose the folder with your ACE-Step models</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Close</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation type="unfinished">삭제</translation>
+    </message>
+    <message>
+        <source>Delete models?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Delete {names} from {folder}? You can download them again later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deleted.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Deleting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download ({size})</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Download finished; the models are ready.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Essential</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Every file matches the publisher&apos;s checksums.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Folder: {folder}</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Installed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Memory</source>
+        <translation type="unfinished">메모리</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation type="unfinished">모델</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <extracomment>the user asked to use another folder that already holds models (the window stores it)</extracomment>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Music model (DiT)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Needs a Mac with {gb} GB or more</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Not downloaded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Partial ({percent}%)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Preparing the download…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Some files were damaged: {names}. Download them again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Song planner (5 Hz LM)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stop</source>
+        <translation type="unfinished">정지</translation>
+    </message>
+    <message>
+        <source>Stop the download. What arrived is kept; downloading again continues from there.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Stopped. Download again to continue where it stopped.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Suggested for this Mac</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Text encoder</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The job did not finish.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Use Another Folder…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Used from the Hugging Face cache</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{folder} holds no ACE-Step model folders (acestep-v15-turbo, vae, Qwen3-Embedding-0.6B). Choose the checkpoints folder of an ACE-Step download, or download the models here.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{size} free</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ModelWelcome</name>
+    <message>
+        <source>Also get the song planner {size} suggested for this Mac (+{gb} GB)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a Folder You Already Have…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Found in the Hugging Face cache on this Mac, used without a second copy: {names}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Get the Essential Models (about {gb} GB)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Later</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved in {folder} ({free} free).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>To make songs and train adapters, mixgrv needs the ACE-Step 1.5 models: the music model, its audio decoder and the text encoder. They are downloaded once from Hugging Face and checked against the publisher&apos;s checksums. You can stop at any time; the download continues where it stopped.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Welcome to mixgrv</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -1367,6 +1666,10 @@ The details were written to the log:
     <message>
         <source>Takes</source>
         <translation>배치 크기</translation>
+    </message>
+    <message>
+        <source>The ACE-Step models are not downloaded yet. Get them under Settings &gt; Models…</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>The reference audio file is gone. Drop it again or remove it.</source>
@@ -2027,8 +2330,8 @@ Lyrics with structure tags…</source>
         <translation>모델: %1</translation>
     </message>
     <message>
-        <source>No ACE-Step models found in %1. Choose the folder under Settings &gt; Models folder…</source>
-        <translation>%1에서 ACE-Step 모델을 찾지 못했습니다. 설정 &gt; 모델 폴더…에서 폴더를 고르세요.</translation>
+        <source>No ACE-Step models found in %1. Download them or choose your folder under Settings &gt; Models…</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>Quit while working?</source>
@@ -2081,6 +2384,21 @@ Lyrics with structure tags…</source>
     <message>
         <source>to prepare</source>
         <translation>준비 필요</translation>
+    </message>
+</context>
+<context>
+    <name>TransferView</name>
+    <message>
+        <source>Checking the files…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Downloading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>{time} left</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 </TS>

@@ -417,6 +417,7 @@ class _Transfer:
         self.files_total = len(todo)
         self.files_done = 0
         self.progress: dict[str, int] = {}    # "<folder>/<file>" → bytes done, for files in flight
+        self.followers: dict[str, _Follower] = {}  # files in flight being hashed as they arrive
         self.done_bytes = 0                   # bytes of finished files
         self.fetched_bytes = 0
         self.error: BaseException | None = None
@@ -465,6 +466,8 @@ class _Transfer:
         follower = _Follower(_hf_state_dir(self.root, comp, pf.repo_path), _etag(pf)) if pf.sha256 else None
         if follower is not None:
             follower.start()
+            with self.lock:
+                self.followers[f"{pf.component}/{pf.rel}"] = follower
         try:
             for attempt in range(5):
                 try:
@@ -500,6 +503,7 @@ class _Transfer:
             else:
                 models.write_manifest(self.root, pf.component, manifest)
             self.progress.pop(f"{pf.component}/{pf.rel}", None)
+            self.followers.pop(f"{pf.component}/{pf.rel}", None)
             self.done_bytes += pf.size
             self.files_done += 1
         if complete:
@@ -533,7 +537,8 @@ class _Transfer:
 
     def _report(self, step: int, started: float, window: list[tuple[float, int]]) -> None:
         with self.lock:
-            flight = dict(self.progress)
+            flight = {name: max(n, self.followers[name].done if name in self.followers else 0)
+                      for name, n in self.progress.items()}
             done = self.done_bytes + sum(flight.values())
         now = time.monotonic()
         window.append((now, done))
@@ -547,7 +552,7 @@ class _Transfer:
                              done / self.total if self.total else 1.0))
         for name, n in flight.items():
             comp_name, rel = name.split("/", 1)
-            size = next((e["size"] for e in [self.manifests[comp_name]["files"][rel]]), 0)
+            size = self.manifests[comp_name]["files"][rel]["size"]
             self.events(Progress(STAGE_FILE, n, size, None, name))
         self.events(Metric(step, {"bytes_per_s": speed, "done_bytes": float(done), "total_bytes": float(self.total),
                                   "files_done": float(self.files_done), "files_total": float(self.files_total),

@@ -106,7 +106,9 @@ def official_repos(checkpoints: Path, *, main_folders: tuple[str, ...] = (
 class LocalHub:
     """The server. Use as a context manager; ``url`` is the HF_ENDPOINT to give the client."""
 
-    def __init__(self, repos: dict[str, dict[str, Path]], *, aliases: dict[str, str] | None = None) -> None:
+    def __init__(self, repos: dict[str, dict[str, Path]], *, aliases: dict[str, str] | None = None,
+                 port: int = 0) -> None:
+        self.port = port
         self.repos = {rid: HubRepo(rid, files) for rid, files in repos.items()}
         self.aliases = dict(aliases or {})
         self.by_sha = {f.sha256: (repo, f) for repo in self.repos.values() for f in repo.files.values() if f.lfs}
@@ -133,7 +135,7 @@ class LocalHub:
             pass
 
         Handler.hub = hub
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -321,3 +323,29 @@ class _Handler(BaseHTTPRequestHandler):
                     if ahead > 0:
                         time.sleep(ahead)
         hub._count(hub_file.path, sent)
+
+
+def main() -> None:
+    """``python -m tests.support.local_hub [CHECKPOINTS] [--port N]``: serve until Ctrl+C (for
+    trying the CLI or the app by hand with ``HF_ENDPOINT=http://127.0.0.1:N``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("checkpoints", nargs="?", default="/work/shared/parity/v1/checkpoints")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--rate", type=float, default=0.0, help="throttle file bodies to this many bytes/s")
+    args = parser.parse_args()
+    hub = LocalHub(official_repos(Path(args.checkpoints)), port=args.port)
+    hub.rate_bps = args.rate or None
+    with hub:
+        print(f"HF_ENDPOINT={hub.url}", flush=True)
+        for repo in hub.repos.values():
+            print(f"  {repo.repo_id}@{repo.commit[:10]}: {len(repo.files)} files", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()
