@@ -15,7 +15,8 @@ It serves the endpoints huggingface_hub 0.36 uses to download, with the headers 
 
 Hooks for faults: ``drop_after[path] = n`` closes the connection after n body bytes of that file
 (once per entry), ``rate_bps`` throttles file bodies, ``served`` counts the file-body bytes sent
-(per repo path in ``served_by_path``), ``requests`` logs (method, path).
+(per repo path in ``served_by_path``; ``reset_counts`` first waits for sends to a client that
+went away to end), ``requests`` logs (method, path).
 
 Repos come from folders in the official layout (``official_repos(checkpoints)`` builds
 ``ACE-Step/Ace-Step1.5`` and the separate ones from ``shared/parity/v1/checkpoints``), or any
@@ -119,6 +120,7 @@ class LocalHub:
         self.served = 0                         # file-body bytes sent
         self.served_by_path: Counter[str] = Counter()
         self.requests: list[tuple[str, str]] = []
+        self.sending = 0                        # file bodies being sent right now
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
 
@@ -152,7 +154,19 @@ class LocalHub:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def wait_idle(self, timeout: float = 10.0) -> bool:
+        """Wait until no file body is being sent (a client that went away ends its sends)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._lock:
+                if not self.sending:
+                    return True
+            time.sleep(0.02)
+        return False
+
     def reset_counts(self) -> None:
+        """Zero the counters once the sends of an earlier (cancelled, killed) client ended."""
+        self.wait_idle()
         with self._lock:
             self.served = 0
             self.served_by_path.clear()
@@ -291,11 +305,19 @@ class _Handler(BaseHTTPRequestHandler):
             return
         hub = self.hub
         drop = hub.drop_after.pop(hub_file.path, None)
+        with hub._lock:
+            hub.sending += 1
+        try:
+            self._send_body(hub, hub_file, start, end - start + 1, drop)
+        finally:
+            with hub._lock:
+                hub.sending -= 1
+
+    def _send_body(self, hub: LocalHub, hub_file: HubFile, start: int, left: int, drop: int | None) -> None:
         sent = 0
         began = time.monotonic()
         with open(hub_file.source, "rb") as fh:
             fh.seek(start)
-            left = end - start + 1
             while left > 0:
                 n = min(_CHUNK, left)
                 if drop is not None and sent + n > drop:
@@ -305,13 +327,12 @@ class _Handler(BaseHTTPRequestHandler):
                     try:
                         self.wfile.write(chunk)
                     except OSError:
-                        hub._count(hub_file.path, sent)
                         return
+                    hub._count(hub_file.path, len(chunk))
                     sent += len(chunk)
                     left -= len(chunk)
                 if drop is not None and sent >= drop:
                     self.wfile.flush()
-                    hub._count(hub_file.path, sent)
                     self.close_connection = True
                     try:
                         self.connection.shutdown(socket.SHUT_RDWR)
@@ -322,8 +343,6 @@ class _Handler(BaseHTTPRequestHandler):
                     ahead = sent / hub.rate_bps - (time.monotonic() - began)
                     if ahead > 0:
                         time.sleep(ahead)
-        hub._count(hub_file.path, sent)
-
 
 def main() -> None:
     """``python -m tests.support.local_hub [CHECKPOINTS] [--port N]``: serve until Ctrl+C (for
