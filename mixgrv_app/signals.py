@@ -26,6 +26,9 @@ class AppSignals(QObject):
     status_changed = Signal(dict)
     #: a transient message for the status bar (already translated), shown for a few seconds
     status_message = Signal(str)
+    #: the models folder in use (its path) changed or gained/lost a component (a download
+    #: verified, a folder was deleted or chosen): the tabs read core.models again
+    models_changed = Signal(str)
 
 
 _instance: AppSignals | None = None

@@ -37,7 +37,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mixgrv_app import paths
 from mixgrv_app import settings as opts
 from mixgrv_app.core.history import History, Take
 from mixgrv_app.core.jobs import Progress
@@ -158,13 +157,23 @@ class GenerationTab(QWidget):
     def models_root(self) -> str:
         if self._models_override:
             return self._models_override
-        return self.settings.get(opts.MODELS_ROOT) or str(paths.data_root() / "models")
+        from mixgrv_app.workers.models import models_root
+
+        return models_root(self.settings)
+
+    @Slot(str)
+    def _on_models_changed(self, _root: str = "") -> None:
+        """A download verified, a folder was chosen or deleted: the variants and the model process follow."""
+        if not self._models_override:
+            self.form.set_models_root(self.models_root())
+            self.worker.set_models_root(self.models_root())
+            if self.form_problem.isVisible() and not self.form.problem():
+                self.form_problem.hide()
 
     @Slot(str)
     def _on_setting_changed(self, key: str) -> None:
-        if key == opts.MODELS_ROOT.key and not self._models_override:
-            self.form.set_models_root(self.models_root())
-            self.worker.set_models_root(self.models_root())
+        if key == opts.MODELS_ROOT.key:
+            self._on_models_changed()
         elif key == opts.GENERATION_BACKEND.key:
             self.worker.set_backend(self.settings.get(opts.GENERATION_BACKEND))  # used from the next take
 
@@ -283,6 +292,7 @@ class GenerationTab(QWidget):
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.finished.connect(self._on_finished)
         app_signals().settings_changed.connect(self._on_setting_changed)
+        app_signals().models_changed.connect(self._on_models_changed)
 
     def apply_style(self) -> None:
         from mixgrv_app.ui import style

@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         app_signals().status_changed.connect(self.set_status)
         app_signals().status_message.connect(self.show_message)
         app_signals().import_requested.connect(self.import_audio)
+        self._init_models()
         # The tab bodies are built right after the first frame (see event()): the window
         # appears at once and fills in a moment later, whatever the tab modules import.
 
@@ -210,7 +211,7 @@ class MainWindow(QMainWindow):
         self.backend_menu, self.backend_actions = self._choice_menu(
             opts.GENERATION_BACKEND, lambda code: self.settings.set(opts.GENERATION_BACKEND, code))
         self.models_action = QAction(self)
-        self.models_action.triggered.connect(self.choose_models_folder)
+        self.models_action.triggered.connect(self.show_model_manager)
         self.settings_menu.addSeparator()
         self.settings_menu.addAction(self.models_action)
 
@@ -270,7 +271,7 @@ class MainWindow(QMainWindow):
         self.backend_actions["auto"].setText(self.tr("Automatic (MLX on Apple Silicon)"))
         self.backend_actions["mlx"].setText(self.tr("MLX (Apple GPU)"))
         self.backend_actions["torch"].setText("PyTorch")
-        self.models_action.setText(self.tr("Models Folder…"))
+        self.models_action.setText(self.tr("Models…"))
         self.help_menu.setTitle(self.tr("Help"))
         self.about_action.setText(self.tr("About mixgrv"))
         self.open_logs_action.setText(self.tr("Show Log Folder"))
@@ -439,13 +440,9 @@ class MainWindow(QMainWindow):
             backend, device = "MLX", self.tr("Apple GPU (Metal)")
         else:
             backend, device = "PyTorch", "CPU"
-        model_root = Path(self.settings.get(opts.MODELS_ROOT) or "")
-        found = model_root.is_dir() and any(p.name.startswith("acestep-v15") for p in model_root.iterdir())
-        if not found:
-            from mixgrv_app import paths
+        from mixgrv_app.core import models
 
-            root = paths.data_root() / "models"
-            found = root.is_dir() and any(p.name.startswith("acestep-v15") for p in root.iterdir())
+        found = models.essentials_ready(self.models_root())
         self._status = {
             "backend": (backend, "ok"),
             "device": (device, "ok"),
@@ -478,16 +475,15 @@ class MainWindow(QMainWindow):
         app_signals().language_changed.emit(effective)
 
     @Slot()
-    def choose_models_folder(self) -> None:
-        from PySide6.QtWidgets import QFileDialog
+    def choose_models_folder(self) -> bool:
+        """Use a folder that already holds ACE-Step models (an ACE-Step checkpoints/ folder)."""
+        from mixgrv_app.ui.model_manager import choose_models_folder
 
-        folder = QFileDialog.getExistingDirectory(
-            self, self.tr("Choose the ACE-Step checkpoints folder"), self.settings.get(opts.MODELS_ROOT) or str(Path.home())
-        )
-        if folder:
-            self.settings.set(opts.MODELS_ROOT, folder)
-            self._status_guessed = True
-            self.retranslate_ui()
+        root = choose_models_folder(self, self.settings.get(opts.MODELS_ROOT) or str(Path.home()))
+        if root is None:
+            return False
+        self.set_models_root(root)
+        return True
 
     def _restore_state(self) -> None:
         geometry = self.settings.get(opts.WINDOW_GEOMETRY)
@@ -511,6 +507,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: ANN001 - QCloseEvent
         self.save_state()
+        self._stop_model_jobs()
         super().closeEvent(event)
 
     # -- help -----------------------------------------------------------------------------------
@@ -559,3 +556,134 @@ class MainWindow(QMainWindow):
         self.startup_notes_box = box
         box.open()
         return box
+
+    # -- models: Settings ▸ 모델…, the first-run welcome, download progress in the status bar ---------
+    def _init_models(self) -> None:
+        self._model_jobs = None  # workers.models.ModelJobs, made on first use
+        self.model_manager = None
+        self.model_welcome = None
+        self._models_offered = False
+        self.tabs_ready.connect(self._offer_models_on_start)
+
+    def models_root(self) -> str:
+        from mixgrv_app.workers.models import models_root
+
+        return models_root(self.settings)
+
+    def model_jobs(self):  # noqa: ANN201 - workers.models.ModelJobs
+        if self._model_jobs is None:
+            from mixgrv_app.workers.models import ModelJobs
+
+            self._model_jobs = ModelJobs(self)
+            self._model_jobs.started.connect(self._on_model_job_started)
+            self._model_jobs.progress.connect(self._on_model_job_progress)
+            self._model_jobs.component_ready.connect(lambda _name: self._models_changed())
+            self._model_jobs.finished.connect(self._on_model_job_finished)
+        return self._model_jobs
+
+    def set_models_root(self, root: str) -> None:
+        self.settings.set(opts.MODELS_ROOT, str(root))
+        if self.model_manager is not None:
+            self.model_manager.set_root(str(root))
+        self._models_changed()
+
+    def _models_changed(self) -> None:
+        """A component became usable or went away: status bar and tabs read core.models again."""
+        from mixgrv_app.core import models
+
+        root = self.models_root()
+        ready = models.essentials_ready(root)
+        self._model_status(self.tr("found") if ready else self.tr("not downloaded"), "ok" if ready else "warning")
+        app_signals().models_changed.emit(root)
+
+    @Slot()
+    def show_model_manager(self):  # noqa: ANN201 - ui.model_manager.ModelManager
+        from mixgrv_app.ui.model_manager import ModelManager
+
+        if self.model_manager is None:
+            self.model_manager = ModelManager(self.models_root(), self.model_jobs(), self)
+            self.model_manager.folder_change_requested.connect(self.choose_models_folder)
+        else:
+            self.model_manager.set_root(self.models_root())
+        self.model_manager.open()
+        return self.model_manager
+
+    @Slot()
+    def _offer_models_on_start(self) -> None:
+        if not self._models_offered:
+            self._models_offered = True
+            QTimer.singleShot(0, self.offer_models_if_missing)  # after whatever showed the window
+
+    def offer_models_if_missing(self):  # noqa: ANN201 - ui.model_manager.ModelWelcome | None
+        """The welcome sheet when the essentials are not there (and no download is running)."""
+        from mixgrv_app.core import models
+
+        root = self.models_root()
+        if models.essentials_ready(root) or (self._model_jobs is not None and self._model_jobs.is_running()):
+            return None
+        from mixgrv_app.ui.model_manager import ModelWelcome
+
+        welcome = ModelWelcome(root, self)
+        welcome.download_requested.connect(self._download_from_welcome)
+        welcome.folder_requested.connect(self.choose_models_folder)
+        self.model_welcome = welcome
+        welcome.open()
+        return welcome
+
+    @Slot(list)
+    def _download_from_welcome(self, names: list[str]) -> None:
+        self.show_model_manager().start_download(names)
+
+    @Slot(str)
+    def _on_model_job_started(self, kind: str) -> None:
+        self._model_status(self.tr("downloading…") if kind == "download" else self.tr("checking…"), "busy")
+        bar = self._download_bar()
+        bar.setValue(0)
+        bar.show()
+
+    @Slot(object)
+    def _on_model_job_progress(self, event) -> None:  # noqa: ANN001 - core.jobs.Progress
+        if event.stage == "file" or event.total <= 0:
+            return
+        fraction = event.overall if event.overall is not None else event.done / event.total
+        percent = int(100 * max(0.0, min(1.0, fraction)))
+        self._download_bar().setValue(percent)
+        verb = self.tr("downloading {percent}%") if event.stage == "download" else self.tr("checking {percent}%")
+        self._model_status(verb.format(percent=percent), "busy")
+
+    @Slot(str, str, object)
+    def _on_model_job_finished(self, kind: str, outcome: str, detail) -> None:  # noqa: ANN001
+        self._download_bar().hide()
+        self._models_changed()
+        if outcome == "failed":
+            from mixgrv_app.ui.messages import text_for_error
+
+            self.show_message(text_for_error(detail), 12000)
+        elif outcome == "cancelled":
+            self.show_message(self.tr("Model download stopped. It continues where it stopped when you download again."))
+        elif kind == "download":
+            self.show_message(self.tr("The models are ready."))
+
+    def _model_status(self, text: str, state: str) -> None:
+        self._status["model"] = (text, state)
+        self._render_status()
+
+    def _download_bar(self):  # noqa: ANN201 - QProgressBar
+        bar = getattr(self, "_status_download_bar", None)
+        if bar is None:
+            from PySide6.QtWidgets import QProgressBar
+
+            bar = QProgressBar()
+            bar.setObjectName("statusDownloadProgress")
+            bar.setRange(0, 100)
+            bar.setFixedWidth(110)
+            bar.setTextVisible(False)
+            self.statusBar().insertPermanentWidget(0, bar)
+            bar.hide()
+            self._status_download_bar = bar
+        return bar
+
+    def _stop_model_jobs(self) -> None:
+        """Quitting stops a download at once; the next one resumes from what is on disk."""
+        if self._model_jobs is not None:
+            self._model_jobs.shutdown()

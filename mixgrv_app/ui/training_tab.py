@@ -17,7 +17,6 @@ from typing import Any
 from PySide6.QtCore import QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
-from mixgrv_app import settings as opts
 from mixgrv_app.core.jobs import Artifact, Log, Metric, Progress
 from mixgrv_app.signals import app_signals
 from mixgrv_app.ui.dataset_panel import DatasetPanel, format_seconds
@@ -78,6 +77,7 @@ class TrainingTab(QWidget):
 
         self.training_panel.set_presets(training_worker.presets())
         self.retranslate_ui()
+        app_signals().models_changed.connect(self._on_models_changed)
         self._on_dataset_changed(self.dataset_panel.dataset)
         self.refresh_resumable(offer_crashed=True)
 
@@ -104,13 +104,18 @@ class TrainingTab(QWidget):
     def models_root(self) -> str:
         if self._models_root:
             return self._models_root
-        from mixgrv_app import paths
+        from mixgrv_app.workers.models import models_root
 
-        return opts.settings().get(opts.MODELS_ROOT) or str(paths.models_dir())
+        return models_root()
 
     def set_models_root(self, root: str) -> None:
         self._models_root = root
         self._update_models_status()
+
+    @Slot(str)
+    def _on_models_changed(self, _root: str) -> None:
+        self._update_models_status()
+        self._show_preprocess_state()
 
     def _update_models_status(self) -> None:
         ok, text = preprocess_worker.describe_models(self.models_root())
@@ -118,7 +123,7 @@ class TrainingTab(QWidget):
             self.preprocess_panel.set_models_status(self.tr("Models: %1").replace("%1", text), True)
         else:
             self.preprocess_panel.set_models_status(
-                self.tr("No ACE-Step models found in %1. Choose the folder under Settings > Models folder…").replace("%1", self.models_root()),
+                self.tr("No ACE-Step models found in %1. Download them or choose your folder under Settings > Models…").replace("%1", self.models_root()),
                 False,
             )
 
