@@ -25,7 +25,13 @@ from mixgrv_app.core import model_download as md
 from mixgrv_app.core import models
 from mixgrv_app.core.errors import CheckpointError, MixgrvError
 from mixgrv_app.core.jobs import Artifact, Cancelled, CancelToken, Log, Progress
-from tests.support.local_hub import LocalHub, official_repos
+from tests.support.local_hub import (
+    LocalHub,
+    bytes_on_disk,
+    component_files,
+    official_repos,
+    use_hub,
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,41 +42,11 @@ def hub(parity):
 
 @pytest.fixture
 def client(hub, monkeypatch, tmp_path):
-    """The environment the download child inherits: the local Hub, an empty private HF cache."""
-    hub.reset_counts()
-    hub.require_token, hub.rate_bps = None, None
-    hub.missing.clear()
-    hub.drop_after.clear()
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_ENABLE_HF_TRANSFER"):
-        monkeypatch.delenv(name, raising=False)
-    return hub
+    return use_hub(monkeypatch, hub, tmp_path)
 
 
 def _essential_files(hub):
-    """repo path → HubFile for every file the essentials need (from the catalogue's patterns)."""
-    out = {}
-    for name in models.ESSENTIALS:
-        comp = models.component(name)
-        for path, f in hub.repos[comp.repo].files.items():
-            if comp.folder_path(path) is not None:
-                out[path] = f
-    return out
-
-
-def _on_disk(root: Path, hub) -> int:
-    """Bytes of the essentials on disk: complete files plus the client's partial files."""
-    total = 0
-    for path in _essential_files(hub):
-        final = root / path
-        if final.is_file():
-            total += final.stat().st_size
-    for partial in (root / ".cache").rglob("*.incomplete"):
-        total += partial.stat().st_size
-    return total
+    return component_files(hub, models.ESSENTIALS)
 
 
 def _download(root, events=None, cancel=None, on_start=None, **kw):
@@ -143,7 +119,7 @@ def test_cancel_half_way_then_resume_fetches_only_what_was_missing(client, tmp_p
     cancel, seen = CancelToken(), []
     with pytest.raises(Cancelled):
         _download(root, _cancel_at(0.5, cancel, seen), cancel)
-    on_disk = _on_disk(root, client)
+    on_disk = bytes_on_disk(root, _essential_files(client))
     assert 0 < on_disk < total
     assert not models.essentials_ready(root)
     partial = {n for n in models.ESSENTIALS if models.component_state(root, n).status == models.PARTIAL}

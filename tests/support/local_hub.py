@@ -344,6 +344,42 @@ class _Handler(BaseHTTPRequestHandler):
                     if ahead > 0:
                         time.sleep(ahead)
 
+
+# ------------------------------------------------------------------------------ test helpers
+def use_hub(monkeypatch, hub: LocalHub, tmp_path: Path) -> LocalHub:
+    """Point the download child at ``hub`` through its environment (HF_ENDPOINT is read when the
+    client is imported), with an empty private HF cache and no token or offline flag."""
+    hub.reset_counts()
+    hub.require_token, hub.rate_bps = None, None
+    hub.missing.clear()
+    hub.drop_after.clear()
+    monkeypatch.setenv("HF_ENDPOINT", hub.url)
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf-home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf-cache"))
+    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
+    for name in ("HF_TOKEN", "HF_HUB_OFFLINE", "HF_HUB_ENABLE_HF_TRANSFER"):
+        monkeypatch.delenv(name, raising=False)
+    return hub
+
+
+def component_files(hub: LocalHub, names) -> dict[str, HubFile]:
+    """repo path → served file, for every file the app fetches for the folders ``names``."""
+    from mixgrv_app.core import models
+
+    out = {}
+    for name in names:
+        comp = models.component(name)
+        for path, f in hub.repos[comp.repo].files.items():
+            if comp.folder_path(path) is not None:
+                out[path] = f
+    return out
+
+
+def bytes_on_disk(root: Path, files: dict[str, HubFile]) -> int:
+    """Bytes of main-repo ``files`` under a models root: complete files plus the client's partial ones."""
+    total = sum((root / path).stat().st_size for path in files if (root / path).is_file())
+    return total + sum(p.stat().st_size for p in (root / ".cache").rglob("*.incomplete"))
+
 def main() -> None:
     """``python -m tests.support.local_hub [CHECKPOINTS] [--port N]``: serve until Ctrl+C (for
     trying the CLI or the app by hand with ``HF_ENDPOINT=http://127.0.0.1:N``)."""
