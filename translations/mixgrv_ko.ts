@@ -718,11 +718,11 @@ The details were written to the log:
     </message>
     <message>
         <source>Model download stopped. It continues where it stopped when you download again.</source>
-        <translation type="unfinished"></translation>
+        <translation>모델 다운로드를 멈췄습니다. 다시 받으면 멈춘 곳부터 이어집니다.</translation>
     </message>
     <message>
         <source>Models…</source>
-        <translation type="unfinished"></translation>
+        <translation>모델…</translation>
     </message>
     <message>
         <source>Nothing to import: the files were not found.</source>
@@ -758,7 +758,7 @@ The details were written to the log:
     </message>
     <message>
         <source>The models are ready.</source>
-        <translation type="unfinished"></translation>
+        <translation>모델이 준비되었습니다.</translation>
     </message>
     <message>
         <source>This part of mixgrv could not be opened</source>
@@ -775,19 +775,19 @@ The details were written to the log:
     </message>
     <message>
         <source>checking {percent}%</source>
-        <translation type="unfinished"></translation>
+        <translation>검증 중 {percent}%</translation>
     </message>
     <message>
         <source>checking…</source>
-        <translation type="unfinished"></translation>
+        <translation>검증 중…</translation>
     </message>
     <message>
         <source>downloading {percent}%</source>
-        <translation type="unfinished"></translation>
+        <translation>받는 중 {percent}%</translation>
     </message>
     <message>
         <source>downloading…</source>
-        <translation type="unfinished"></translation>
+        <translation>받는 중…</translation>
     </message>
     <message>
         <source>found</source>
@@ -810,7 +810,7 @@ The details were written to the log:
     </message>
     <message>
         <source>&apos;{name}&apos; is not a known model. Choose one of: {known}.</source>
-        <translation>'{name}'은(는) 알 수 없는 모델입니다. 다음 중에서 선택하세요: {known}.</translation>
+        <translation>&apos;{name}&apos;은(는) 알 수 없는 모델입니다. 다음 중에서 선택하세요: {known}.</translation>
     </message>
     <message>
         <source>&apos;{value}&apos; is not a supported language code. Choose a language from the list.</source>
@@ -1269,215 +1269,219 @@ The details were written to the log:
     <name>ModelManager</name>
     <message>
         <source>ACE-Step models</source>
-        <translation type="unfinished"></translation>
+        <translation>ACE-Step 모델</translation>
     </message>
     <message>
         <source>Audio decoder (VAE)</source>
-        <translation type="unfinished"></translation>
+        <translation>오디오 디코더 (VAE)</translation>
     </message>
     <message>
         <source>Check every downloaded file against the publisher&apos;s checksums; a damaged file is downloaded again.</source>
-        <translation type="unfinished"></translation>
+        <translation>받은 파일을 모두 배포처의 체크섬과 비교합니다. 손상된 파일은 다시 받습니다.</translation>
     </message>
     <message>
         <source>Checking the files…</source>
-        <translation type="unfinished"></translation>
+        <translation>파일 검증 중…</translation>
     </message>
     <message>
         <source>Choose the folder with your ACE-Step models</source>
-        <translation type="unfinished"></translation>
+        <translation>ACE-Step 모델이 있는 폴더 선택</translation>
     </message>
     <message>
         <source>Close</source>
-        <translation type="unfinished"></translation>
+        <translation>닫기</translation>
+    </message>
+    <message>
+        <source>Damaged files were found in {names} and downloaded again; everything matches now.</source>
+        <translation>{names}에서 손상된 파일을 찾아 다시 받았습니다. 이제 모든 파일이 일치합니다.</translation>
+    </message>
+    <message>
+        <source>Damaged files were found in {names}. Download them again.</source>
+        <translation>{names}에서 손상된 파일을 찾았습니다. 다시 받으세요.</translation>
     </message>
     <message>
         <source>Delete</source>
-        <translation type="unfinished">삭제</translation>
+        <translation>삭제</translation>
     </message>
     <message>
         <source>Delete models?</source>
-        <translation type="unfinished"></translation>
+        <translation>모델을 삭제할까요?</translation>
     </message>
     <message>
         <source>Delete {names} from {folder}? You can download them again later.</source>
-        <translation type="unfinished"></translation>
+        <translation>{folder}에서 {names}을(를) 삭제할까요? 나중에 다시 받을 수 있습니다.</translation>
     </message>
     <message>
         <source>Deleted.</source>
-        <translation type="unfinished"></translation>
+        <translation>삭제했습니다.</translation>
     </message>
     <message>
         <source>Deleting…</source>
-        <translation type="unfinished"></translation>
+        <translation>삭제 중…</translation>
     </message>
     <message>
         <source>Download</source>
-        <translation type="unfinished"></translation>
+        <translation>받기</translation>
     </message>
     <message>
         <source>Download ({size})</source>
-        <translation type="unfinished"></translation>
+        <translation>받기 ({size})</translation>
     </message>
     <message>
         <source>Download finished; the models are ready.</source>
-        <translation type="unfinished"></translation>
+        <translation>다운로드가 끝났습니다. 모델을 쓸 수 있습니다.</translation>
     </message>
     <message>
         <source>Essential</source>
-        <translation type="unfinished"></translation>
+        <translation>필수</translation>
     </message>
     <message>
         <source>Every file matches the publisher&apos;s checksums.</source>
-        <translation type="unfinished"></translation>
+        <translation>모든 파일이 배포처의 체크섬과 일치합니다.</translation>
     </message>
     <message>
         <source>Folder: {folder}</source>
-        <translation type="unfinished"></translation>
+        <translation>폴더: {folder}</translation>
     </message>
     <message>
         <source>Installed</source>
-        <translation type="unfinished"></translation>
+        <translation>설치됨</translation>
     </message>
     <message>
         <source>Kind</source>
-        <translation type="unfinished"></translation>
+        <translation>종류</translation>
     </message>
     <message>
         <source>Memory</source>
-        <translation type="unfinished">메모리</translation>
+        <translation>메모리</translation>
     </message>
     <message>
         <source>Model</source>
-        <translation type="unfinished">모델</translation>
+        <translation>모델</translation>
     </message>
     <message>
         <source>Models</source>
         <extracomment>the user asked to use another folder that already holds models (the window stores it)</extracomment>
-        <translation type="unfinished"></translation>
+        <translation>모델</translation>
     </message>
     <message>
         <source>Music model (DiT)</source>
-        <translation type="unfinished"></translation>
+        <translation>음악 모델 (DiT)</translation>
     </message>
     <message>
         <source>Needs a Mac with {gb} GB or more</source>
-        <translation type="unfinished"></translation>
+        <translation>메모리 {gb} GB 이상인 Mac 필요</translation>
     </message>
     <message>
         <source>Not downloaded</source>
-        <translation type="unfinished"></translation>
+        <translation>받지 않음</translation>
     </message>
     <message>
         <source>Note</source>
-        <translation type="unfinished"></translation>
+        <translation>참고</translation>
     </message>
     <message>
         <source>Partial ({percent}%)</source>
-        <translation type="unfinished"></translation>
+        <translation>일부 ({percent}%)</translation>
     </message>
     <message>
         <source>Preparing the download…</source>
-        <translation type="unfinished"></translation>
+        <translation>다운로드 준비 중…</translation>
     </message>
     <message>
         <source>Size</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Some files were damaged: {names}. Download them again.</source>
-        <translation type="unfinished"></translation>
+        <translation>크기</translation>
     </message>
     <message>
         <source>Song planner (5 Hz LM)</source>
-        <translation type="unfinished"></translation>
+        <translation>곡 구성 LM (5 Hz)</translation>
     </message>
     <message>
         <source>State</source>
-        <translation type="unfinished"></translation>
+        <translation>상태</translation>
     </message>
     <message>
         <source>Stop</source>
-        <translation type="unfinished">정지</translation>
+        <translation>중지</translation>
     </message>
     <message>
         <source>Stop the download. What arrived is kept; downloading again continues from there.</source>
-        <translation type="unfinished"></translation>
+        <translation>다운로드를 멈춥니다. 받은 부분은 남아 있고, 다시 받으면 그곳부터 이어집니다.</translation>
     </message>
     <message>
         <source>Stopped. Download again to continue where it stopped.</source>
-        <translation type="unfinished"></translation>
+        <translation>멈췄습니다. 다시 받으면 멈춘 곳부터 이어집니다.</translation>
     </message>
     <message>
         <source>Suggested for this Mac</source>
-        <translation type="unfinished"></translation>
+        <translation>이 Mac에 추천</translation>
     </message>
     <message>
         <source>Text encoder</source>
-        <translation type="unfinished"></translation>
+        <translation>텍스트 인코더</translation>
     </message>
     <message>
         <source>The job did not finish.</source>
-        <translation type="unfinished"></translation>
+        <translation>작업을 끝내지 못했습니다.</translation>
     </message>
     <message>
         <source>Use Another Folder…</source>
-        <translation type="unfinished"></translation>
+        <translation>다른 폴더 사용…</translation>
     </message>
     <message>
         <source>Used from the Hugging Face cache</source>
-        <translation type="unfinished"></translation>
+        <translation>Hugging Face 캐시에서 사용</translation>
     </message>
     <message>
         <source>Verified</source>
-        <translation type="unfinished"></translation>
+        <translation>검증됨</translation>
     </message>
     <message>
         <source>Verify</source>
-        <translation type="unfinished"></translation>
+        <translation>검증</translation>
     </message>
     <message>
         <source>{folder} holds no ACE-Step model folders (acestep-v15-turbo, vae, Qwen3-Embedding-0.6B). Choose the checkpoints folder of an ACE-Step download, or download the models here.</source>
-        <translation type="unfinished"></translation>
+        <translation>{folder}에는 ACE-Step 모델 폴더(acestep-v15-turbo, vae, Qwen3-Embedding-0.6B)가 없습니다. ACE-Step 다운로드의 checkpoints 폴더를 고르거나, 여기에서 모델을 받으세요.</translation>
     </message>
     <message>
         <source>{size} free</source>
-        <translation type="unfinished"></translation>
+        <translation>여유 공간 {size}</translation>
     </message>
 </context>
 <context>
     <name>ModelWelcome</name>
     <message>
         <source>Also get the song planner {size} suggested for this Mac (+{gb} GB)</source>
-        <translation type="unfinished"></translation>
+        <translation>이 Mac에 추천하는 곡 구성 LM {size}도 받기 (+{gb} GB)</translation>
     </message>
     <message>
         <source>Choose a Folder You Already Have…</source>
-        <translation type="unfinished"></translation>
+        <translation>이미 받은 폴더 선택…</translation>
     </message>
     <message>
         <source>Found in the Hugging Face cache on this Mac, used without a second copy: {names}.</source>
-        <translation type="unfinished"></translation>
+        <translation>이 Mac의 Hugging Face 캐시에서 찾았습니다. 복사하지 않고 그대로 씁니다: {names}.</translation>
     </message>
     <message>
         <source>Get the Essential Models (about {gb} GB)</source>
-        <translation type="unfinished"></translation>
+        <translation>필수 모델 받기 (약 {gb} GB)</translation>
     </message>
     <message>
         <source>Later</source>
-        <translation type="unfinished"></translation>
+        <translation>나중에</translation>
     </message>
     <message>
         <source>Saved in {folder} ({free} free).</source>
-        <translation type="unfinished"></translation>
+        <translation>저장 위치: {folder} (여유 공간 {free})</translation>
     </message>
     <message>
         <source>To make songs and train adapters, mixgrv needs the ACE-Step 1.5 models: the music model, its audio decoder and the text encoder. They are downloaded once from Hugging Face and checked against the publisher&apos;s checksums. You can stop at any time; the download continues where it stopped.</source>
-        <translation type="unfinished"></translation>
+        <translation>곡을 만들고 어댑터를 학습하려면 ACE-Step 1.5 모델(음악 모델, 오디오 디코더, 텍스트 인코더)이 필요합니다. Hugging Face에서 한 번 받고 배포처의 체크섬으로 검증합니다. 언제든 멈출 수 있고, 다시 받으면 멈춘 곳부터 이어집니다.</translation>
     </message>
     <message>
         <source>Welcome to mixgrv</source>
-        <translation type="unfinished"></translation>
+        <translation>mixgrv에 오신 것을 환영합니다</translation>
     </message>
 </context>
 <context>
@@ -1669,7 +1673,7 @@ The details were written to the log:
     </message>
     <message>
         <source>The ACE-Step models are not downloaded yet. Get them under Settings &gt; Models…</source>
-        <translation type="unfinished"></translation>
+        <translation>ACE-Step 모델을 아직 받지 않았습니다. 설정 &gt; 모델…에서 받으세요.</translation>
     </message>
     <message>
         <source>The reference audio file is gone. Drop it again or remove it.</source>
@@ -2331,7 +2335,7 @@ Lyrics with structure tags…</source>
     </message>
     <message>
         <source>No ACE-Step models found in %1. Download them or choose your folder under Settings &gt; Models…</source>
-        <translation type="unfinished"></translation>
+        <translation>%1에서 ACE-Step 모델을 찾지 못했습니다. 설정 &gt; 모델…에서 받거나 가진 폴더를 고르세요.</translation>
     </message>
     <message>
         <source>Quit while working?</source>
@@ -2390,15 +2394,15 @@ Lyrics with structure tags…</source>
     <name>TransferView</name>
     <message>
         <source>Checking the files…</source>
-        <translation type="unfinished"></translation>
+        <translation>파일 검증 중…</translation>
     </message>
     <message>
         <source>Downloading…</source>
-        <translation type="unfinished"></translation>
+        <translation>받는 중…</translation>
     </message>
     <message>
         <source>{time} left</source>
-        <translation type="unfinished"></translation>
+        <translation>{time} 남음</translation>
     </message>
 </context>
 </TS>

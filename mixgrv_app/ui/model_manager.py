@@ -54,7 +54,9 @@ def format_bytes(count: float) -> str:
         return f"{count / 1e9:.1f} GB"
     if count >= 1e6:
         return f"{count / 1e6:.0f} MB"
-    return f"{count / 1e3:.0f} KB"
+    if count >= 1e3:
+        return f"{count / 1e3:.0f} KB"
+    return f"{count:.0f} B"
 
 
 def _gb(count: float) -> str:
@@ -451,9 +453,16 @@ class ModelManager(QDialog):
     @Slot(str, str, object)
     def _on_job_finished(self, kind: str, outcome: str, detail: Any) -> None:
         self.refresh()
+        self.transfer.file_label.setText("")
+        self.transfer.file_bar.setValue(0)
         if outcome == DONE:
-            if kind == VERIFY and isinstance(detail, dict) and detail.get("bad"):
-                text = self.tr("Some files were damaged: {names}. Download them again.").format(names=", ".join(detail["bad"]))
+            bad = sorted((detail or {}).get("bad") or {}) if kind == VERIFY else []
+            unrepaired = [n for n in bad if n not in ((detail or {}).get("repaired") or [])]
+            if unrepaired:
+                text = self.tr("Damaged files were found in {names}. Download them again.").format(names=", ".join(unrepaired))
+            elif bad:
+                text = self.tr("Damaged files were found in {names} and downloaded again; everything matches now.").format(
+                    names=", ".join(bad))
             elif kind == VERIFY:
                 text = self.tr("Every file matches the publisher's checksums.")
             elif kind == REMOVE:
