@@ -167,7 +167,7 @@ class GenerationTab(QWidget):
         if not self._models_override:
             self.form.set_models_root(self.models_root())
             self.worker.set_models_root(self.models_root())
-            if self.form_problem.isVisible() and not self.form.problem():
+            if not self.form_problem.isHidden() and not self.form.problem():
                 self.form_problem.hide()
 
     @Slot(str)

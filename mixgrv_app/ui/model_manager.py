@@ -124,6 +124,8 @@ class TransferView(QWidget):
         fraction = event.done / event.total if event.total > 0 else 0.0
         fraction = max(0.0, min(1.0, fraction))
         if event.stage == "file":
+            self.file_label.show()
+            self.file_bar.show()
             self.file_bar.setValue(int(fraction * PROGRESS_STEPS))
             self.file_label.setText(f"{event.message}   {format_bytes(event.done)} / {format_bytes(event.total)}")
             return
@@ -453,8 +455,8 @@ class ModelManager(QDialog):
     @Slot(str, str, object)
     def _on_job_finished(self, kind: str, outcome: str, detail: Any) -> None:
         self.refresh()
-        self.transfer.file_label.setText("")
-        self.transfer.file_bar.setValue(0)
+        self.transfer.file_label.hide()
+        self.transfer.file_bar.hide()
         if outcome == DONE:
             bad = sorted((detail or {}).get("bad") or {}) if kind == VERIFY else []
             unrepaired = [n for n in bad if n not in ((detail or {}).get("repaired") or [])]
