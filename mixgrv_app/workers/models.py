@@ -47,6 +47,7 @@ class ModelJobs(QObject):
         super().__init__(parent)
         self._runner: JobRunner | None = None
         self.kind = ""
+        self.child_pid: int | None = None  # the process moving the bytes (None for remove)
 
     # -- starting ------------------------------------------------------------------------------
     def download(self, root: str, names: list[str]) -> None:
@@ -56,7 +57,7 @@ class ModelJobs(QObject):
         request = model_download.DownloadRequest(root=str(root), components=list(names))
 
         def job(events: EventSink, cancel: CancelToken) -> Any:
-            return model_download.download_in_child(request, events, cancel)
+            return model_download.download_in_child(request, events, cancel, on_start=self._child_started)
 
         self._launch(DOWNLOAD, job)
 
@@ -65,7 +66,7 @@ class ModelJobs(QObject):
         from mixgrv_app.core import model_download
 
         def job(events: EventSink, cancel: CancelToken) -> Any:
-            return model_download.verify_in_child(root, names, events, cancel, repair=True)
+            return model_download.verify_in_child(root, names, events, cancel, repair=True, on_start=self._child_started)
 
         self._launch(VERIFY, job)
 
@@ -93,7 +94,7 @@ class ModelJobs(QObject):
         runner.succeeded.connect(lambda result: self.finished.emit(kind, DONE, result))
         runner.failed.connect(lambda exc: self.finished.emit(kind, FAILED, exc))
         runner.cancelled.connect(lambda: self.finished.emit(kind, CANCELLED, None))
-        self._runner, self.kind = runner, kind
+        self._runner, self.kind, self.child_pid = runner, kind, None
         runner.start()
         self.started.emit(kind)
 
@@ -113,6 +114,9 @@ class ModelJobs(QObject):
         if self.is_running():
             self.cancel()
             self.wait(timeout_ms)
+
+    def _child_started(self, pid: int) -> None:  # job thread: a plain attribute write
+        self.child_pid = pid
 
     @Slot(object)
     def _on_artifact(self, artifact: Any) -> None:

@@ -244,3 +244,72 @@ def test_welcome_sheet_offers_the_essentials_a_folder_or_later(qtbot, tmp_path, 
     monkeypatch.setattr(mm.QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
     assert mm.choose_models_folder(welcome, str(tmp_path)) is None
     assert warned and str(tmp_path) in warned[0] and HANGUL.search(warned[0])
+
+
+# ------------------------------------------------------------------------------------------ the window
+@pytest.fixture
+def window(qtbot, qapp, korean):
+    from mixgrv_app import settings as opts
+    from mixgrv_app.app import build_window
+
+    opts.reset_for_tests()
+    opts.settings().set(opts.LANGUAGE, "ko")
+    made = build_window(qapp, opts.settings())
+    qtbot.addWidget(made)
+    made.show()
+    qtbot.waitExposed(made)
+    yield made
+    made.close()
+
+
+def _welcome(qtbot, window):
+    qtbot.waitUntil(lambda: window.model_welcome is not None and window.model_welcome.isVisible(), timeout=15_000)
+    return window.model_welcome
+
+
+def test_settings_models_opens_the_manager_and_a_chosen_folder_reaches_the_tabs(window, qtbot, monkeypatch, parity):
+    from mixgrv_app import settings as opts
+
+    welcome = _welcome(qtbot, window)
+    qtbot.mouseClick(welcome.findChild(QPushButton, "laterButton"), Qt.MouseButton.LeftButton)
+    assert not welcome.isVisible() and window.status_text("model") == "모델: 다운로드 필요"
+
+    assert window.models_action.text() == "모델…"
+    window.models_action.trigger()
+    manager = window.findChild(mm.ModelManager, "modelManager")
+    assert manager is not None and manager.isVisible() and manager.root == window.models_root()
+    assert all(_row(manager, n)["state"] == models.MISSING for n in models.ESSENTIALS)
+
+    monkeypatch.setattr(mm.QFileDialog, "getExistingDirectory", lambda *a, **k: str(parity))
+    qtbot.mouseClick(manager.findChild(QPushButton, "chooseModelsFolderButton"), Qt.MouseButton.LeftButton)
+    chosen = str(parity / "checkpoints")
+    assert opts.settings().get(opts.MODELS_ROOT) == chosen == window.models_root() == manager.root
+    assert all(_row(manager, n)["state"] == models.INSTALLED for n in models.ESSENTIALS)
+    assert window.status_text("model") == "모델: 있음"
+    form = window.generation_tab().form
+    assert [form.variant_combo.itemData(i) for i in range(form.variant_combo.count())] == models.installed_dits(chosen)
+    form.caption_edit.setPlainText("ambient")
+    assert form.problem() == ""
+    assert models.TURBO in window.training_tab().preprocess_panel.models_status.text()
+
+
+def test_quitting_during_a_download_stops_its_process_and_keeps_what_arrived(window, client, qtbot):
+    client.rate_bps = sum(f.size for f in _essential_files(client).values()) / 6
+    welcome = _welcome(qtbot, window)
+    jobs = window.model_jobs()
+    qtbot.mouseClick(welcome.findChild(QPushButton, "downloadEssentialsButton"), Qt.MouseButton.LeftButton)
+    bar = window.findChild(QProgressBar, "statusDownloadProgress")
+    qtbot.waitUntil(lambda: bar.isVisible() and bar.value() >= 10, timeout=60_000)
+    assert window.status_text("model").startswith("모델: 받는 중 ")
+    pid = jobs.child_pid
+    assert pid is not None and jobs.is_running()
+
+    window.close()  # the app's quit: the download stops now, not when the file is done
+    assert not jobs.is_running()
+    import os
+
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+    root = window.models_root()
+    assert not models.essentials_ready(root)
+    assert any(models.component_state(root, n).status == models.PARTIAL for n in models.ESSENTIALS)
