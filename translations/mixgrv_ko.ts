@@ -810,7 +810,7 @@ The details were written to the log:
     </message>
     <message>
         <source>&apos;{name}&apos; is not a known model. Choose one of: {known}.</source>
-        <translation>&apos;{name}&apos;은(는) 알 수 없는 모델입니다. 다음 중에서 선택하세요: {known}.</translation>
+        <translation>'{name}'은(는) 알 수 없는 모델입니다. 다음 중에서 선택하세요: {known}.</translation>
     </message>
     <message>
         <source>&apos;{value}&apos; is not a supported language code. Choose a language from the list.</source>
@@ -1253,8 +1253,8 @@ The details were written to the log:
         <translation>샘플의 {percent}%가 클리핑되어 있습니다. 더 깨끗한 마스터가 학습에 좋습니다.</translation>
     </message>
     <message>
-        <source>{repo} {path} was not found on the model server {endpoint}. Check the server address (HF_ENDPOINT) or update mixgrv.</source>
-        <translation>모델 서버 {endpoint}에서 {repo} {path}을(를) 찾을 수 없습니다. 서버 주소(HF_ENDPOINT)를 확인하거나 mixgrv를 업데이트하세요.</translation>
+        <source>{repo} was not found on the model server {endpoint}. Check the server address (HF_ENDPOINT) or update mixgrv.</source>
+        <translation>모델 서버 {endpoint}에서 {repo}을(를) 찾을 수 없습니다. 서버 주소(HF_ENDPOINT)를 확인하거나 mixgrv를 업데이트하세요.</translation>
     </message>
     <message>
         <source>{track} is shorter than one latent frame (40 ms). Remove it from the dataset.</source>

@@ -292,23 +292,53 @@ def _error(exc: BaseException, *, repo: str = "", path: str = "", endpoint: str 
                                  repo=repo, status=status or "")
     if status == 404 or isinstance(exc, (hf_errors.RepositoryNotFoundError, hf_errors.EntryNotFoundError,
                                          hf_errors.RevisionNotFoundError)):
-        return models.ModelError("models.not_found", f"{repo} {path} was not found on the model server {where} (404). "
+        what = f"{repo}/{path}" if path else repo
+        return models.ModelError("models.not_found", f"{what} was not found on the model server {where} (404). "
                                  "Check the server address (HF_ENDPOINT) or update mixgrv.",
-                                 repo=repo, path=path, endpoint=where)
+                                 repo=what, endpoint=where)
     if isinstance(exc, OSError) and getattr(exc, "errno", None) == errno.ENOSPC:
         return models.ModelError("models.disk_full", f"The disk filled up while downloading {path}. Free some space, "
                                  "then press Download again: finished files are kept.",
                                  path=path, needed="?", free="0")
     if isinstance(exc, (requests.RequestException, hf_errors.LocalEntryNotFoundError, ConnectionError, TimeoutError)) \
             or (isinstance(exc, OSError) and "Consistency check failed" in str(exc)):
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        reason = _network_reason(exc)
         return models.ModelError("models.network", f"Could not download from {where} ({reason}). Check the internet "
-                                 "connection or proxy, then press Download again: finished files are kept.",
+                                 "connection or proxy, then download again: finished files are kept.",
                                  endpoint=where, reason=reason)
     if isinstance(exc, OSError):
         return models.ModelError("models.write_failed", f"Could not write {path or repo} ({exc}). Check that the models "
                                  "folder is writable, or choose another one.", path=path or repo, reason=str(exc))
     raise exc
+
+
+def _network_reason(exc: BaseException) -> str:
+    """A few words on why the connection failed (the exception chain's root cause)."""
+    import socket
+
+    import requests
+
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, socket.gaierror):
+            return "unknown host"
+        if isinstance(seen, (requests.Timeout, TimeoutError, socket.timeout)):
+            return "timed out"
+        if isinstance(seen, requests.exceptions.ChunkedEncodingError):
+            return "connection dropped"
+        if isinstance(seen, requests.exceptions.ProxyError):
+            return "proxy error"
+        if isinstance(seen, requests.exceptions.SSLError):
+            return "secure connection failed"
+        nxt = seen.__cause__ or seen.__context__
+        if nxt is None and seen.args and isinstance(seen.args[0], BaseException):
+            nxt = seen.args[0]
+        if nxt is None and seen.args and hasattr(seen.args[0], "reason"):
+            nxt = getattr(seen.args[0], "reason", None)
+        seen = nxt if isinstance(nxt, BaseException) else None
+    return type(exc).__name__
 
 
 def _endpoint() -> str:
@@ -351,10 +381,10 @@ def plan(request: DownloadRequest) -> Plan:
                 for s in info.siblings or [] if (rel := comp.folder_path(s.rfilename)) is not None]
         names = {f.rel for f in mine}
         if not all(req in names for req in comp.required) or not any(n.endswith(".safetensors") for n in names):
-            raise models.ModelError("models.not_found", f"{comp.repo} on {request.endpoint or _endpoint()} has no "
-                                    f"complete {comp.name} folder (404). Check the server address (HF_ENDPOINT) or "
-                                    "update mixgrv.", repo=comp.repo, path=comp.subfolder or comp.name,
-                                    endpoint=request.endpoint or _endpoint())
+            what = f"{comp.repo}/{comp.subfolder}" if comp.subfolder else comp.repo
+            raise models.ModelError("models.not_found", f"{what} was not found complete on the model server "
+                                    f"{request.endpoint or _endpoint()} (404). Check the server address (HF_ENDPOINT) "
+                                    "or update mixgrv.", repo=what, endpoint=request.endpoint or _endpoint())
         for f in mine:
             f.present = _present_bytes(root, f)
         files.extend(mine)

@@ -81,7 +81,7 @@ MESSAGES: dict[str, str] = {
     "models.child_died": QT_TRANSLATE_NOOP("Messages", "The download process ended unexpectedly ({how}). Start the download again: it resumes where it stopped."),
     "models.disk_full": QT_TRANSLATE_NOOP("Messages", "Not enough free space in {path}: {needed} GB needed, {free} GB free. Free some space or choose another models folder."),
     "models.network": QT_TRANSLATE_NOOP("Messages", "Could not download from {endpoint} ({reason}). Check the internet connection or proxy, then download again: finished files are kept."),
-    "models.not_found": QT_TRANSLATE_NOOP("Messages", "{repo} {path} was not found on the model server {endpoint}. Check the server address (HF_ENDPOINT) or update mixgrv."),
+    "models.not_found": QT_TRANSLATE_NOOP("Messages", "{repo} was not found on the model server {endpoint}. Check the server address (HF_ENDPOINT) or update mixgrv."),
     "models.offline": QT_TRANSLATE_NOOP("Messages", "Offline mode is on (HF_HUB_OFFLINE), so {repo} cannot be downloaded. Turn offline mode off, or choose a folder that already has the models."),
     "models.refetch": QT_TRANSLATE_NOOP("Messages", "{file} did not match the publisher's checksum; downloading it again."),
     "models.remove_failed": QT_TRANSLATE_NOOP("Messages", "Could not delete {path} ({reason}). Close programs using it and try again."),

@@ -389,9 +389,13 @@ def main() -> None:
     parser.add_argument("checkpoints", nargs="?", default="/work/shared/parity/v1/checkpoints")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--rate", type=float, default=0.0, help="throttle file bodies to this many bytes/s")
+    parser.add_argument("--token", help="answer 401 unless this token is sent")
+    parser.add_argument("--missing", action="append", default=[], metavar="REPO", help="answer 404 for this repo")
     args = parser.parse_args()
     hub = LocalHub(official_repos(Path(args.checkpoints)), port=args.port)
     hub.rate_bps = args.rate or None
+    hub.require_token = args.token
+    hub.missing.update(args.missing)
     with hub:
         print(f"HF_ENDPOINT={hub.url}", flush=True)
         for repo in hub.repos.values():
