@@ -591,11 +591,21 @@ class _Transfer:
 
 
 def _tune_client() -> None:
-    """1 MiB read chunks instead of the client's 10 MiB: finer resume after a dropped connection
-    and smoother progress, same speed."""
+    """Settings of the Hub client in this (download) process:
+
+    * 1 MiB read chunks instead of 10 MiB: finer resume after a dropped connection and smoother
+      progress, same speed;
+    * the plain HTTP path even where ``hf_xet`` / ``hf_transfer`` are installed (unless the user
+      set ``HF_HUB_DISABLE_XET=0``): it is the one that resumes a partial file from its byte
+      offset, that we follow while hashing, and that the tests exercise. hf_transfer would also
+      delete partial files instead of resuming them.
+    """
     from huggingface_hub import constants
 
     constants.DOWNLOAD_CHUNK_SIZE = min(constants.DOWNLOAD_CHUNK_SIZE, 1024 * 1024)
+    if os.environ.get("HF_HUB_DISABLE_XET", "").strip() not in ("0", "false", "False"):
+        constants.HF_HUB_DISABLE_XET = True
+    constants.HF_HUB_ENABLE_HF_TRANSFER = False
 
 
 def _verify_files(root: Path, files: list[tuple[PlannedFile, Path]], events: EventSink, cancel: CancelToken,
@@ -667,6 +677,36 @@ def _link_from_cache(root: Path, name: str, src: Path, commit: str, files: list[
     return True
 
 
+def _offline_from_cache(root: Path, wanted: list[str], request: DownloadRequest, events: EventSink,
+                        cancel: CancelToken) -> list[str]:
+    """Offline (HF_HUB_OFFLINE): link what the HF cache holds, checked against the names the Hub
+    client gave its blobs (the sha256 of an LFS file, the git blob id of a small one)."""
+    cached = models.hf_cache_components() if request.reuse_hf_cache else {}
+    missing = [n for n in wanted if n not in cached or (root / n).exists() or (root / n).is_symlink()]
+    if missing:
+        repos = ", ".join(dict.fromkeys(models.component(n).repo for n in missing))
+        raise models.ModelError("models.offline", f"Offline mode is on (HF_HUB_OFFLINE), so {repos} cannot be "
+                                "downloaded. Turn offline mode off, or choose a folder that already has the models.",
+                                repo=repos)
+    root.mkdir(parents=True, exist_ok=True)
+    for name in wanted:
+        comp, src = models.component(name), cached[name]
+        files = []
+        for path in sorted(p for p in src.iterdir() if p.is_file()):
+            if comp.folder_path(comp.repo_path(path.name)) is None:
+                continue
+            blob = Path(os.path.realpath(path)).name
+            lfs = len(blob) == 64
+            files.append(PlannedFile(name, comp.repo, comp.repo_path(path.name), path.name, path.stat().st_size,
+                                     "" if lfs else blob, blob if lfs else None))
+        commit = (src.parent if comp.subfolder else src).name  # snapshots/<commit>/
+        if not _link_from_cache(root, name, src, commit, files, events, cancel):
+            raise models.ModelError("models.offline", f"Offline mode is on (HF_HUB_OFFLINE) and {name} in the Hugging "
+                                    "Face cache is damaged. Turn offline mode off to download it again.",
+                                    repo=comp.repo)
+    return list(wanted)
+
+
 def download(request: DownloadRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
              *, free_space: FreeSpace = disk_free) -> dict[str, Any]:
     """Fetch (or link from the HF cache) and verify the requested folders.
@@ -689,6 +729,11 @@ def download(request: DownloadRequest, events: EventSink = ignore_events, cancel
         return result
     _tune_client()
     request = DownloadRequest(**{**asdict(request), "root": str(root), "components": wanted})
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        result["reused"] = _offline_from_cache(root, wanted, request, events, cancel)
+        return result
     events(Progress(STAGE_DOWNLOAD, 0, 0, None, "asking the model server"))
     the_plan = plan(request)
     result["commits"] = the_plan.commits

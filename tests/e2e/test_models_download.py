@@ -269,6 +269,22 @@ def test_prefilled_hf_cache_is_used_in_place_with_zero_bytes(client, tmp_path):
     assert not (root / "vae").exists() and models.hf_cache_components()["vae"].is_dir()
 
 
+def test_offline_mode_links_what_the_hf_cache_holds(client, tmp_path, monkeypatch):
+    from huggingface_hub import snapshot_download
+
+    cache = Path(os.environ["HF_HUB_CACHE"])
+    patterns = [p for name in models.ESSENTIALS for p in models.component(name).allow_patterns()]
+    snapshot_download(models.MAIN_REPO, cache_dir=cache, allow_patterns=patterns, endpoint=client.url)
+    client.reset_counts()
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    root = tmp_path / "models"
+    result = _download(root)
+    assert sorted(result["reused"]) == sorted(models.ESSENTIALS) and client.served == 0 and not client.requests
+    assert models.essentials_ready(root) and md.verify(root)["bad"] == {}
+    commit = client.repos[models.MAIN_REPO].commit
+    assert all(models.read_manifest(root, n)["commit"] == commit for n in models.ESSENTIALS)
+
+
 def test_an_existing_checkpoints_folder_is_found_and_used_as_is(parity, tmp_path):
     project = tmp_path / "ACE-Step-1.5"
     project.mkdir()
