@@ -810,7 +810,7 @@ The details were written to the log:
     </message>
     <message>
         <source>&apos;{name}&apos; is not a known model. Choose one of: {known}.</source>
-        <translation>'{name}'은(는) 알 수 없는 모델입니다. 다음 중에서 선택하세요: {known}.</translation>
+        <translation>&apos;{name}&apos;은(는) 알 수 없는 모델입니다. 다음 중에서 선택하세요: {known}.</translation>
     </message>
     <message>
         <source>&apos;{value}&apos; is not a supported language code. Choose a language from the list.</source>
@@ -1478,6 +1478,10 @@ The details were written to the log:
     <message>
         <source>To make songs and train adapters, mixgrv needs the ACE-Step 1.5 models: the music model, its audio decoder and the text encoder. They are downloaded once from Hugging Face and checked against the publisher&apos;s checksums. You can stop at any time; the download continues where it stopped.</source>
         <translation>곡을 만들고 어댑터를 학습하려면 ACE-Step 1.5 모델(음악 모델, 오디오 디코더, 텍스트 인코더)이 필요합니다. Hugging Face에서 한 번 받고 배포처의 체크섬으로 검증합니다. 언제든 멈출 수 있고, 다시 받으면 멈춘 곳부터 이어집니다.</translation>
+    </message>
+    <message>
+        <source>Use the Models Found on This Mac</source>
+        <translation>이 Mac에서 찾은 모델 사용</translation>
     </message>
     <message>
         <source>Welcome to mixgrv</source>

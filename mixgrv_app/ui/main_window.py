@@ -623,9 +623,11 @@ class MainWindow(QMainWindow):
             return None
         from mixgrv_app.ui.model_manager import ModelWelcome
 
+        if self.model_welcome is not None:
+            self.model_welcome.deleteLater()  # one welcome sheet at a time
         welcome = ModelWelcome(root, self)
         welcome.download_requested.connect(self._download_from_welcome)
-        welcome.folder_requested.connect(self.choose_models_folder)
+        welcome.folder_requested.connect(self._choose_folder_from_welcome)
         self.model_welcome = welcome
         welcome.open()
         return welcome
@@ -633,6 +635,16 @@ class MainWindow(QMainWindow):
     @Slot(list)
     def _download_from_welcome(self, names: list[str]) -> None:
         self.show_model_manager().start_download(names)
+
+    @Slot()
+    def _choose_folder_from_welcome(self) -> None:
+        """No folder chosen: the welcome comes back. One without every essential: the manager shows what is missing."""
+        from mixgrv_app.core import models
+
+        if not self.choose_models_folder():
+            self.offer_models_if_missing()
+        elif not models.essentials_ready(self.models_root()):
+            self.show_model_manager()
 
     @Slot(str)
     def _on_model_job_started(self, kind: str) -> None:

@@ -549,8 +549,11 @@ class ModelWelcome(QDialog):
         return names
 
     def download_bytes(self) -> int:
+        """About how much will come over the network (what the HF cache holds is linked, not fetched)."""
+        states = models.scan(self.root) if self.cached else {}
+        cached = sum(max(0, states[n].size_bytes - states[n].present_bytes) for n in self.cached)
         extra = self.lm.size_bytes if self.lm is not None and self.lm_check.isChecked() else 0
-        return self.summary.missing_essentials_bytes + extra
+        return max(0, self.summary.missing_essentials_bytes - cached) + extra
 
     def retranslate_ui(self) -> None:
         self.setWindowTitle(self.tr("Welcome to mixgrv"))
@@ -572,7 +575,11 @@ class ModelWelcome(QDialog):
         if self.lm is not None:
             self.lm_check.setText(self.tr("Also get the song planner {size} suggested for this Mac (+{gb} GB)")
                                   .format(size=self.lm.name.removeprefix(models.LM_PREFIX), gb=_gb(self.lm.size_bytes)))
-        self.download_button.setText(self.tr("Get the Essential Models (about {gb} GB)").format(gb=_gb(self.download_bytes())))
+        count = self.download_bytes()
+        if count or not self.cached:
+            self.download_button.setText(self.tr("Get the Essential Models (about {gb} GB)").format(gb=_gb(count)))
+        else:
+            self.download_button.setText(self.tr("Use the Models Found on This Mac"))
         self.folder_button.setText(self.tr("Choose a Folder You Already Have…"))
         self.later_button.setText(self.tr("Later"))
 

@@ -313,3 +313,48 @@ def test_quitting_during_a_download_stops_its_process_and_keeps_what_arrived(win
     root = window.models_root()
     assert not models.essentials_ready(root)
     assert any(models.component_state(root, n).status == models.PARTIAL for n in models.ESSENTIALS)
+
+
+def test_models_in_the_hugging_face_cache_are_offered_and_used_without_a_download(sheet, client, qtbot, tmp_path, korean):
+    from huggingface_hub import snapshot_download
+
+    patterns = [p for name in models.ESSENTIALS for p in models.component(name).allow_patterns()]
+    snapshot_download(models.MAIN_REPO, allow_patterns=patterns, cache_dir=str(tmp_path / "hf-cache"),
+                      endpoint=client.url)  # what an earlier ACE-Step or diffusers run leaves behind
+    client.reset_counts()
+    root = tmp_path / "models"
+    welcome = mm.ModelWelcome(str(root))
+    qtbot.addWidget(welcome)
+    welcome.show()
+    assert sorted(welcome.cached) == sorted(models.ESSENTIALS)
+    assert welcome.cache_note.isVisible() and all(n in welcome.cache_note.text() for n in models.ESSENTIALS)
+    assert welcome.findChild(QPushButton, "downloadEssentialsButton").text() == "이 Mac에서 찾은 모델 사용"
+
+    manager = sheet(root)
+    with qtbot.waitSignal(manager.jobs.finished, timeout=60_000) as finished:
+        assert manager.start_download(welcome.names())
+    kind, outcome, result = finished.args
+    assert outcome == DONE, result
+    assert sorted(result["reused"]) == sorted(models.ESSENTIALS) and result["fetched_bytes"] == 0 == client.served
+    for name in models.ESSENTIALS:
+        assert (root / name).is_symlink()
+        row = _row(manager, name)
+        assert row["state"] == models.INSTALLED and "Hugging Face 캐시에서 사용" in row["note"]
+
+
+def test_welcome_folder_choice_cancelled_comes_back_and_an_incomplete_folder_opens_the_manager(window, qtbot, monkeypatch, tmp_path, parity_checkpoints):
+    welcome = _welcome(qtbot, window)
+    monkeypatch.setattr(mm.QFileDialog, "getExistingDirectory", lambda *a, **k: "")
+    qtbot.mouseClick(welcome.findChild(QPushButton, "chooseModelsFolderButton"), Qt.MouseButton.LeftButton)
+    again = _welcome(qtbot, window)  # nothing chosen: the choice is offered again
+    assert again is not welcome
+
+    own = tmp_path / "checkpoints"
+    shutil.copytree(parity_checkpoints / models.VAE_FOLDER, own / models.VAE_FOLDER)  # only part of a set
+    monkeypatch.setattr(mm.QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path))
+    qtbot.mouseClick(again.findChild(QPushButton, "chooseModelsFolderButton"), Qt.MouseButton.LeftButton)
+    assert window.models_root() == str(own)
+    manager = window.findChild(mm.ModelManager, "modelManager")
+    assert manager is not None and manager.isVisible() and manager.root == str(own)
+    assert _row(manager, models.VAE_FOLDER)["state"] == models.INSTALLED
+    assert manager.to_download() == [models.TURBO, models.TEXT_ENCODER_FOLDER]
