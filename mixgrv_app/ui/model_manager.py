@@ -165,13 +165,13 @@ class ModelManager(QDialog):
         self.jobs = jobs
         self.states: dict[str, models.ComponentState] = {}
         self._checked: set[str] = set()
-        self._problem = ""
+        self._suggested_lm = ""
         self._build()
         self.retranslate_ui()
         jobs.started.connect(self._on_job_started)
         jobs.progress.connect(self._on_progress)
         jobs.metric.connect(self.transfer.show_metric)
-        jobs.component_ready.connect(lambda _name: self.refresh())
+        jobs.component_ready.connect(self._on_component_ready)
         jobs.finished.connect(self._on_job_finished)
         self.refresh(check_missing_essentials=True)
         self._set_running(jobs.is_running())
@@ -328,8 +328,6 @@ class ModelManager(QDialog):
         self.folder_label.setText(self.tr("Folder: {folder}").format(folder=self.root) + (f"   ·   {free}" if free else ""))
 
     def _render_rows(self) -> None:
-        if not hasattr(self, "states"):
-            return
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.states))
         for row, (name, state) in enumerate(self.states.items()):
@@ -447,6 +445,10 @@ class ModelManager(QDialog):
                  REMOVE: self.tr("Deleting…")}.get(kind, "")
         self.transfer.reset(stage)
         self._set_running(True)
+
+    @Slot(str)
+    def _on_component_ready(self, _name: str) -> None:
+        self.refresh()  # usable from this moment: shown as installed while the rest still downloads
 
     @Slot(object)
     def _on_progress(self, event: Progress) -> None:
