@@ -1460,6 +1460,10 @@ The details were written to the log:
         <translation>이미 받은 폴더 선택…</translation>
     </message>
     <message>
+        <source>Continue the Download (about {gb} GB left)</source>
+        <translation>다운로드 이어 받기 (약 {gb} GB 남음)</translation>
+    </message>
+    <message>
         <source>Found in the Hugging Face cache on this Mac, used without a second copy: {names}.</source>
         <translation>이 Mac의 Hugging Face 캐시에서 찾았습니다. 복사하지 않고 그대로 씁니다: {names}.</translation>
     </message>

@@ -550,6 +550,10 @@ class ModelWelcome(QDialog):
             names.append(self.lm.name)
         return names
 
+    def resuming(self) -> bool:
+        """An earlier download of the essentials stopped part-way (it continues from there)."""
+        return any(n in self.summary.partial for n in self.summary.missing_essentials)
+
     def download_bytes(self) -> int:
         """About how much will come over the network (what the HF cache holds is linked, not fetched)."""
         states = models.scan(self.root) if self.cached else {}
@@ -578,7 +582,9 @@ class ModelWelcome(QDialog):
             self.lm_check.setText(self.tr("Also get the song planner {size} suggested for this Mac (+{gb} GB)")
                                   .format(size=self.lm.name.removeprefix(models.LM_PREFIX), gb=_gb(self.lm.size_bytes)))
         count = self.download_bytes()
-        if count or not self.cached:
+        if self.resuming():
+            self.download_button.setText(self.tr("Continue the Download (about {gb} GB left)").format(gb=_gb(count)))
+        elif count or not self.cached:
             self.download_button.setText(self.tr("Get the Essential Models (about {gb} GB)").format(gb=_gb(count)))
         else:
             self.download_button.setText(self.tr("Use the Models Found on This Mac"))

@@ -193,6 +193,11 @@ def test_stop_keeps_what_arrived_and_the_next_download_continues(sheet, client, 
     assert not models.essentials_ready(root)
     assert any(_row(manager, n)["state"] == models.PARTIAL for n in models.ESSENTIALS)
     assert manager.download_button.isEnabled()
+    # the next start offers to continue, with what is left
+    welcome = mm.ModelWelcome(str(root))
+    qtbot.addWidget(welcome)
+    left = models.summary(root).missing_essentials_bytes
+    assert welcome.findChild(QPushButton, "downloadEssentialsButton").text() == f"다운로드 이어 받기 (약 {left / 1e9:.1f} GB 남음)"
 
     client.rate_bps = None
     client.reset_counts()
