@@ -331,6 +331,14 @@ def preferred_dit(root: str | os.PathLike[str]) -> str | None:
     return TURBO if TURBO in dits else dits[0]
 
 
+# NOTE(ui): added by the app side (Generation tab readiness); any installed DiT will do.
+def generation_ready(root: str | os.PathLike[str]) -> bool:
+    """A take can be made from ``root``: some DiT, the VAE and the text encoder are installed."""
+    states = scan(root)
+    return (any(s.kind == "dit" and s.status == INSTALLED for s in states.values())
+            and all(states[n].status == INSTALLED for n in (VAE_FOLDER, TEXT_ENCODER_FOLDER)))
+
+
 @dataclass
 class Summary:
     root: Path

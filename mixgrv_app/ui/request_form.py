@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 )
 
 from mixgrv_app import settings as opts
+from mixgrv_app.core import models as model_catalogue
 from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, local_paths, polish
 
 log = logging.getLogger(__name__)
@@ -142,19 +143,7 @@ def default_shift(variant: str) -> float:
 
 def find_variants(models_root: str | Path | None) -> list[str]:
     """The DiT variants ready to generate with under the models folder (core.models decides)."""
-    from mixgrv_app.core import models
-
-    return models.installed_dits(models_root)
-
-
-def _generation_ready(models_root: str | Path) -> bool:
-    """A DiT, the VAE and the text encoder are installed (any DiT: a base-only folder works too)."""
-    # NOTE(ui): core.models could own this as generation_ready(root); asked in the models report.
-    from mixgrv_app.core import models
-
-    states = models.scan(models_root)
-    return bool(models.installed_dits(models_root)) and all(
-        states[name].status == models.INSTALLED for name in (models.VAE_FOLDER, models.TEXT_ENCODER_FOLDER))
+    return model_catalogue.installed_dits(models_root)
 
 
 class Chip(QPushButton):
@@ -681,7 +670,7 @@ class RequestForm(QWidget):
     # -- validation for the Generate button -------------------------------------------------------------
     def problem(self) -> str:
         """A translated sentence saying why the request cannot be sent yet ("" when it can)."""
-        if self.models_root and not _generation_ready(self.models_root):  # no folder given: not this form's concern
+        if self.models_root and not model_catalogue.generation_ready(self.models_root):  # no folder given: not this form's concern
             return self.tr("The ACE-Step models are not downloaded yet. Get them under Settings > Models…")
         values = self.values(draw_seed=False)
         if not values["caption"]:

@@ -363,3 +363,21 @@ def test_welcome_folder_choice_cancelled_comes_back_and_an_incomplete_folder_ope
     assert manager is not None and manager.isVisible() and manager.root == str(own)
     assert _row(manager, models.VAE_FOLDER)["state"] == models.INSTALLED
     assert manager.to_download() == [models.TURBO, models.TEXT_ENCODER_FOLDER]
+
+
+def test_the_form_is_ready_with_any_dit_and_says_what_is_missing_otherwise(qtbot, tmp_path, parity_checkpoints, korean):
+    from mixgrv_app import settings as opts
+    from mixgrv_app.ui.request_form import RequestForm
+
+    root = tmp_path / "checkpoints"
+    for name in ("acestep-v15-base", models.VAE_FOLDER):  # a user's own set without turbo, text encoder missing
+        shutil.copytree(parity_checkpoints / name, root / name)
+    form = RequestForm(str(root), opts.settings())
+    qtbot.addWidget(form)
+    form.caption_edit.setPlainText("ambient")
+    assert form.problem() == "ACE-Step 모델을 아직 받지 않았습니다. 설정 > 모델…에서 받으세요."
+    shutil.copytree(parity_checkpoints / models.TEXT_ENCODER_FOLDER, root / models.TEXT_ENCODER_FOLDER)
+    form.set_models_root(str(root))
+    assert not models.essentials_ready(root) and models.generation_ready(root)
+    assert form.problem() == ""
+    assert [form.variant_combo.itemData(i) for i in range(form.variant_combo.count())] == ["acestep-v15-base"]
