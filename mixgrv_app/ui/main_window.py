@@ -442,7 +442,7 @@ class MainWindow(QMainWindow):
             backend, device = "PyTorch", "CPU"
         from mixgrv_app.core import models
 
-        found = models.essentials_ready(self.models_root())
+        found = models.generation_ready(self.models_root())
         self._status = {
             "backend": (backend, "ok"),
             "device": (device, "ok"),
@@ -592,7 +592,7 @@ class MainWindow(QMainWindow):
         from mixgrv_app.core import models
 
         root = self.models_root()
-        ready = models.essentials_ready(root)
+        ready = models.generation_ready(root)
         self._model_status(self.tr("found") if ready else self.tr("not downloaded"), "ok" if ready else "warning")
         app_signals().models_changed.emit(root)
 
@@ -615,11 +615,11 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.offer_models_if_missing)  # after whatever showed the window
 
     def offer_models_if_missing(self):  # noqa: ANN201 - ui.model_manager.ModelWelcome | None
-        """The welcome sheet when the essentials are not there (and no download is running)."""
+        """The welcome sheet when no usable model set is there (and no download is running)."""
         from mixgrv_app.core import models
 
         root = self.models_root()
-        if models.essentials_ready(root) or (self._model_jobs is not None and self._model_jobs.is_running()):
+        if models.generation_ready(root) or (self._model_jobs is not None and self._model_jobs.is_running()):
             return None
         from mixgrv_app.ui.model_manager import ModelWelcome
 
@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
 
         if not self.choose_models_folder():
             self.offer_models_if_missing()
-        elif not models.essentials_ready(self.models_root()):
+        elif not models.generation_ready(self.models_root()):
             self.show_model_manager()
 
     @Slot(str)
