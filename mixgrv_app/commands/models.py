@@ -126,15 +126,16 @@ def _verify(args: argparse.Namespace) -> int:
     for name in result["ok"]:
         print(f"ok        {name}")
     for name in result["unverifiable"]:
-        print(f"no record {name} (not downloaded by mixgrv: nothing to compare with)")
+        print(f"unchecked {name} (not downloaded by mixgrv and the model server did not answer)")
+    for name, files in result.get("differs", {}).items():
+        print(f"differs   {name}: {', '.join(files)} (your own files: left as they are)")
     for name, files in result["bad"].items():
         state = "repaired" if name in result["repaired"] else "BAD"
         print(f"{state:<9} {name}: {', '.join(files)}")
     unrepaired = [n for n in result["bad"] if n not in result["repaired"]]
     if unrepaired:
         print(f"deleted the damaged files; run `mixgrv models download {' '.join(unrepaired)}` to fetch them again")
-        return 1
-    return 0
+    return 1 if unrepaired or result.get("differs") or result["unverifiable"] else 0
 
 
 def _remove(args: argparse.Namespace) -> int:

@@ -774,32 +774,59 @@ def download(request: DownloadRequest, events: EventSink = ignore_events, cancel
 def verify(root: str | os.PathLike[str], names: list[str] | None = None, events: EventSink = ignore_events,
            cancel: CancelToken | None = None, *, repair: bool = False, endpoint: str | None = None,
            token: str | None = None) -> dict[str, Any]:
-    """Hash every file of the downloaded folders (all with a manifest, or ``names``) against the
-    manifest. A mismatching or missing file is deleted and its folder marked partial; with
-    ``repair`` it is fetched again. Returns ``{"ok": [...], "bad": {folder: [files]},
-    "unverifiable": [...], "repaired": [...]}`` (unverifiable: folders without a manifest)."""
+    """Hash every file of the folders (``names``, or every catalogue folder present).
+
+    A folder we downloaded is checked against its manifest: a mismatching or missing file is
+    deleted and the folder marked partial; with ``repair`` it is fetched again. A folder we did
+    not download (the user's own ACE-Step folder) is checked against the Hub's hashes when the
+    Hub answers: when it matches, a manifest is written (it is then "verified"); when it does
+    not, it is reported in ``differs`` and left untouched (the user's files are never deleted).
+
+    Returns ``{"ok": [...], "bad": {folder: [files]}, "differs": {folder: [files]},
+    "unverifiable": [...], "repaired": [...]}`` (unverifiable: not ours and the Hub unreachable).
+    """
     cancel = cancel or CancelToken()
     root = Path(root).expanduser()
     if names is None:
-        names = [n for n, s in models.scan(root).items() if s.status != models.MISSING]
+        names = [n for n, s in models.scan(root).items() if s.status != models.MISSING and s.component is not None]
     checks: list[tuple[PlannedFile, Path]] = []
     manifests: dict[str, dict[str, Any]] = {}
-    unverifiable: list[str] = []
+    unrecorded: list[str] = []
     for name in names:
         models.component(name)
         manifest = models.read_manifest(root, name)
         if manifest is None:
-            unverifiable.append(name)
+            unrecorded.append(name)
             continue
         manifests[name] = manifest
         for rel, entry in manifest.get("files", {}).items():
             pf = PlannedFile(name, manifest.get("repo", ""), rel, rel, int(entry["size"]), entry.get("blob_id", ""),
                              entry.get("sha256"))
             checks.append((pf, root / name / rel))
+    unverifiable: list[str] = []
+    hub_plan: Plan | None = None
+    if unrecorded:
+        try:
+            hub_plan = plan(DownloadRequest(str(root), unrecorded, endpoint=endpoint, token=token, reuse_hf_cache=False))
+        except models.ModelError as exc:
+            unverifiable = list(unrecorded)
+            events(Log("info", f"cannot check {', '.join(unrecorded)} against the Hub: {exc.message}"))
+        else:
+            checks.extend((pf, root / pf.component / pf.rel) for pf in hub_plan.files)
     bad = _verify_files(root, checks, events, cancel)
     bad_by: dict[str, list[str]] = {}
+    differs: dict[str, list[str]] = {}
     for pf in bad:
-        bad_by.setdefault(pf.component, []).append(pf.rel)
+        (bad_by if pf.component in manifests else differs).setdefault(pf.component, []).append(pf.rel)
+    if hub_plan is not None:
+        for name in unrecorded:
+            if name in differs:
+                continue
+            comp = models.component(name)
+            files = [pf for pf in hub_plan.files if pf.component == name]
+            manifest = _start_manifest(root, name, comp, hub_plan.commits[comp.repo], files)
+            manifest["files"] = {pf.rel: _file_entry(pf, True) for pf in files}
+            _finish_manifest(root, manifest)
     for name, rels in bad_by.items():
         manifest = manifests[name]
         if manifest.get("linked_to"):  # never delete inside the HF cache: drop the link instead
@@ -816,8 +843,8 @@ def verify(root: str | os.PathLike[str], names: list[str] | None = None, events:
         models.write_manifest(root, name, manifest)
         events(Log("warning", f"{name}: {', '.join(rels)} did not match the publisher's checksum and was deleted",
                    code="models.verify_mismatch", params={"component": name, "files": ", ".join(rels)}))
-    result: dict[str, Any] = {"ok": [n for n in manifests if n not in bad_by], "bad": bad_by,
-                              "unverifiable": unverifiable, "repaired": []}
+    ok = [n for n in names if n not in bad_by and n not in differs and n not in unverifiable]
+    result: dict[str, Any] = {"ok": ok, "bad": bad_by, "differs": differs, "unverifiable": unverifiable, "repaired": []}
     if repair and bad_by:
         download(DownloadRequest(str(root), list(bad_by), endpoint=endpoint, token=token, reuse_hf_cache=False),
                  events, cancel)

@@ -295,6 +295,28 @@ def test_an_existing_checkpoints_folder_is_found_and_used_as_is(parity, tmp_path
     assert models.find_checkpoints_folder(tmp_path / "empty") is None
 
 
+def test_verify_checks_a_users_own_folder_against_the_hub_and_never_deletes_it(client, parity, tmp_path):
+    import shutil
+
+    root = tmp_path / "checkpoints"
+    for name in models.ESSENTIALS:
+        shutil.copytree(parity / "checkpoints" / name, root / name)
+    assert not models.component_state(root, "vae").verified
+    result = md.verify_in_child(root, list(models.ESSENTIALS))
+    assert result["ok"] == list(models.ESSENTIALS) and result["differs"] == {} and client.served == 0
+    assert all(models.component_state(root, n).verified for n in models.ESSENTIALS)
+
+    for name in models.ESSENTIALS:  # forget the record, change a byte: reported, kept
+        models.manifest_path(root, name).unlink()
+    target = root / models.TURBO / "silence_latent.pt"
+    data = bytearray(target.read_bytes())
+    data[100] ^= 1
+    target.write_bytes(bytes(data))
+    result = md.verify_in_child(root, list(models.ESSENTIALS), repair=True)
+    assert result["differs"] == {models.TURBO: ["silence_latent.pt"]} and result["repaired"] == []
+    assert target.read_bytes() == bytes(data) and client.served == 0
+
+
 def test_cancel_is_immediate_in_the_middle_of_a_file(client, tmp_path):
     """The Hub client cannot be interrupted mid-file; the child process ends instead, at once."""
     import time
