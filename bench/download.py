@@ -100,7 +100,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from mixgrv_app.core import models
-    from mixgrv_app.core.jobs import ChildDied, Progress
+    from mixgrv_app.core.jobs import Progress
     from tests.support.local_hub import LocalHub, bytes_on_disk, component_files
 
     work = Path(tempfile.mkdtemp(prefix="bench-download-"))
@@ -139,8 +139,8 @@ def main() -> int:
 
             try:
                 run_ours(dest, args.workers, kill_half, pids.append)
-            except ChildDied:
-                pass
+            except models.ModelError as exc:
+                assert exc.code == "models.child_died", exc
             hub.rate_bps = None
             first = hub.served
             on_disk = bytes_on_disk(dest, component_files(hub, models.ESSENTIALS))

@@ -152,16 +152,10 @@ def _remove(args: argparse.Namespace) -> int:
 
 
 def _in_child(call):
-    """Run ``call(cancel)``; Ctrl+C cancels the child and waits for it to end."""
-    from mixgrv_app.core.jobs import CancelToken, ChildDied
-    from mixgrv_app.core.models import ModelError
+    """Run ``call(cancel)`` (a ``*_in_child`` job); Ctrl+C ends the child with this process."""
+    from mixgrv_app.core.jobs import CancelToken
 
-    cancel = CancelToken()
-    try:
-        return call(cancel)
-    except ChildDied as exc:
-        raise ModelError("models.child_died", f"The download process ended unexpectedly ({exc.how}). Run the same "
-                         "command again: it resumes where it stopped.", how=exc.how) from exc
+    return call(CancelToken())
 
 
 class _DownloadProgress:

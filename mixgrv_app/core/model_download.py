@@ -31,9 +31,13 @@ Events (``core.jobs``): ``Progress(stage="download", done=bytes, total=bytes, et
 "eta_s"})`` about 4 times a second, ``Log`` lines, ``Artifact(kind="model", path=folder,
 info={"component", "commit"})``.
 
+``verify`` returns ``{"ok", "bad", "differs", "unverifiable", "repaired"}`` (see its docstring):
+our own downloads are repaired, a folder the user brought is only reported.
+
 Errors are :class:`~mixgrv_app.core.models.ModelError` with codes ``models.network``,
 ``models.unauthorized``, ``models.not_found``, ``models.disk_full``, ``models.offline``,
-``models.verify_failed``, ``models.unknown_component``, ``models.remove_failed``.
+``models.verify_failed``, ``models.unknown_component``, ``models.remove_failed``,
+``models.write_failed``, ``models.child_died`` (the child process was killed or crashed).
 """
 
 from __future__ import annotations
@@ -881,18 +885,26 @@ def run_verify(request: dict[str, Any], events: EventSink, cancel: CancelToken) 
                   endpoint=request.get("endpoint"), token=request.get("token"))
 
 
+def _child(target: str, request: dict[str, Any], events: EventSink, cancel: CancelToken | None,
+           on_start: Callable[[int], Any] | None) -> dict[str, Any]:
+    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
+
+    try:
+        return run_in_child_process(target, request, events, cancel, on_start=on_start)
+    except ChildDied as exc:
+        raise models.ModelError("models.child_died", f"The download process ended unexpectedly ({exc.how}). Start the "
+                                "download again: it resumes where it stopped.", how=exc.how) from exc
+
+
 def download_in_child(request: DownloadRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
                       on_start: Callable[[int], Any] | None = None) -> dict[str, Any]:
-    """Run :func:`download` in a child process; cancel ends it at once (the next run resumes)."""
-    from mixgrv_app.core.jobs import run_in_child_process
-
-    return run_in_child_process(DOWNLOAD_TARGET, asdict(request), events, cancel, on_start=on_start)
+    """Run :func:`download` in a child process; cancel ends it at once (the next run resumes).
+    A child that dies (killed, crashed) raises ``ModelError("models.child_died")``."""
+    return _child(DOWNLOAD_TARGET, asdict(request), events, cancel, on_start)
 
 
 def verify_in_child(root: str | os.PathLike[str], names: list[str] | None = None, events: EventSink = ignore_events,
                     cancel: CancelToken | None = None, *, repair: bool = False,
                     on_start: Callable[[int], Any] | None = None) -> dict[str, Any]:
-    from mixgrv_app.core.jobs import run_in_child_process
-
-    return run_in_child_process(VERIFY_TARGET, {"root": str(root), "names": names, "repair": repair},
-                                events, cancel, on_start=on_start)
+    """Run :func:`verify` in a child process (same cancel and failure behaviour)."""
+    return _child(VERIFY_TARGET, {"root": str(root), "names": names, "repair": repair}, events, cancel, on_start)

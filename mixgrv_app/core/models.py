@@ -21,7 +21,8 @@ For the UI (ask here, never look at folders yourself)
   found there), with bytes present, verified or not, the commit and where it links to.
 * ``summary(root) -> Summary``: ``essentials_ready``, missing essentials and their approximate
   size (for "필수 모델 받기 (약 N GB)"), installed and partial names.
-* ``essentials_ready(root)``, ``installed_dits(root)`` (for the variant combo),
+* ``component_state(root, name)``: one folder's :class:`ComponentState` (cheap: stats only).
+* ``essentials_ready(root)``, ``installed_dits(root)`` (for the variant combo), ``installed_lms(root)``,
   ``preferred_dit(root)`` (turbo when there), ``suggest_lm(memory_bytes=None)`` ("0.6B" / "1.7B"
   / "4B" / None from the Mac's memory), ``lm_component(size)``.
 * ``find_checkpoints_folder(path)``: the models root inside a folder the user picked (the folder
@@ -31,7 +32,10 @@ For the UI (ask here, never look at folders yourself)
   them into the root instead of fetching (``core.model_download``).
 * ``default_root()``: the app's own models folder (when the settings name none).
 
-Download, verify and remove are jobs in :mod:`mixgrv_app.core.model_download`.
+Download, verify and remove are jobs in :mod:`mixgrv_app.core.model_download`. Their failures
+(and ``component(unknown)``) raise :class:`ModelError` with ``models.*`` codes (ui/messages.py).
+``core.checkpoints.find_components`` / ``describe_root`` (what the loaders use) are defined here
+too, so a folder that is still downloading is never loaded.
 
 The manifest (``<root>/.mixgrv/<folder>.json``) is written when a download starts
 (``complete: false``) and rewritten when every file verified (``complete: true``, repo, pinned

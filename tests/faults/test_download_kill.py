@@ -49,9 +49,10 @@ def test_kill_9_of_the_download_child_then_resume(hub, tmp_path):
             killed.append(event.done)
             os.kill(pids[0], signal.SIGKILL)
 
-    with pytest.raises(ChildDied) as info:
+    with pytest.raises(models.ModelError) as info:
         md.download_in_child(md.essentials_request(root), kill_mid_way, on_start=pids.append)
-    assert info.value.returncode == -signal.SIGKILL and killed
+    assert info.value.code == "models.child_died" and "signal 9" in info.value.message and killed
+    assert isinstance(info.value.__cause__, ChildDied) and info.value.__cause__.returncode == -signal.SIGKILL
 
     on_disk = bytes_on_disk(root, files)
     assert 0 < on_disk < total
