@@ -1441,6 +1441,10 @@ The details were written to the log:
         <translation>검증</translation>
     </message>
     <message>
+        <source>this Mac has {gb} GB of memory</source>
+        <translation>이 Mac의 메모리 {gb} GB</translation>
+    </message>
+    <message>
         <source>{folder} holds no ACE-Step model folders (acestep-v15-turbo, vae, Qwen3-Embedding-0.6B). Choose the checkpoints folder of an ACE-Step download, or download the models here.</source>
         <translation>{folder}에는 ACE-Step 모델 폴더(acestep-v15-turbo, vae, Qwen3-Embedding-0.6B)가 없습니다. ACE-Step 다운로드의 checkpoints 폴더를 고르거나, 여기에서 모델을 받으세요.</translation>
     </message>

@@ -680,16 +680,13 @@ class MainWindow(QMainWindow):
         self._status["model"] = (text, state)
         self._render_status()
 
-    def _download_bar(self):  # noqa: ANN201 - QProgressBar
+    def _download_bar(self):  # noqa: ANN201 - ui.model_manager.StatusDownloadBar
         bar = getattr(self, "_status_download_bar", None)
         if bar is None:
-            from PySide6.QtWidgets import QProgressBar
+            from mixgrv_app.ui.model_manager import StatusDownloadBar
 
-            bar = QProgressBar()
-            bar.setObjectName("statusDownloadProgress")
-            bar.setRange(0, 100)
-            bar.setFixedWidth(110)
-            bar.setTextVisible(False)
+            bar = StatusDownloadBar()
+            bar.clicked.connect(self.show_model_manager)
             self.statusBar().insertPermanentWidget(0, bar)
             bar.hide()
             self._status_download_bar = bar

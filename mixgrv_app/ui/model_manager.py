@@ -81,6 +81,24 @@ def choose_models_folder(parent: QWidget, start: str) -> str | None:
     return str(root)
 
 
+class StatusDownloadBar(QProgressBar):
+    """The status bar's small download bar; a click opens the manager sheet."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("statusDownloadProgress")
+        self.setRange(0, 100)
+        self.setFixedWidth(110)
+        self.setTextVisible(False)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: ANN001
+        self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
 class TransferView(QWidget):
     """Total and per-file progress of the running model job, with speed and time left."""
 
@@ -325,7 +343,10 @@ class ModelManager(QDialog):
             free = self.tr("{size} free").format(size=format_bytes(disk_free(self.root)))
         except OSError:
             free = ""
-        self.folder_label.setText(self.tr("Folder: {folder}").format(folder=self.root) + (f"   ·   {free}" if free else ""))
+        memory = models.total_memory_bytes()
+        mac = self.tr("this Mac has {gb} GB of memory").format(gb=f"{memory / 2**30:.0f}") if memory else ""
+        self.folder_label.setText("   ·   ".join(
+            part for part in (self.tr("Folder: {folder}").format(folder=self.root), free, mac) if part))
 
     def _render_rows(self) -> None:
         self.table.blockSignals(True)

@@ -306,6 +306,11 @@ def test_quitting_during_a_download_stops_its_process_and_keeps_what_arrived(win
     bar = window.findChild(QProgressBar, "statusDownloadProgress")
     qtbot.waitUntil(lambda: bar.isVisible() and bar.value() >= 10, timeout=60_000)
     assert window.status_text("model").startswith("모델: 받는 중 ")
+    manager = window.findChild(mm.ModelManager, "modelManager")
+    manager.accept()  # the sheet closes, the download goes on; the status bar brings it back
+    assert jobs.is_running()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton)
+    assert manager.isVisible() and manager.findChild(QPushButton, "cancelDownloadButton").isVisible()
     pid = jobs.child_pid
     assert pid is not None and jobs.is_running()
 
