@@ -1381,6 +1381,10 @@ The details were written to the log:
         <translation>참고</translation>
     </message>
     <message>
+        <source>Partial</source>
+        <translation>일부만 받음</translation>
+    </message>
+    <message>
         <source>Partial ({percent}%)</source>
         <translation>일부 ({percent}%)</translation>
     </message>

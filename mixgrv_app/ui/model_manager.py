@@ -298,8 +298,8 @@ class ModelManager(QDialog):
             return self.tr("Installed")
         if state.status == models.PARTIAL:
             size = state.size_bytes
-            percent = int(100 * state.present_bytes / size) if size else 0
-            return self.tr("Partial ({percent}%)").format(percent=min(percent, 99))
+            percent = min(int(100 * state.present_bytes / size) if size else 0, 99)
+            return self.tr("Partial ({percent}%)").format(percent=percent) if percent else self.tr("Partial")
         return self.tr("Not downloaded")
 
     def note_text(self, state: models.ComponentState) -> str:
