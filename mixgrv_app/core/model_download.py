@@ -135,18 +135,13 @@ def _local_dir(root: Path, comp: models.Component) -> Path:
     return root if comp.subfolder else root / comp.name
 
 
-def _hf_state_dir(root: Path, comp: models.Component, repo_path: str) -> Path:
-    """Where the Hub client keeps a file's download metadata and partial bytes."""
-    return _local_dir(root, comp) / ".cache" / "huggingface" / "download" / Path(repo_path).parent
-
-
 def _etag(pf: PlannedFile) -> str:
     return pf.sha256 or pf.blob_id
 
 
 def _partial_file(root: Path, pf: PlannedFile) -> Path | None:
     comp = models.component(pf.component)
-    return next(_hf_state_dir(root, comp, pf.repo_path).glob(f"*.{_etag(pf)}.incomplete"), None)
+    return next(models.hf_download_state_dir(root, comp).glob(f"*.{_etag(pf)}.incomplete"), None)
 
 
 def _final_file(root: Path, pf: PlannedFile) -> Path:
@@ -165,7 +160,7 @@ def _forget_file(root: Path, pf: PlannedFile) -> None:
     """Delete a file and the Hub client's record of it, so that it is fetched again."""
     comp = models.component(pf.component)
     _final_file(root, pf).unlink(missing_ok=True)
-    state = _hf_state_dir(root, comp, pf.repo_path)
+    state = models.hf_download_state_dir(root, comp)
     (state / f"{Path(pf.repo_path).name}.metadata").unlink(missing_ok=True)
     for partial in state.glob(f"*.{_etag(pf)}.incomplete"):
         partial.unlink(missing_ok=True)
@@ -414,7 +409,9 @@ def _file_entry(pf: PlannedFile, verified: bool) -> dict[str, Any]:
 
 
 def _start_manifest(root: Path, name: str, comp: models.Component, commit: str, files: list[PlannedFile],
-                    linked_to: str | None = None) -> dict[str, Any]:
+                    linked_to: str | None = None, write: bool = True) -> dict[str, Any]:
+    """The manifest of a folder about to be filled (``complete: false``), keeping the files a
+    previous run already verified at the same commit. Written unless ``write`` is False."""
     old = models.read_manifest(root, name) or {}
     old_files = old.get("files", {}) if old.get("commit") == commit else {}
     entries = {}
@@ -427,15 +424,25 @@ def _start_manifest(root: Path, name: str, comp: models.Component, commit: str, 
                 "complete": False, "files": entries}
     if linked_to:
         manifest["linked_to"] = linked_to
-    models.write_manifest(root, name, manifest)
+    if write:
+        _write_manifest(root, manifest)
     return manifest
+
+
+def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    try:
+        models.write_manifest(root, manifest["component"], manifest)
+    except OSError as exc:
+        raise models.ModelError("models.write_failed", f"Could not write {models.manifest_path(root, manifest['component'])} "
+                                f"({exc}). Check that the models folder is writable, or choose another one.",
+                                path=str(root), reason=str(exc)) from exc
 
 
 def _finish_manifest(root: Path, manifest: dict[str, Any]) -> None:
     manifest["complete"] = True
     manifest["verified"] = True
     manifest["verified_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    models.write_manifest(root, manifest["component"], manifest)
+    _write_manifest(root, manifest)
 
 
 # ------------------------------------------------------------------------------ the transfer
@@ -479,6 +486,8 @@ class _Transfer:
     def _fetch_verified(self, pf: PlannedFile) -> None:
         for attempt in range(2):
             digest, size = self._fetch(pf)
+            if not _matches(pf, digest, size) and pf.sha256 and size == pf.size:
+                digest = _hash_file(_final_file(self.root, pf), True)  # never condemn a file on the followed hash alone
             if _matches(pf, digest, size):
                 self._file_verified(pf)
                 return
@@ -497,7 +506,7 @@ class _Transfer:
         comp = models.component(pf.component)
         final = _final_file(self.root, pf)
         before = _present_bytes(self.root, pf)
-        follower = _Follower(_hf_state_dir(self.root, comp, pf.repo_path), _etag(pf)) if pf.sha256 else None
+        follower = _Follower(models.hf_download_state_dir(self.root, comp), _etag(pf)) if pf.sha256 else None
         if follower is not None:
             follower.start()
             with self.lock:
@@ -535,7 +544,7 @@ class _Transfer:
             if complete:
                 _finish_manifest(self.root, manifest)
             else:
-                models.write_manifest(self.root, pf.component, manifest)
+                _write_manifest(self.root, manifest)
             self.progress.pop(f"{pf.component}/{pf.rel}", None)
             self.followers.pop(f"{pf.component}/{pf.rel}", None)
             self.done_bytes += pf.size
@@ -756,7 +765,7 @@ def download(request: DownloadRequest, events: EventSink = ignore_events, cancel
             continue
         comp = models.component(name)
         files = [f for f in the_plan.files if f.component == name]
-        manifests[name] = _start_manifest(root, name, comp, the_plan.commits[comp.repo], files)
+        manifests[name] = _start_manifest(root, name, comp, the_plan.commits[comp.repo], files, write=False)
         todo.extend(f for f in files if not manifests[name]["files"][f.rel]["verified"])
     need = sum(f.size - f.present for f in todo)
     free = free_space(root)
@@ -764,8 +773,9 @@ def download(request: DownloadRequest, events: EventSink = ignore_events, cancel
         raise models.ModelError("models.disk_full", f"Not enough free space in {root}: {_gb(need + SPACE_MARGIN_BYTES)} GB "
                                 f"needed, {_gb(free)} GB free. Free some space or choose another models folder.",
                                 path=str(root), needed=_gb(need + SPACE_MARGIN_BYTES), free=_gb(free))
-    for name, manifest in manifests.items():  # folders whose files were all there already
-        if all(e["verified"] for e in manifest["files"].values()):
+    for name, manifest in manifests.items():
+        _write_manifest(root, manifest)  # "complete: false" from here until every file verified
+        if all(e["verified"] for e in manifest["files"].values()):  # all there already
             _finish_manifest(root, manifest)
             events(Artifact("model", str(root / name), {"component": name, "commit": manifest["commit"]}))
     if todo:
@@ -844,7 +854,7 @@ def verify(root: str | os.PathLike[str], names: list[str] | None = None, events:
             _forget_file(root, pf)
             manifest["files"][rel]["verified"] = False
         manifest["complete"] = False
-        models.write_manifest(root, name, manifest)
+        _write_manifest(root, manifest)
         events(Log("warning", f"{name}: {', '.join(rels)} did not match the publisher's checksum and was deleted",
                    code="models.verify_mismatch", params={"component": name, "files": ", ".join(rels)}))
     ok = [n for n in names if n not in bad_by and n not in differs and n not in unverifiable]
@@ -866,8 +876,8 @@ def remove(root: str | os.PathLike[str], name: str) -> None:
             folder.unlink()
         elif folder.exists():
             shutil.rmtree(folder)
-        if comp.subfolder:
-            shutil.rmtree(root / ".cache" / "huggingface" / "download" / comp.subfolder, ignore_errors=True)
+        if comp.subfolder:  # the Hub client's records live beside the folder, not in it
+            shutil.rmtree(models.hf_download_state_dir(root, comp), ignore_errors=True)
         models.manifest_path(root, name).unlink(missing_ok=True)
     except OSError as exc:
         raise models.ModelError("models.remove_failed", f"Could not delete {folder} ({exc}). Close programs using it "

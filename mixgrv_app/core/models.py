@@ -252,6 +252,22 @@ class ComponentState:
         return self.component.size_bytes if self.component else self.present_bytes
 
 
+def hf_download_state_dir(root: str | os.PathLike[str], comp: Component) -> Path:
+    """Where the Hub client keeps a folder's download records and partial files (``local_dir``
+    download: ``<root>/.cache/huggingface/download/<folder>/`` for the main repo's folders,
+    ``<root>/<folder>/.cache/huggingface/download/`` for a repo of its own)."""
+    local_dir = Path(root) if comp.subfolder else Path(root) / comp.name
+    return local_dir / ".cache" / "huggingface" / "download" / comp.subfolder
+
+
+def partial_download_bytes(root: str | os.PathLike[str], comp: Component) -> int:
+    """Bytes in the Hub client's partial files (``*.incomplete``) for a folder being downloaded."""
+    try:
+        return sum(p.stat().st_size for p in hf_download_state_dir(root, comp).glob("*.incomplete"))
+    except OSError:
+        return 0
+
+
 def _has_weights(folder: Path) -> bool:
     return any(folder.glob("*.safetensors")) or any(folder.glob("*.safetensors.index.json"))
 
@@ -284,8 +300,10 @@ def component_state(root: str | os.PathLike[str], name: str) -> ComponentState:
         state.present_bytes = sum(info.get("size", 0) for rel, info in files.items() if (folder / rel).is_file())
         if manifest.get("complete") and sizes_ok:
             state.status, state.verified = INSTALLED, bool(manifest.get("verified", True))
-        else:
-            state.status = PARTIAL
+            return state
+        if comp is not None:
+            state.present_bytes += partial_download_bytes(root, comp)
+        state.status = PARTIAL if state.present_bytes else MISSING  # a download that never got a byte
         return state
     if not folder.is_dir():
         return state

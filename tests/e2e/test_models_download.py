@@ -221,8 +221,8 @@ def test_not_enough_disk_is_refused_before_any_byte(client, tmp_path):
     err = _error(lambda: md.download(md.essentials_request(root, endpoint=client.url), free_space=lambda _p: free))
     assert err.code == "models.disk_full" and str(root) in err.message
     assert float(err.params["needed"]) * 1e9 >= need and float(err.params["free"]) * 1e9 <= free + 1e6
-    assert client.served == 0
-    assert not [p for p in root.rglob("*") if p.is_file() and models.MANIFEST_DIR not in p.parts]
+    assert client.served == 0 and not [p for p in root.rglob("*") if p.is_file()]
+    assert all(models.component_state(root, n).status == models.MISSING for n in models.ESSENTIALS)
 
 
 def test_server_down_is_a_network_message(client, tmp_path, monkeypatch):
