@@ -2,7 +2,8 @@
 
 The catalogue and the folder states come from ``core.models``; download and verify run as
 ``core.model_download`` jobs in a child process (Ctrl+C stops at once; run it again to resume).
-The models folder is ``--dir`` or the app's own (``paths.models_dir()``).
+The models folder is ``--dir``, else the one chosen in the app's settings, else the app's own
+(``paths.models_dir()``).
 """
 
 from __future__ import annotations
@@ -35,11 +36,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _root(args: argparse.Namespace):
+    """``--dir``, else the folder chosen in the app (설정 ▸ 모델…), else the app's own."""
     from pathlib import Path
 
     from mixgrv_app.core import models
 
-    return Path(args.dir).expanduser() if args.dir else models.default_root()
+    if args.dir:
+        return Path(args.dir).expanduser()
+    try:
+        from mixgrv_app import settings as opts
+
+        chosen = opts.Settings().get(opts.MODELS_ROOT)
+    except Exception:  # noqa: BLE001 - an unreadable settings store must not stop the CLI
+        chosen = ""
+    return Path(chosen).expanduser() if chosen else models.default_root()
 
 
 def _size(n: float) -> str:

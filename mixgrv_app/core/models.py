@@ -249,6 +249,7 @@ class ComponentState:
 
     @property
     def size_bytes(self) -> int:
+        """The (approximate) download size of the folder; ``present_bytes`` is what is on disk."""
         return self.component.size_bytes if self.component else self.present_bytes
 
 
