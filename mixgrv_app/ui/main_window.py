@@ -563,6 +563,7 @@ class MainWindow(QMainWindow):
         self.model_manager = None
         self.model_welcome = None
         self._models_offered = False
+        self._status_download_bar = None  # made when the first model job starts
         self.tabs_ready.connect(self._offer_models_on_start)
 
     def models_root(self) -> str:
@@ -648,7 +649,11 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_model_job_started(self, kind: str) -> None:
-        self._model_status(self.tr("downloading…") if kind == "download" else self.tr("checking…"), "busy")
+        from mixgrv_app.workers.models import DOWNLOAD, VERIFY
+
+        if kind not in (DOWNLOAD, VERIFY):
+            return  # removing a folder is quick; the sheet says when it is done
+        self._model_status(self.tr("downloading…") if kind == DOWNLOAD else self.tr("checking…"), "busy")
         bar = self._download_bar()
         bar.setValue(0)
         bar.show()
@@ -665,15 +670,17 @@ class MainWindow(QMainWindow):
 
     @Slot(str, str, object)
     def _on_model_job_finished(self, kind: str, outcome: str, detail) -> None:  # noqa: ANN001
+        from mixgrv_app.workers.models import CANCELLED, DOWNLOAD, FAILED
+
         self._download_bar().hide()
         self._models_changed()
-        if outcome == "failed":
+        if outcome == FAILED:
             from mixgrv_app.ui.messages import text_for_error
 
             self.show_message(text_for_error(detail), 12000)
-        elif outcome == "cancelled":
+        elif outcome == CANCELLED:
             self.show_message(self.tr("Model download stopped. It continues where it stopped when you download again."))
-        elif kind == "download":
+        elif kind == DOWNLOAD:
             self.show_message(self.tr("The models are ready."))
 
     def _model_status(self, text: str, state: str) -> None:
@@ -681,7 +688,7 @@ class MainWindow(QMainWindow):
         self._render_status()
 
     def _download_bar(self):  # noqa: ANN201 - ui.model_manager.StatusDownloadBar
-        bar = getattr(self, "_status_download_bar", None)
+        bar = self._status_download_bar
         if bar is None:
             from mixgrv_app.ui.model_manager import StatusDownloadBar
 
