@@ -337,3 +337,35 @@ def test_cancel_is_immediate_in_the_middle_of_a_file(client, tmp_path):
     assert largest / client.rate_bps > 10
     assert time.monotonic() - when[0] < 3.0
     assert not models.essentials_ready(tmp_path / "models")
+
+
+# ------------------------------------------------------------------------------ the CLI
+def test_cli_list_download_verify_remove_and_exit_codes(client, tmp_path, capsys):
+    root = tmp_path / "models"
+    assert cli.main(["models", "list", "--json", "--dir", str(root)]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert not listed["essentials_ready"] and len(listed["components"]) == len(models.CATALOGUE)
+    assert {c["name"]: c["status"] for c in listed["components"]}[models.TURBO] == models.MISSING
+
+    assert cli.main(["models", "download", "--essentials", "--lm", "0.6B", "--quiet", "--dir", str(root)]) == 0
+    assert "ready in" in capsys.readouterr().out
+    lm = models.lm_component("0.6B")
+    assert models.essentials_ready(root) and models.component_state(root, lm.name).status == models.INSTALLED
+    assert client.served == sum(f.size for f in component_files(client, [*models.ESSENTIALS, lm.name]).values())
+
+    assert cli.main(["models", "verify", "--quiet", "--dir", str(root)]) == 0
+    target = root / lm.name / "model.safetensors"
+    data = bytearray(target.read_bytes())
+    data[-1] ^= 1
+    target.write_bytes(bytes(data))
+    assert cli.main(["models", "verify", "--quiet", "--dir", str(root)]) == 1  # found, deleted, not repaired
+    assert "mixgrv models download" in capsys.readouterr().out and not target.exists()
+    assert cli.main(["models", "verify", "--repair", "--quiet", "--dir", str(root)]) == 0 and target.exists()
+
+    assert cli.main(["models", "remove", lm.name, "--dir", str(root)]) == 0
+    assert models.component_state(root, lm.name).status == models.MISSING and not (root / lm.name).exists()
+    assert cli.main(["models", "remove", lm.name, "--dir", str(root)]) == 1
+    assert cli.main(["models", "download", "acestep-v15-nonesuch", "--dir", str(root)]) == 2
+    client.missing.add(lm.repo)
+    assert cli.main(["models", "download", "--lm", "0.6B", "--quiet", "--dir", str(root)]) == 2
+    assert "was not found" in capsys.readouterr().err
