@@ -884,15 +884,40 @@ def remove(root: str | os.PathLike[str], name: str) -> None:
                                 "and try again.", path=str(folder), reason=str(exc)) from exc
 
 # ------------------------------------------------------------------------------ child entry points
+def _until_cancelled(job: Callable[[], dict[str, Any]], cancel: CancelToken) -> dict[str, Any]:
+    """Run ``job`` in a daemon thread and return its result, or raise Cancelled the moment
+    ``cancel`` is set, whatever the job is doing (asking the Hub, hashing, mid-file). Only for
+    the child process, which ends right after: the Hub client cannot be interrupted otherwise,
+    and what it leaves on disk is resumable."""
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = job()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the calling thread
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True, name="model-job")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.05)
+        if cancel.cancelled:
+            raise Cancelled()
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def run_download(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
     """``core.jobs`` target: ``request`` is ``asdict(DownloadRequest)``."""
-    return download(DownloadRequest(**request), events, cancel)
+    return _until_cancelled(lambda: download(DownloadRequest(**request), events, cancel), cancel)
 
 
 def run_verify(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
     """``core.jobs`` target: ``{"root", "names"?, "repair"?, "endpoint"?, "token"?}``."""
-    return verify(request["root"], request.get("names"), events, cancel, repair=bool(request.get("repair")),
-                  endpoint=request.get("endpoint"), token=request.get("token"))
+    return _until_cancelled(lambda: verify(request["root"], request.get("names"), events, cancel,
+                                           repair=bool(request.get("repair")), endpoint=request.get("endpoint"),
+                                           token=request.get("token")), cancel)
 
 
 def _child(target: str, request: dict[str, Any], events: EventSink, cancel: CancelToken | None,
