@@ -26,6 +26,9 @@ class AppSignals(QObject):
     status_changed = Signal(dict)
     #: a transient message for the status bar (already translated), shown for a few seconds
     status_message = Signal(str)
+    #: use this LoRA adapter folder in the Generation tab (Training tab's "Use in Generation");
+    #: the main window opens the tab and loads it at full strength
+    adapter_chosen = Signal(str)
 
 
 _instance: AppSignals | None = None

@@ -64,7 +64,7 @@ class TrainingSession(QObject):
         self._runner: JobRunner | None = None
 
     def _launch(self, job) -> None:
-        runner = JobRunner(job, self)
+        runner = JobRunner(job, self, kind="training")  # Stop = save a checkpoint, end the run as stopped
         runner.progress.connect(self.progress)
         runner.metric.connect(self.metric)
         runner.log.connect(self.log)
