@@ -16,8 +16,9 @@ from mixgrv_app.core.jobs import CancelToken, EventSink
 from mixgrv_app.workers.base import JobRunner
 from mixgrv_app.workers.preprocess import pick_variant
 
-PANEL_KEYS = ("epochs", "rank", "alpha", "dropout", "learning_rate", "batch_size", "grad_accum", "save_every",
-              "warmup_steps", "weight_decay", "max_grad_norm", "seed", "targets", "timesteps")
+from mixgrv_app.core.training import TRAINING_FIELDS
+
+PANEL_KEYS = tuple(TRAINING_FIELDS)  # the settings the Training tab edits
 
 
 def presets() -> dict[str, dict[str, Any]]:
