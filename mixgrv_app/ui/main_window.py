@@ -121,7 +121,9 @@ class MainWindow(QMainWindow):
     audio_imported = Signal(list)
     #: the window painted its first frame (bench/startup.py measures up to here)
     first_frame = Signal()
-    #: both tab bodies exist (built just after the first frame, or on first use)
+    #: the tab on screen is built: the window can be used (bench/startup.py's "tabs usable")
+    tab_usable = Signal()
+    #: both tab bodies exist (the hidden one is built one event-loop turn later, or on first use)
     tabs_ready = Signal()
     _painted = False  # a class default: Qt sends events while __init__ is still running
 
@@ -174,21 +176,27 @@ class MainWindow(QMainWindow):
         )
 
     @Slot()
-    def _build_remaining_tabs(self) -> None:
+    def _build_current_tab(self) -> None:
+        """Right after the first frame: the tab on screen; the hidden one waits a turn, so the
+        events that came meanwhile (a click, a key) are handled between the two."""
         from mixgrv_app.ui import style
 
-        current = self.tabs.currentIndex()
-        self.pages[current].widget()
+        self.pages[self.tabs.currentIndex()].widget()
+        style.follow_system_scheme(QApplication.instance())
+        self.tab_usable.emit()
+        QTimer.singleShot(0, self._build_remaining_tabs)
+
+    @Slot()
+    def _build_remaining_tabs(self) -> None:
         for page in self.pages.values():
             page.widget()
-        style.follow_system_scheme(QApplication.instance())
         self.tabs_ready.emit()
 
     def event(self, event: QEvent) -> bool:
         if not self._painted and event.type() == QEvent.Type.Paint:
             self._painted = True
             self.first_frame.emit()
-            QTimer.singleShot(0, self._build_remaining_tabs)
+            QTimer.singleShot(0, self._build_current_tab)
         return super().event(event)
 
     def _build_menus(self) -> None:
