@@ -14,7 +14,9 @@ Real core throughout: the parity checkpoints, real preprocessing, real training 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -264,3 +266,63 @@ def test_export_typed_suffix_decides_the_format(open_window, qtbot, tmp_path, mo
     assert sorted(p.name for p in out.iterdir()) == [expected_name]
     info = soundfile.info(str(out / expected_name))
     assert info.subtype == subtype and info.channels == 2
+
+
+QUIT_SCRIPT = r"""
+import json, sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QMessageBox, QPushButton
+from mixgrv_app.app import MixgrvApplication, build_window
+from mixgrv_app.workers.base import JobRunner
+
+app = MixgrvApplication(sys.argv[:1])
+window = build_window(app)
+window.show()
+
+def download(events, cancel):
+    while not cancel.cancelled:
+        time.sleep(0.02)
+    return "partial file kept"
+
+runner = JobRunner(download, window, kind="download")
+runner.start()
+seen = []
+
+def sheet():
+    box = window.findChild(QMessageBox, "runningJobsSheet")
+    return box if box is not None and box.isVisible() else None
+
+def first_quit():
+    app.quit()  # what ⌘Q and the Dock's Quit end in: a Quit event in the running loop
+    QTimer.singleShot(300, keep)
+
+def keep():
+    seen.append({"sheet": sheet() is not None, "window": window.isVisible(), "running": runner.is_running()})
+    sheet().findChild(QPushButton, "keepWorkingButton").click()
+    QTimer.singleShot(300, second_quit)
+
+def second_quit():
+    seen.append({"sheet": sheet() is not None, "window": window.isVisible(), "running": runner.is_running()})
+    app.quit()
+    QTimer.singleShot(300, lambda: sheet().findChild(QPushButton, "stopSaveQuitButton").click())
+
+QTimer.singleShot(300, first_quit)
+QTimer.singleShot(20000, lambda: app.exit(3))
+code = app.exec()
+print("SEEN " + json.dumps({"steps": seen, "code": code, "running": runner.is_running(),
+                            "result": runner.result}), flush=True)
+"""
+
+
+def test_application_quit_in_the_running_loop_goes_through_the_guard(tmp_path):
+    """QApplication.quit() inside app.exec() (⌘Q, the Dock's Quit): the sheet, 계속 keeps the app
+    running, 중지하고 저장 lets the job end its own way and then the app exits normally."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", MIXGRV_HOME=str(tmp_path / "home"))
+    done = subprocess.run([sys.executable, "-c", QUIT_SCRIPT], env=env, cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr[-3000:]
+    line = next(l for l in done.stdout.splitlines() if l.startswith("SEEN "))
+    report = json.loads(line[5:])
+    assert report["steps"] == [{"sheet": True, "window": True, "running": True},
+                               {"sheet": False, "window": True, "running": True}]
+    assert report["code"] == 0 and not report["running"] and report["result"] == "partial file kept"
