@@ -15,7 +15,7 @@ from __future__ import annotations
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -25,8 +25,10 @@ from PySide6.QtWidgets import (
 
 from mixgrv_app.core.training import TRAINING_FIELDS
 from mixgrv_app.ui.dataset_panel import format_seconds
-from mixgrv_app.ui.loss_chart import LossChart
 from mixgrv_app.ui.request_form import WholeNumberSpin
+
+if TYPE_CHECKING:
+    from mixgrv_app.ui.loss_chart import LossChart
 
 
 # ------------------------------------------------------------------------------------------- preprocess
@@ -199,8 +201,11 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar(objectName="trainingProgress")
         layout.addWidget(self.progress)
 
-        self.chart = LossChart(self)
-        layout.addWidget(self.chart, 2)
+        # the chart (QtCharts, a large module) is made when the panel is first shown or used
+        self._chart: LossChart | None = None
+        self._chart_slot = QVBoxLayout()
+        self._chart_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._chart_slot, 2)
 
         lower = QHBoxLayout()
         self.log = QPlainTextEdit(objectName="trainingLog")
@@ -230,6 +235,19 @@ class TrainingPanel(QWidget):
         self.checkpoints.currentItemChanged.connect(lambda *_: self._update_checkpoint_buttons())
         self.set_running(False)
         self.retranslate_ui()
+
+    @property
+    def chart(self) -> LossChart:
+        if self._chart is None:
+            from mixgrv_app.ui.loss_chart import LossChart
+
+            self._chart = LossChart(self)
+            self._chart_slot.addWidget(self._chart)
+        return self._chart
+
+    def showEvent(self, event) -> None:  # noqa: ANN001
+        self.chart  # noqa: B018 - built on first show
+        super().showEvent(event)
 
     # -- texts -------------------------------------------------------------------------------
     def retranslate_ui(self) -> None:

@@ -59,7 +59,10 @@ def open_window(qtbot, qapp, parity_checkpoints):
     for window in windows:
         generation = window.pages[GENERATION].content
         if generation is not None and hasattr(generation, "shutdown"):
-            generation.shutdown()  # the model process the tab may have started
+            # the model process the tab started on show may still be importing its framework:
+            # end it now rather than waiting out its polite exit
+            generation.worker.service.close(timeout_s=0.5)
+            generation.shutdown()
     assert job_registry().count() == 0, [j.kind for j in job_registry().jobs()]
     i18n.install(qapp, "en")
     opts.reset_for_tests()
