@@ -4,8 +4,9 @@ Every way audio reaches mixgrv — a drop anywhere on the window, a drop on the 
 (``app.MixgrvApplication.event``), 파일 > 오디오 가져오기…, a second ``mixgrv`` start — ends in
 :meth:`MainWindow.import_audio`, which forwards to ``TrainingTab.import_audio_paths``.
 
-The tab modules are imported lazily: the tab shown at start is built before the window
-appears, the other one right after, so the first frame comes fast whatever the tabs import.
+The tab modules are imported lazily: the window appears first, the tab on screen is built right
+after its first frame and the hidden one a turn later, so the first frame comes fast whatever
+the tabs import (bench/startup.py measures both moments).
 
 Flows between the parts: "Use in Generation" in the Training tab is the app-wide
 ``adapter_chosen`` signal, handled by :meth:`MainWindow.use_adapter_in_generation`. Closing the
@@ -163,6 +164,7 @@ class MainWindow(QMainWindow):
         app_signals().import_requested.connect(self.import_audio)
         app_signals().adapter_chosen.connect(self.use_adapter_in_generation)
         self._close_approved = False   # the quit guard said yes (or nothing was running)
+        self._closing_after_jobs = False  # "stop and save" was chosen: close when the registry empties
         self.running_jobs_sheet: QMessageBox | None = None
         # The tab bodies are built right after the first frame (see event()): the window
         # appears at once and fills in a moment later, whatever the tab modules import.
@@ -615,7 +617,9 @@ class MainWindow(QMainWindow):
         registry = job_registry()
         if name == "stopSaveQuitButton":
             self.show_message(self.tr("Stopping and saving… mixgrv quits when the work is saved."), 0)
-            registry.changed.connect(self._close_when_jobs_ended)
+            if not self._closing_after_jobs:
+                self._closing_after_jobs = True
+                registry.changed.connect(self._close_when_jobs_ended)
             registry.stop_all_and_save()
             self._close_when_jobs_ended(registry.count())
         elif name == "quitWithoutSavingButton":
@@ -630,10 +634,9 @@ class MainWindow(QMainWindow):
 
         if count:
             return
-        try:
+        if self._closing_after_jobs:
             job_registry().changed.disconnect(self._close_when_jobs_ended)
-        except (RuntimeError, TypeError):
-            pass
+            self._closing_after_jobs = False
         self._close_approved = True
         QTimer.singleShot(0, self.close)  # after the job's last signals were handled
 
