@@ -329,3 +329,38 @@ def test_application_quit_in_the_running_loop_goes_through_the_guard(tmp_path):
     assert report["steps"] == [{"sheet": True, "window": True, "running": True},
                                {"sheet": False, "window": True, "running": True}]
     assert report["code"] == 0 and not report["running"] and report["result"] == "partial file kept"
+
+
+def test_stop_and_save_lets_an_export_finish_and_cancels_the_rest(open_window, qtbot):
+    """"finish" jobs (an export) are waited for, "cancel" jobs (preprocessing) are stopped; the
+    window closes when the last one has ended."""
+    import threading
+
+    window = open_window()
+    release_export = threading.Event()
+    ended: list[str] = []
+
+    def export(events, cancel):
+        release_export.wait(10)
+        ended.append("export finished" + (" (cancel ignored)" if cancel.cancelled else ""))
+
+    def preprocess(events, cancel):
+        while not cancel.cancelled:
+            time.sleep(0.01)
+        ended.append("preprocess cancelled")
+
+    runners = [JobRunner(export, window, kind="export", on_quit="finish"),
+               JobRunner(preprocess, window, kind="preprocess")]
+    for runner in runners:
+        runner.start()
+    assert job_registry().kinds() == ["preprocess", "export"]
+    window.close()
+    sheet = _sheet(qtbot, window)
+    assert sheet.text() == "학습할 노래를 준비하는 중입니다"
+    qtbot.mouseClick(_sheet_button(sheet, "stopSaveQuitButton"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ended == ["preprocess cancelled"], timeout=5000)
+    qtbot.wait(200)
+    assert window.isVisible() and job_registry().kinds() == ["export"]  # waiting for the export
+    release_export.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+    assert ended == ["preprocess cancelled", "export finished"]
