@@ -149,17 +149,23 @@ HEAVY_MODULES = ("torch", "mlx", "peft", "transformers", "accelerate")
 
 
 class _StartupProbe(QObject):
-    """bench/startup.py and the tests: when the first frame and the tab bodies came, what got imported."""
+    """bench/startup.py and the tests: when the first frame, the tab on screen and both tab bodies
+    came, and what got imported by then."""
 
     def __init__(self, app: QApplication, window) -> None:  # noqa: ANN001
         super().__init__(app)
         self.app = app
         window.first_frame.connect(self.on_first_frame)
+        window.tab_usable.connect(self.on_tab_usable)
         window.tabs_ready.connect(self.on_tabs_ready)
 
     @Slot()
     def on_first_frame(self) -> None:
         print(f"MIXGRV_SHOWN {time.time():.6f}", flush=True)
+
+    @Slot()
+    def on_tab_usable(self) -> None:
+        print(f"MIXGRV_USABLE {time.time():.6f}", flush=True)
 
     @Slot()
     def on_tabs_ready(self) -> None:

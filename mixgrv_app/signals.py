@@ -29,6 +29,9 @@ class AppSignals(QObject):
     #: the models folder in use (its path) changed or gained/lost a component (a download
     #: verified, a folder was deleted or chosen): the tabs read core.models again
     models_changed = Signal(str)
+    #: use this LoRA adapter folder in the Generation tab (Training tab's "Use in Generation");
+    #: the main window opens the tab and loads it at full strength
+    adapter_chosen = Signal(str)
 
 
 _instance: AppSignals | None = None

@@ -649,8 +649,24 @@ The details were written to the log:
         <translation>&lt;h3&gt;mixgrv {version}&lt;/h3&gt;&lt;p&gt;내 Mac에서 ACE-Step 1.5용 LoRA 어댑터를 학습하고, 그 어댑터로 음악을 만드세요.&lt;/p&gt;&lt;p&gt;데이터 위치: {data}&lt;/p&gt;</translation>
     </message>
     <message>
+        <source>A job is still running</source>
+        <translation>작업이 진행 중입니다</translation>
+    </message>
+    <message>
+        <source>A model is being downloaded</source>
+        <translation>모델을 다운로드하는 중입니다</translation>
+    </message>
+    <message>
+        <source>A song is being generated</source>
+        <translation>곡을 생성하는 중입니다</translation>
+    </message>
+    <message>
         <source>About mixgrv</source>
         <translation>mixgrv 정보</translation>
+    </message>
+    <message>
+        <source>An export is not finished yet</source>
+        <translation>내보내기가 아직 끝나지 않았습니다</translation>
     </message>
     <message>
         <source>Apple GPU (Metal)</source>
@@ -705,6 +721,14 @@ The details were written to the log:
         <translation>오디오 가져오기…</translation>
     </message>
     <message>
+        <source>Keep Training</source>
+        <translation>계속 학습</translation>
+    </message>
+    <message>
+        <source>Keep Working</source>
+        <translation>계속 작업</translation>
+    </message>
+    <message>
         <source>Language</source>
         <translation>언어</translation>
     </message>
@@ -733,6 +757,10 @@ The details were written to the log:
         <translation>종료</translation>
     </message>
     <message>
+        <source>Quit Without Saving</source>
+        <translation>저장하지 않고 종료</translation>
+    </message>
+    <message>
         <source>Settings</source>
         <translation>설정</translation>
     </message>
@@ -749,6 +777,34 @@ The details were written to the log:
         <translation>이 탭을 여는 중에 문제가 발생했습니다. 자세한 내용은 로그에 기록했습니다:</translation>
     </message>
     <message>
+        <source>Songs are being imported</source>
+        <translation>노래를 가져오는 중입니다</translation>
+    </message>
+    <message>
+        <source>Songs are being labelled</source>
+        <translation>노래에 라벨을 붙이는 중입니다</translation>
+    </message>
+    <message>
+        <source>Songs are being prepared for training</source>
+        <translation>학습할 노래를 준비하는 중입니다</translation>
+    </message>
+    <message>
+        <source>Stop and save ends the work after its current step and keeps what is done (a training run saves a checkpoint you can resume), then mixgrv quits.</source>
+        <translation>중지하고 저장하면 지금 단계가 끝난 뒤 작업을 멈추고 한 만큼 보관한 다음 종료합니다. 학습은 체크포인트를 저장하므로 나중에 이어서 학습할 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Stop and save keeps what is done (finished songs, a finished export), then mixgrv quits.</source>
+        <translation>중지하고 저장하면 끝난 만큼(준비된 노래, 마무리된 내보내기)을 보관한 다음 종료합니다.</translation>
+    </message>
+    <message>
+        <source>Stop, Save and Quit</source>
+        <translation>중지하고 저장 후 종료</translation>
+    </message>
+    <message>
+        <source>Stopping and saving… mixgrv quits when the work is saved.</source>
+        <translation>중지하고 저장하는 중… 저장이 끝나면 mixgrv가 종료됩니다.</translation>
+    </message>
+    <message>
         <source>System Default</source>
         <translation>시스템</translation>
     </message>
@@ -761,13 +817,21 @@ The details were written to the log:
         <translation>모델이 준비되었습니다.</translation>
     </message>
     <message>
+        <source>This adapter could not be loaded in the Generation tab.</source>
+        <translation>이 어댑터를 생성 탭에 불러오지 못했습니다. 트레이닝 탭에서 다른 체크포인트를 골라 보세요.</translation>
+    </message>
+    <message>
         <source>This part of mixgrv could not be opened</source>
-        <extracomment>the window painted its first frame (bench/startup.py measures up to here) both tab bodies exist (built just after the first frame, or on first use)</extracomment>
+        <extracomment>the window painted its first frame (bench/startup.py measures up to here) the tab on screen is built: the window can be used (bench/startup.py&apos;s &quot;tabs usable&quot;) both tab bodies exist (the hidden one is built one event-loop turn later, or on first use)</extracomment>
         <translation>mixgrv의 이 부분을 열 수 없습니다</translation>
     </message>
     <message>
         <source>Training</source>
         <translation>트레이닝</translation>
+    </message>
+    <message>
+        <source>Training is in progress</source>
+        <translation>학습이 진행 중입니다</translation>
     </message>
     <message>
         <source>View</source>
@@ -800,6 +864,10 @@ The details were written to the log:
     <message>
         <source>not downloaded</source>
         <translation>다운로드 필요</translation>
+    </message>
+    <message>
+        <source>“{name}” is loaded at full strength for the next take.</source>
+        <translation>“{name}” 어댑터를 최대 강도로 불러왔습니다. 다음 생성에 적용됩니다.</translation>
     </message>
 </context>
 <context>
@@ -2318,10 +2386,6 @@ Lyrics with structure tags…</source>
         <translation>3  학습</translation>
     </message>
     <message>
-        <source>A job is still running. Stop it and quit? A training run saves a checkpoint first.</source>
-        <translation>작업이 아직 실행 중입니다. 멈추고 종료할까요? 학습 중이면 먼저 체크포인트를 저장합니다.</translation>
-    </message>
-    <message>
         <source>Add songs to the dataset first.</source>
         <translation>먼저 데이터셋에 곡을 추가하세요.</translation>
     </message>
@@ -2352,10 +2416,6 @@ Lyrics with structure tags…</source>
     <message>
         <source>No ACE-Step models found in %1. Download them or choose your folder under Settings &gt; Models…</source>
         <translation>%1에서 ACE-Step 모델을 찾지 못했습니다. 설정 &gt; 모델…에서 받거나 가진 폴더를 고르세요.</translation>
-    </message>
-    <message>
-        <source>Quit while working?</source>
-        <translation>작업 중에 종료할까요?</translation>
     </message>
     <message>
         <source>Resuming “%1”…</source>

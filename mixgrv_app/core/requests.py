@@ -40,6 +40,46 @@ def is_turbo_variant(variant: str) -> bool:
     return "turbo" in variant.lower()
 
 
+# ---- the request form's table: one home for what a person may set ------------------------------
+# The Generation tab's form takes its ranges, starting values and lists from here; validate()
+# below checks the same ranges. (Kept in one block: other fields are added to the request below.)
+@dataclass(frozen=True)
+class FieldLimits:
+    minimum: float
+    maximum: float
+    default: float | None = None  # what a new form shows; None: "auto" or the variant decides
+    step: float = 1.0
+
+
+TURBO_MAX_STEPS = 8  # turbo checkpoints are distilled for 8 steps; the form offers no more
+REQUEST_FIELDS: dict[str, FieldLimits] = {
+    "duration": FieldLimits(*DURATION_RANGE, default=60.0, step=5.0),
+    "bpm": FieldLimits(*BPM_RANGE, default=120),
+    "steps": FieldLimits(*STEPS_RANGE),
+    "guidance": FieldLimits(*GUIDANCE_RANGE, step=0.5),
+    "shift": FieldLimits(*SHIFT_RANGE, step=0.5),
+    "seed": FieldLimits(0, SEED_LIMIT - 1, default=42),
+    "batch_size": FieldLimits(*BATCH_RANGE, default=2),
+}
+# Upstream's keyscale names: note + accidental + " major"/" minor" (70).
+KEY_NAMES: tuple[str, ...] = tuple(f"{note}{accidental} {mode}" for note in "CDEFGAB"
+                                   for accidental in ("", "#", "b", "♯", "♭") for mode in ("major", "minor"))
+
+
+def variant_defaults(variant: str) -> dict[str, float]:
+    """steps / guidance / shift a variant uses when the request leaves them out."""
+    return dict(TURBO_DEFAULTS if is_turbo_variant(variant) else BASE_DEFAULTS)
+
+
+def max_steps(variant: str) -> int:
+    return TURBO_MAX_STEPS if is_turbo_variant(variant) else int(STEPS_RANGE[1])
+
+
+def uses_guidance(variant: str) -> bool:
+    """Turbo models are distilled and ignore guidance; base and SFT use it."""
+    return not is_turbo_variant(variant)
+
+
 @dataclass(frozen=True)
 class AdapterSpec:
     """A LoRA adapter folder and its user scale (0..1; upstream multiplies alpha/r by it)."""

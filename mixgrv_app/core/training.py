@@ -47,7 +47,7 @@ from mixgrv_app.core.training_state import (ADAPTER, STATE_JSON, STATE_TENSORS, 
                                             list_checkpoints, list_runs, publish_folder, read_metrics, recover,
                                             restore_checkpoint, run_dir, save_checkpoint, set_status)
 
-__all__ = ["TrainingConfig", "TrainingResult", "PRESETS", "preset_for", "train", "run_in_child", "estimate_run_memory",
+__all__ = ["TrainingConfig", "TrainingResult", "TRAINING_FIELDS", "PRESETS", "preset_for", "train", "run_in_child", "estimate_run_memory",
            "list_runs", "list_checkpoints", "read_metrics", "run_dir", "latest_checkpoint", "ADAPTER", "STATE_JSON",
            "STATE_TENSORS"]
 
@@ -58,6 +58,42 @@ FRAMES_PER_SECOND = 25
 
 
 # ------------------------------------------------------------------------------------ config
+TARGET_CHOICES = ("both", "self", "cross")
+TIMESTEP_CHOICES = ("logit-normal", "turbo8")
+
+
+@dataclass(frozen=True)
+class SettingLimits:
+    """What the Training tab offers for one setting (inside what TrainingConfig accepts)."""
+
+    kind: str                       # "int" | "float" | "choice"
+    minimum: float = 0
+    maximum: float = 0
+    step: float = 1
+    decimals: int = 0
+    choices: tuple[str, ...] = ()
+
+
+#: The settings a person edits in the Training tab, in its order; the panel builds its editors
+#: from this table and sends these keys back (PRESETS fill them in).
+TRAINING_FIELDS: dict[str, SettingLimits] = {
+    "epochs": SettingLimits("int", 1, 100000),
+    "rank": SettingLimits("int", 4, 256, 4),
+    "alpha": SettingLimits("int", 4, 512, 4),
+    "dropout": SettingLimits("float", 0.0, 0.5, 0.05, 2),
+    "learning_rate": SettingLimits("float", 1e-6, 1e-2, 1e-5, 6),
+    "batch_size": SettingLimits("int", 1, 8),
+    "grad_accum": SettingLimits("int", 1, 16),
+    "save_every": SettingLimits("int", 1, 1000),
+    "warmup_steps": SettingLimits("int", 0, 10000),
+    "weight_decay": SettingLimits("float", 0.0, 1.0, 0.01, 3),
+    "max_grad_norm": SettingLimits("float", 0.1, 10.0, 0.1, 2),
+    "seed": SettingLimits("int", 0, 2**32 - 1),
+    "targets": SettingLimits("choice", choices=TARGET_CHOICES),
+    "timesteps": SettingLimits("choice", choices=TIMESTEP_CHOICES),
+}
+
+
 @dataclass
 class TrainingConfig:
     dataset: str = ""
@@ -91,9 +127,9 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         problems = []
-        if self.targets not in ("both", "self", "cross"):
+        if self.targets not in TARGET_CHOICES:
             problems.append(("targets", self.targets))
-        if self.timesteps not in ("logit-normal", "turbo8"):
+        if self.timesteps not in TIMESTEP_CHOICES:
             problems.append(("timesteps", self.timesteps))
         for key, low in (("epochs", 1), ("rank", 1), ("alpha", 1), ("batch_size", 1), ("grad_accum", 1),
                          ("save_every", 1), ("keep_last", 1)):

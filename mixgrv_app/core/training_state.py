@@ -34,6 +34,19 @@ def run_dir(name: str) -> Path:
     return paths.runs_dir() / name
 
 
+def adapter_title(adapter: str | Path) -> str:
+    """A short name for a run's adapter folder: "<run>" for its final adapter, "<run> · <checkpoint>"
+    for a checkpoint's; any other folder by its own name."""
+    folder = Path(adapter)
+    if folder.name == ADAPTER:
+        holder = folder.parent
+        if holder.name == "final":
+            return holder.parent.name
+        if holder.parent.name == "checkpoints":
+            return f"{holder.parent.parent.name} · {holder.name}"
+    return folder.name
+
+
 # ------------------------------------------------------------------------------------ checkpoints
 def _is_checkpoint(folder: Path) -> bool:
     return folder.is_dir() and not folder.name.startswith(".") and (folder / STATE_JSON).is_file() \

@@ -388,6 +388,36 @@ class LoraPanel(QWidget):
             row.set_problem(text)
         self._render_summary()
 
+    def use_adapter(self, path: str) -> AdapterRow | None:
+        """Load ``path`` for the next take, switched on at full strength, and scroll to it
+        (the Training tab's "Use in Generation"). A checkpoint's adapter, which the library does
+        not list, gets a row of its own. None (and a message) when the folder is no adapter."""
+        from mixgrv_app.core.training_state import adapter_title
+
+        path = str(path)
+        self.refresh()
+        row = self.rows.get(path)
+        if row is None:
+            try:
+                read_adapter_folder(path)
+            except AdapterProblem as exc:
+                self.message.emit(self._problem_text(exc, path))
+                return None
+            row = self._add_row(LibraryEntry(adapter_title(path), path, "run"))
+            self.list.setVisible(True)
+            self.empty.setVisible(False)
+        row.enabled_switch.setChecked(True)
+        row.strength.setValue(row.strength.maximum())
+        row.set_loaded(True)
+        for i in range(self.list.count()):
+            if self.list.item(i).data(Qt.ItemDataRole.UserRole) == path:
+                self.list.setCurrentRow(i)
+                self.list.scrollToItem(self.list.item(i))
+                break
+        self._fit_list()
+        self._render_summary()
+        return row
+
     @Slot()
     def _on_row_changed(self) -> None:
         for i in range(self.list.count()):

@@ -4,8 +4,15 @@ Every way audio reaches mixgrv — a drop anywhere on the window, a drop on the 
 (``app.MixgrvApplication.event``), 파일 > 오디오 가져오기…, a second ``mixgrv`` start — ends in
 :meth:`MainWindow.import_audio`, which forwards to ``TrainingTab.import_audio_paths``.
 
-The tab modules are imported lazily: the tab shown at start is built before the window
-appears, the other one right after, so the first frame comes fast whatever the tabs import.
+The tab modules are imported lazily: the window appears first, the tab on screen is built right
+after its first frame and the hidden one a turn later, so the first frame comes fast whatever
+the tabs import (bench/startup.py measures both moments).
+
+Flows between the parts: "Use in Generation" in the Training tab is the app-wide
+``adapter_chosen`` signal, handled by :meth:`MainWindow.use_adapter_in_generation`. Closing the
+window — the close button, ⌘Q, the Dock's Quit, ``QApplication.quit()`` (all arrive as a close
+event) — goes through one guard, :meth:`MainWindow.closeEvent`, which asks with a sheet while
+``workers.base.job_registry()`` lists a running job.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -31,6 +38,9 @@ from mixgrv_app import __version__
 from mixgrv_app import settings as opts
 from mixgrv_app.signals import app_signals
 from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, StatusPill, label, local_paths
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +125,9 @@ class MainWindow(QMainWindow):
     audio_imported = Signal(list)
     #: the window painted its first frame (bench/startup.py measures up to here)
     first_frame = Signal()
-    #: both tab bodies exist (built just after the first frame, or on first use)
+    #: the tab on screen is built: the window can be used (bench/startup.py's "tabs usable")
+    tab_usable = Signal()
+    #: both tab bodies exist (the hidden one is built one event-loop turn later, or on first use)
     tabs_ready = Signal()
     _painted = False  # a class default: Qt sends events while __init__ is still running
 
@@ -151,6 +163,10 @@ class MainWindow(QMainWindow):
         app_signals().status_message.connect(self.show_message)
         app_signals().import_requested.connect(self.import_audio)
         self._init_models()
+        app_signals().adapter_chosen.connect(self.use_adapter_in_generation)
+        self._close_approved = False   # the quit guard said yes (or nothing was running)
+        self._closing_after_jobs = False  # "stop and save" was chosen: close when the registry empties
+        self.running_jobs_sheet: QMessageBox | None = None
         # The tab bodies are built right after the first frame (see event()): the window
         # appears at once and fills in a moment later, whatever the tab modules import.
 
@@ -166,21 +182,27 @@ class MainWindow(QMainWindow):
         )
 
     @Slot()
-    def _build_remaining_tabs(self) -> None:
+    def _build_current_tab(self) -> None:
+        """Right after the first frame: the tab on screen; the hidden one waits a turn, so the
+        events that came meanwhile (a click, a key) are handled between the two."""
         from mixgrv_app.ui import style
 
-        current = self.tabs.currentIndex()
-        self.pages[current].widget()
+        self.pages[self.tabs.currentIndex()].widget()
+        style.follow_system_scheme(QApplication.instance())
+        self.tab_usable.emit()
+        QTimer.singleShot(0, self._build_remaining_tabs)
+
+    @Slot()
+    def _build_remaining_tabs(self) -> None:
         for page in self.pages.values():
             page.widget()
-        style.follow_system_scheme(QApplication.instance())
         self.tabs_ready.emit()
 
     def event(self, event: QEvent) -> bool:
         if not self._painted and event.type() == QEvent.Type.Paint:
             self._painted = True
             self.first_frame.emit()
-            QTimer.singleShot(0, self._build_remaining_tabs)
+            QTimer.singleShot(0, self._build_current_tab)
         return super().event(event)
 
     def _build_menus(self) -> None:
@@ -351,6 +373,21 @@ class MainWindow(QMainWindow):
         if files:
             self.import_audio(files)
 
+    @Slot(str)
+    def use_adapter_in_generation(self, adapter_dir: str) -> bool:
+        """"Use in Generation": open the Generation tab with the adapter loaded, on, at full strength."""
+        from mixgrv_app.core.training_state import adapter_title
+
+        self.tabs.setCurrentIndex(GENERATION)
+        panel = getattr(self.generation_tab(), "lora_panel", None)
+        row = panel.use_adapter(adapter_dir) if panel is not None else None
+        if row is None:
+            self.show_message(self.tr("This adapter could not be loaded in the Generation tab."))
+            return False
+        self.show_message(self.tr("“{name}” is loaded at full strength for the next take.")
+                          .format(name=adapter_title(adapter_dir)))
+        return True
+
     @Slot(list)
     def receive_from_other_instance(self, paths: list[str]) -> None:
         """A second `mixgrv` start: come forward, and import what it was given."""
@@ -505,10 +542,100 @@ class MainWindow(QMainWindow):
         self.pages[index].widget()
         self.settings.set(opts.LAST_TAB, index)
 
+    # -- closing: one guard for every running job --------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: ANN001 - QCloseEvent
+        from mixgrv_app.workers.base import job_registry
+
+        if not self._close_approved and job_registry().count():
+            event.ignore()  # a Quit (⌘Q, Dock) is cancelled with it; the sheet decides
+            self.ask_about_running_jobs()
+            return
+        training = self.pages[TRAINING].content
+        if training is not None and hasattr(training, "save_edits"):
+            training.save_edits()
         self.save_state()
         self._stop_model_jobs()
         super().closeEvent(event)
+
+    def running_jobs_title(self, kinds: list[str]) -> str:
+        first = kinds[0] if kinds else "job"
+        return {
+            "training": self.tr("Training is in progress"),
+            "preprocess": self.tr("Songs are being prepared for training"),
+            "import": self.tr("Songs are being imported"),
+            "autolabel": self.tr("Songs are being labelled"),
+            "download": self.tr("A model is being downloaded"),
+            "export": self.tr("An export is not finished yet"),
+            "generation": self.tr("A song is being generated"),
+        }.get(first, self.tr("A job is still running"))
+
+    def ask_about_running_jobs(self) -> QMessageBox:
+        """The sheet: stop and save, then quit / keep working / quit without saving."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
+        from mixgrv_app.workers.base import job_registry
+
+        if self.running_jobs_sheet is not None:
+            self.running_jobs_sheet.raise_()
+            return self.running_jobs_sheet
+        kinds = job_registry().kinds()
+        box = QMessageBox(self)
+        box.setObjectName("runningJobsSheet")
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("mixgrv")
+        box.setText(self.running_jobs_title(kinds))
+        box.setInformativeText(
+            self.tr("Stop and save ends the work after its current step and keeps what is done "
+                    "(a training run saves a checkpoint you can resume), then mixgrv quits.")
+            if "training" in kinds else
+            self.tr("Stop and save keeps what is done (finished songs, a finished export), then mixgrv quits."))
+        save = box.addButton(self.tr("Stop, Save and Quit"), QMessageBox.ButtonRole.AcceptRole)
+        save.setObjectName("stopSaveQuitButton")
+        keep = box.addButton(self.tr("Keep Training") if "training" in kinds else self.tr("Keep Working"),
+                             QMessageBox.ButtonRole.RejectRole)
+        keep.setObjectName("keepWorkingButton")
+        discard = box.addButton(self.tr("Quit Without Saving"), QMessageBox.ButtonRole.DestructiveRole)
+        discard.setObjectName("quitWithoutSavingButton")
+        box.setDefaultButton(save)
+        box.setEscapeButton(keep)
+        box.setWindowModality(Qt.WindowModality.WindowModal)  # a sheet on macOS
+        box.finished.connect(lambda _result: self._on_running_jobs_answer(box, box.clickedButton()))
+        self.running_jobs_sheet = box
+        box.open()
+        return box
+
+    def _on_running_jobs_answer(self, box: QMessageBox, clicked) -> None:  # noqa: ANN001
+        from mixgrv_app.workers.base import job_registry
+
+        self.running_jobs_sheet = None
+        box.deleteLater()
+        name = clicked.objectName() if clicked is not None else ""
+        registry = job_registry()
+        if name == "stopSaveQuitButton":
+            self.show_message(self.tr("Stopping and saving… mixgrv quits when the work is saved."), 0)
+            if not self._closing_after_jobs:
+                self._closing_after_jobs = True
+                registry.changed.connect(self._close_when_jobs_ended)
+            registry.stop_all_and_save()
+            self._close_when_jobs_ended(registry.count())
+        elif name == "quitWithoutSavingButton":
+            registry.abandon_all()
+            self._close_approved = True
+            self.close()
+        # "keep working" (or Esc): the window and every job go on untouched
+
+    @Slot(int)
+    def _close_when_jobs_ended(self, count: int) -> None:
+        from mixgrv_app.workers.base import job_registry
+
+        if count:
+            return
+        if self._closing_after_jobs:
+            job_registry().changed.disconnect(self._close_when_jobs_ended)
+            self._closing_after_jobs = False
+        self._close_approved = True
+        QTimer.singleShot(0, self.close)  # after the job's last signals were handled
 
     # -- help -----------------------------------------------------------------------------------
     def _set_full_screen(self, on: bool) -> None:

@@ -9,8 +9,9 @@ Remembered between launches as one JSON value in QSettings (``generation/form``)
 no longer fits (a model variant that was removed, a key spelled differently) falls back to the
 default for that field only.
 
-The lists shown are upstream's: 70 key names (A–G × natural/#/b/♯/♭ × major/minor), time
-signatures 2/3/4/6, and the 51 lyric language codes, shown with Korean/English names.
+Every limit, starting value and list comes from ``core/requests.py`` (``REQUEST_FIELDS``,
+``KEY_NAMES``, ``TIME_SIGNATURES``, the variant defaults) and ``core/prompts.py`` (the 51 lyric
+language codes); the form only shows them, with Korean/English names for the languages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QT_TRANSLATE_NOOP, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,25 +47,23 @@ from PySide6.QtWidgets import (
 
 from mixgrv_app import settings as opts
 from mixgrv_app.core import models as model_catalogue
+from mixgrv_app.core import prompts, requests
 from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, local_paths, polish
 
 log = logging.getLogger(__name__)
 
 FORM_STATE = opts.TextOption("generation/form", "")
 
-NOTES = ("C", "D", "E", "F", "G", "A", "B")
-ACCIDENTALS = ("", "#", "b", "♯", "♭")
-MODES = ("major", "minor")
-# Upstream's keyscale list: note + accidental + " major"/" minor" (70 names).
-KEY_NAMES: tuple[str, ...] = tuple(f"{n}{a} {m}" for n in NOTES for a in ACCIDENTALS for m in MODES)
-TIME_SIGNATURES = (2, 3, 4, 6)
-DURATION_MIN, DURATION_MAX = 10, 600
-MAX_SEED = 2**32 - 1
+KEY_NAMES = requests.KEY_NAMES            # upstream's 70 key names (the track editor shows them too)
+TIME_SIGNATURES = tuple(int(beats) for beats in requests.TIME_SIGNATURES)
+FIELDS = requests.REQUEST_FIELDS
+DEFAULT_VARIANT = requests.GenerationRequest.variant
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".aif", ".aiff", ".ogg", ".opus", ".m4a", ".aac"}
 STRUCTURE_TAGS = ("[intro]", "[verse]", "[chorus]", "[bridge]", "[outro]")
 
-# Upstream's 51 lyric-language codes with their names (context "Languages" in the .ts file).
-LANGUAGES: tuple[tuple[str, str], ...] = (
+# Names of the lyric-language codes of core/prompts.py (context "Languages" in the .ts file),
+# in the order the menu lists them.
+LANGUAGE_NAMES: tuple[tuple[str, str], ...] = (
     ("ko", QT_TRANSLATE_NOOP("Languages", "Korean")),
     ("en", QT_TRANSLATE_NOOP("Languages", "English")),
     ("ja", QT_TRANSLATE_NOOP("Languages", "Japanese")),
@@ -117,6 +116,10 @@ LANGUAGES: tuple[tuple[str, str], ...] = (
     ("vi", QT_TRANSLATE_NOOP("Languages", "Vietnamese")),
     ("unknown", QT_TRANSLATE_NOOP("Languages", "Other / unknown")),
 )
+# (code, name) for every code core accepts, in the menu's order; a code without a name shows itself
+LANGUAGES: tuple[tuple[str, str], ...] = tuple(
+    [(code, name) for code, name in LANGUAGE_NAMES if code in prompts.LANGUAGES]
+    + [(code, code) for code in prompts.LANGUAGES if code not in dict(LANGUAGE_NAMES)])
 
 # (chip label, caption it fills in). Captions stay English: the model was trained on English tags.
 EXAMPLE_CAPTIONS: tuple[tuple[str, str], ...] = (
@@ -128,22 +131,33 @@ EXAMPLE_CAPTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def variant_uses_guidance(variant: str) -> bool:
-    """Turbo models are distilled and ignore guidance; base and sft use it (APG)."""
-    return "turbo" not in variant.lower()
-
-
-def default_steps(variant: str) -> int:
-    return 8 if not variant_uses_guidance(variant) else 32
-
-
-def default_shift(variant: str) -> float:
-    return 3.0 if not variant_uses_guidance(variant) else 1.0
-
-
 def find_variants(models_root: str | Path | None) -> list[str]:
     """The DiT variants ready to generate with under the models folder (core.models decides)."""
     return model_catalogue.installed_dits(models_root)
+
+
+class WholeNumberSpin(QDoubleSpinBox):
+    """A spin box for whole numbers beyond QSpinBox's 32-bit range (seeds go up to 2**32 - 1)."""
+
+    def __init__(self, parent: QWidget | None = None, objectName: str = "") -> None:  # noqa: N803 - Qt's name
+        super().__init__(parent)
+        self.setObjectName(objectName)
+        self.setDecimals(0)
+
+    def value(self) -> int:  # type: ignore[override]
+        return int(round(super().value()))
+
+
+def _limit(widget, limits: requests.FieldLimits) -> None:  # noqa: ANN001 - a spin box or slider
+    """Range, step and starting value of a form field, as core says."""
+    if isinstance(widget, QDoubleSpinBox) and not isinstance(widget, WholeNumberSpin):
+        widget.setRange(float(limits.minimum), float(limits.maximum))
+        widget.setSingleStep(float(limits.step))
+    else:
+        widget.setRange(int(limits.minimum), int(limits.maximum))
+        widget.setSingleStep(int(limits.step))
+    if limits.default is not None:
+        widget.setValue(float(limits.default) if isinstance(widget, QDoubleSpinBox) else int(limits.default))
 
 
 class Chip(QPushButton):
@@ -317,7 +331,8 @@ class RequestForm(QWidget):
         grid.setHorizontalSpacing(10)
         grid.setVerticalSpacing(8)
         self.bpm_auto = QCheckBox(objectName="bpmAuto")
-        self.bpm_spin = QSpinBox(objectName="bpmSpin", minimum=30, maximum=300, value=120)
+        self.bpm_spin = QSpinBox(objectName="bpmSpin")
+        _limit(self.bpm_spin, FIELDS["bpm"])
         self.key_combo = QComboBox(objectName="keyCombo")
         self.key_combo.addItem("", None)
         for name in KEY_NAMES:
@@ -333,25 +348,26 @@ class RequestForm(QWidget):
         self.language_combo.setMaxVisibleItems(16)
 
         self.duration_slider = QSlider(Qt.Orientation.Horizontal, objectName="durationSlider")
-        self.duration_slider.setRange(DURATION_MIN, DURATION_MAX)
-        self.duration_slider.setSingleStep(5)
+        _limit(self.duration_slider, FIELDS["duration"])
         self.duration_slider.setPageStep(30)
-        self.duration_slider.setValue(60)
         self.duration_value = QLabel(objectName="valueLabel")
         self.duration_value.setMinimumWidth(56)
         self.duration_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         self.variant_combo = QComboBox(objectName="variantCombo")
-        self.steps_spin = QSpinBox(objectName="stepsSpin", minimum=1, maximum=200, value=8)
-        self.guidance_spin = QDoubleSpinBox(objectName="guidanceSpin", minimum=1.0, maximum=15.0, value=7.0)
-        self.guidance_spin.setSingleStep(0.5)
-        self.shift_spin = QDoubleSpinBox(objectName="shiftSpin", minimum=1.0, maximum=5.0, value=3.0)
-        self.shift_spin.setSingleStep(0.5)
-        self.seed_spin = QSpinBox(objectName="seedSpin", minimum=0, maximum=2**31 - 1, value=42)
+        self.steps_spin = QSpinBox(objectName="stepsSpin")
+        self.guidance_spin = QDoubleSpinBox(objectName="guidanceSpin")
+        self.shift_spin = QDoubleSpinBox(objectName="shiftSpin")
+        for spin, key in ((self.steps_spin, "steps"), (self.guidance_spin, "guidance"), (self.shift_spin, "shift")):
+            _limit(spin, FIELDS[key])
+        self._show_variant_defaults(DEFAULT_VARIANT)
+        self.seed_spin = WholeNumberSpin(objectName="seedSpin")  # seeds go beyond QSpinBox's 2**31 - 1
+        _limit(self.seed_spin, FIELDS["seed"])
         self.seed_random = QCheckBox(objectName="seedRandom")
         self.reuse_seed = QToolButton(objectName="reuseSeedButton")
         self.reuse_seed.setEnabled(False)
-        self.batch_spin = QSpinBox(objectName="batchSpin", minimum=1, maximum=8, value=2)
+        self.batch_spin = QSpinBox(objectName="batchSpin")
+        _limit(self.batch_spin, FIELDS["batch_size"])
         self.reference = ReferenceDrop()
 
         self.labels: dict[str, QLabel] = {}
@@ -416,7 +432,7 @@ class RequestForm(QWidget):
         self.caption_label.setText(self.tr("Caption / description"))
         self.caption_edit.setPlaceholderText(self.tr("Genre, mood, instruments, voice… e.g. “warm city-pop with a slap bass groove”"))
         self.examples_label.setText(self.tr("Try:"))
-        for chip, (label, caption) in zip(self.example_chips, EXAMPLE_CAPTIONS):
+        for chip, (label, caption) in zip(self.example_chips, EXAMPLE_CAPTIONS, strict=True):
             chip.setText(QCoreApplication.translate("RequestForm", label))
             chip.setToolTip(caption)
         self.lyrics_label.setText(self.tr("Lyrics"))
@@ -460,14 +476,14 @@ class RequestForm(QWidget):
     def set_models_root(self, models_root: str | Path | None) -> None:
         self.models_root = str(models_root or "")
         current = self.variant_combo.currentData()
-        variants = find_variants(self.models_root) or ["acestep-v15-turbo"]
+        variants = find_variants(self.models_root) or [DEFAULT_VARIANT]
         self.variant_combo.blockSignals(True)
         self.variant_combo.clear()
         for name in variants:
             self.variant_combo.addItem(name, name)
         index = self.variant_combo.findData(current) if current else -1
         if index < 0:
-            index = max(0, self.variant_combo.findData("acestep-v15-turbo"))
+            index = max(0, self.variant_combo.findData(DEFAULT_VARIANT))
         self.variant_combo.setCurrentIndex(index)
         self.variant_combo.blockSignals(False)
         self._render_variants()
@@ -493,19 +509,24 @@ class RequestForm(QWidget):
 
     @Slot()
     def _on_variant_changed(self) -> None:
-        variant = self.variant()
-        self.steps_spin.setValue(default_steps(variant))
-        self.shift_spin.setValue(default_shift(variant))
+        self._show_variant_defaults(self.variant())
         self._update_enabled()
 
+    def _show_variant_defaults(self, variant: str) -> None:
+        defaults = requests.variant_defaults(variant)
+        self.steps_spin.setMaximum(requests.max_steps(variant))
+        self.steps_spin.setValue(int(defaults["steps"]))
+        self.guidance_spin.setValue(float(defaults["guidance"]))
+        self.shift_spin.setValue(float(defaults["shift"]))
+
     def variant(self) -> str:
-        return self.variant_combo.currentData() or "acestep-v15-turbo"
+        return self.variant_combo.currentData() or DEFAULT_VARIANT
 
     def _update_enabled(self) -> None:
-        uses = variant_uses_guidance(self.variant())
+        uses = requests.uses_guidance(self.variant())
         self.guidance_spin.setEnabled(uses)
         self.labels["guidance"].setEnabled(uses)
-        self.steps_spin.setMaximum(200 if uses else 8)
+        self.steps_spin.setMaximum(requests.max_steps(self.variant()))
         self.bpm_spin.setEnabled(not self.bpm_auto.isChecked())
         self.seed_spin.setEnabled(not self.seed_random.isChecked())
         lyrics_on = not self.instrumental.isChecked()
@@ -556,7 +577,7 @@ class RequestForm(QWidget):
         if self.last_seed is None:
             return
         self.seed_random.setChecked(False)
-        self.seed_spin.setValue(int(self.last_seed) & 0x7FFFFFFF if self.last_seed > self.seed_spin.maximum() else int(self.last_seed))
+        self.seed_spin.setValue(int(self.last_seed) % (int(self.seed_spin.maximum()) + 1))
 
     # -- values ----------------------------------------------------------------------------------------
     def values(self, draw_seed: bool = True) -> dict[str, Any]:
@@ -564,7 +585,7 @@ class RequestForm(QWidget):
         variant = self.variant()
         seed: int | None = self.seed_spin.value()
         if self.seed_random.isChecked():
-            seed = random.randint(0, self.seed_spin.maximum()) if draw_seed else None
+            seed = random.randint(0, int(self.seed_spin.maximum())) if draw_seed else None
         instrumental = self.instrumental.isChecked()
         return {
             "caption": self.caption_edit.toPlainText().strip(),
@@ -577,7 +598,7 @@ class RequestForm(QWidget):
             "duration": float(self.duration_slider.value()),
             "variant": variant,
             "steps": self.steps_spin.value(),
-            "guidance": self.guidance_spin.value() if variant_uses_guidance(variant) else None,
+            "guidance": self.guidance_spin.value() if requests.uses_guidance(variant) else None,
             "shift": self.shift_spin.value(),
             "seed": seed,
             "batch_size": self.batch_spin.value(),

@@ -6,8 +6,10 @@ The bar under it acts on the selected take: play/pause (space), stop, time, "reu
 settings", A/B, export (WAV 16/24/32f, FLAC, MP3 through a save dialog), reveal in Finder, delete
 (undo for a few seconds, or ⌘Z).
 
-Export runs through ``workers.base.JobRunner`` (reading and encoding an MP3 takes long enough to
-stall the window otherwise); the writing itself is ``core.audio.write_audio``.
+Export asks ``core/export.py``: the formats, what the dialog's answer means (a typed ``.flac``
+wins over the WAV filter) and the work itself, which runs through ``workers.base.JobRunner``
+(reading and encoding an MP3 takes long enough to stall the window otherwise). An export is
+listed in the job registry with ``on_quit="finish"``: quitting while it writes waits for it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
@@ -38,37 +40,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from mixgrv_app.core.export import EXPORT_FORMATS, export_format, export_take, export_target
 from mixgrv_app.core.history import History, Take
 from mixgrv_app.ui.player import PLAYING, Player
 from mixgrv_app.ui.waveform import WaveformView
 
 log = logging.getLogger(__name__)
 
-# (format id, file suffix, bit depth for core.audio.write_audio)
-EXPORT_FORMATS: tuple[tuple[str, str, str], ...] = (
-    ("wav16", ".wav", "16"),
-    ("wav24", ".wav", "24"),
-    ("wav32f", ".wav", "32f"),
-    ("flac", ".flac", "24"),
-    ("mp3", ".mp3", "16"),
-)
 UNDO_MS = 8000
 
 
 def format_time(seconds: float) -> str:
     seconds = max(0.0, seconds)
     return f"{int(seconds // 60)}:{int(seconds % 60):02d}"
-
-
-def export_take(source: str, target: str, bit_depth: str, title: str = "", comment: str = "") -> str:
-    """Read ``source`` and write it to ``target`` in the format its suffix says (job thread)."""
-    import soundfile
-
-    from mixgrv_app.core.audio import write_audio
-
-    data, rate = soundfile.read(source, dtype="float32", always_2d=True)
-    write_audio(target, data.T.copy(), rate, bit_depth=bit_depth, title=title, comment=comment)
-    return target
 
 
 def reveal_in_file_manager(path: str) -> None:
@@ -453,7 +437,8 @@ class ResultsView(QWidget):
         return take
 
     # -- export -------------------------------------------------------------------------------------------
-    def _format_filters(self) -> list[tuple[str, str, str, str]]:
+    def format_filters(self) -> list[tuple[str, str]]:
+        """(format id, the save dialog's filter text), in the dialog's order."""
         names = {
             "wav16": self.tr("WAV, 16-bit (*.wav)"),
             "wav24": self.tr("WAV, 24-bit (*.wav)"),
@@ -461,33 +446,33 @@ class ResultsView(QWidget):
             "flac": self.tr("FLAC, lossless (*.flac)"),
             "mp3": self.tr("MP3 (*.mp3)"),
         }
-        return [(fid, suffix, depth, names[fid]) for fid, suffix, depth in EXPORT_FORMATS]
+        return [(f.id, names[f.id]) for f in EXPORT_FORMATS]
 
     @Slot()
     def choose_export(self) -> None:
         take = self.selected_take()
         if take is None:
             return
-        filters = self._format_filters()
+        filters = self.format_filters()
         caption = (take.request.get("caption") or "mixgrv").strip().split("\n")[0][:40].strip() or "mixgrv"
         safe = "".join(c if c.isalnum() or c in " -_" or ord(c) > 127 else "_" for c in caption).strip()
         start = str(Path.home() / "Music" / f"{safe} - {take.seed}.wav")
-        path, chosen = QFileDialog.getSaveFileName(self, self.tr("Export Take"), start, ";;".join(f[3] for f in filters))
+        path, chosen = QFileDialog.getSaveFileName(self, self.tr("Export Take"), start, ";;".join(f[1] for f in filters))
         if not path:
             return
-        fmt = next((f for f in filters if f[3] == chosen), filters[0])
-        if Path(path).suffix.lower() != fmt[1]:
-            path = str(Path(path).with_suffix(fmt[1]))
-        self.export(take, path, fmt[0])
+        filter_format = next((fid for fid, text in filters if text == chosen), filters[0][0])
+        target, fmt = export_target(path, filter_format)
+        self.export(take, target, fmt.id)
 
     def export(self, take: Take, target: str, format_id: str) -> Any:
         """Write ``take`` to ``target`` in the background; ``export_finished``/``export_failed`` follow."""
         from mixgrv_app.workers.base import JobRunner
 
-        spec = next(f for f in EXPORT_FORMATS if f[0] == format_id)
+        export_format(format_id)  # an unknown id fails here, not in the job thread
         title = (take.request.get("caption") or "").strip()[:120]
         comment = f"mixgrv · seed {take.seed} · {take.variant}"
-        runner = JobRunner(lambda _events, _cancel: export_take(take.audio_path, target, spec[2], title, comment), self)
+        runner = JobRunner(lambda _events, _cancel: export_take(take.audio_path, target, format_id, title, comment), self,
+                           kind="export", on_quit="finish")
         runner.succeeded.connect(self._on_export_done)
         runner.failed.connect(self._on_export_failed)
         runner.finished.connect(self._forget_export)

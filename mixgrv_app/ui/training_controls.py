@@ -5,7 +5,9 @@ per-track state and overall progress with ETA). ``TrainingPanel`` picks a preset
 advanced hyper-parameters (each with a Korean tooltip saying what it does), starts / stops /
 resumes a run, and shows it learning: the live loss chart, epoch and step, elapsed time and
 ETA, samples per second, memory, the log and the checkpoints with "listen" and "use in the
-Generation tab". Both drive core jobs through workers; no model code runs here.
+Generation tab". Both drive core jobs through workers; no model code runs here. The settings,
+their ranges and choices are core's (``core.training.TRAINING_FIELDS``); this module only names
+and explains them.
 """
 
 from __future__ import annotations
@@ -13,18 +15,20 @@ from __future__ import annotations
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
 import time
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox, QDoubleSpinBox, QFormLayout, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
     QListWidgetItem, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QToolButton, QVBoxLayout, QWidget,
 )
 
+from mixgrv_app.core.training import TRAINING_FIELDS
 from mixgrv_app.ui.dataset_panel import format_seconds
-from mixgrv_app.ui.loss_chart import LossChart
+from mixgrv_app.ui.request_form import WholeNumberSpin
+
+if TYPE_CHECKING:
+    from mixgrv_app.ui.loss_chart import LossChart
 
 
 # ------------------------------------------------------------------------------------------- preprocess
@@ -108,36 +112,6 @@ class PreprocessPanel(QWidget):
 
 
 # ------------------------------------------------------------------------------------------- training
-@dataclass(frozen=True)
-class Field:
-    key: str
-    kind: str          # "int" | "float" | "choice"
-    minimum: float = 0
-    maximum: float = 0
-    step: float = 1
-    decimals: int = 0
-    choices: tuple[str, ...] = ()
-
-
-# What each advanced setting is called and what it does, in the words a musician needs.
-FIELDS: tuple[Field, ...] = (
-    Field("epochs", "int", 1, 100000),
-    Field("rank", "int", 4, 256, 4),
-    Field("alpha", "int", 4, 512, 4),
-    Field("dropout", "float", 0.0, 0.5, 0.05, 2),
-    Field("learning_rate", "float", 1e-6, 1e-2, 1e-5, 6),
-    Field("batch_size", "int", 1, 8),
-    Field("grad_accum", "int", 1, 16),
-    Field("save_every", "int", 1, 1000),
-    Field("warmup_steps", "int", 0, 10000),
-    Field("weight_decay", "float", 0.0, 1.0, 0.01, 3),
-    Field("max_grad_norm", "float", 0.1, 10.0, 0.1, 2),
-    Field("seed", "int", 0, 2**31 - 1),
-    Field("targets", "choice", choices=("both", "self", "cross")),
-    Field("timesteps", "choice", choices=("logit-normal", "turbo8")),
-)
-
-
 class TrainingPanel(QWidget):
     """Presets, advanced settings, start/stop/resume and the live view of a run."""
 
@@ -172,10 +146,11 @@ class TrainingPanel(QWidget):
         self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.advanced = QGroupBox(objectName="advancedBox")
         grid = QGridLayout(self.advanced)
-        for i, f in enumerate(FIELDS):
+        for i, (key, f) in enumerate(TRAINING_FIELDS.items()):
             label = QLabel()
             if f.kind == "int":
-                editor: QWidget = QSpinBox()
+                # QSpinBox stops at 2**31 - 1; seeds go further
+                editor: QWidget = QSpinBox() if f.maximum < 2**31 else WholeNumberSpin()
                 editor.setRange(int(f.minimum), int(f.maximum))
                 editor.setSingleStep(int(f.step))
             elif f.kind == "float":
@@ -187,8 +162,8 @@ class TrainingPanel(QWidget):
                 editor = QComboBox()
                 for c in f.choices:
                     editor.addItem(c, c)
-            editor.setObjectName(f"{f.key}Edit")
-            self._labels[f.key], self._editors[f.key] = label, editor
+            editor.setObjectName(f"{key}Edit")
+            self._labels[key], self._editors[key] = label, editor
             grid.addWidget(label, i // 2, (i % 2) * 2)
             grid.addWidget(editor, i // 2, (i % 2) * 2 + 1)
         self.advanced.setVisible(False)
@@ -226,8 +201,11 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar(objectName="trainingProgress")
         layout.addWidget(self.progress)
 
-        self.chart = LossChart(self)
-        layout.addWidget(self.chart, 2)
+        # the chart (QtCharts, a large module) is made when the panel is first shown or used
+        self._chart: LossChart | None = None
+        self._chart_slot = QVBoxLayout()
+        self._chart_slot.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self._chart_slot, 2)
 
         lower = QHBoxLayout()
         self.log = QPlainTextEdit(objectName="trainingLog")
@@ -257,6 +235,19 @@ class TrainingPanel(QWidget):
         self.checkpoints.currentItemChanged.connect(lambda *_: self._update_checkpoint_buttons())
         self.set_running(False)
         self.retranslate_ui()
+
+    @property
+    def chart(self) -> LossChart:
+        if self._chart is None:
+            from mixgrv_app.ui.loss_chart import LossChart
+
+            self._chart = LossChart(self)
+            self._chart_slot.addWidget(self._chart)
+        return self._chart
+
+    def showEvent(self, event) -> None:  # noqa: ANN001
+        self.chart  # noqa: B018 - built on first show
+        super().showEvent(event)
 
     # -- texts -------------------------------------------------------------------------------
     def retranslate_ui(self) -> None:

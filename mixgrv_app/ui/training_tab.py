@@ -2,8 +2,10 @@
 
 Left: the dataset panel (chooser, Finder drop zone, track table). Right, in three steps: the
 selected song's labels, preprocessing, and training with its live loss chart. The tab owns the
-job runners; closing the window while one runs asks first, then stops it cleanly (a training
-run saves a checkpoint on stop).
+job runners; they are listed in ``workers.base.job_registry()``, so closing the window while one
+runs goes through the main window's one quit guard (a training run saves a checkpoint on stop).
+"Use in Generation" on a checkpoint is the app-wide ``adapter_chosen`` signal; the main window
+opens the Generation tab with it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from mixgrv_app.core.jobs import Artifact, Log, Metric, Progress
@@ -34,8 +36,6 @@ LABELS, PREPROCESS, TRAIN = range(3)
 
 class TrainingTab(QWidget):
     """Dataset panel + labels / preprocessing / training steps."""
-
-    adapter_chosen = Signal(str)  # an adapter folder to use in the Generation tab
 
     def __init__(self, parent: QWidget | None = None, models_root: str | None = None) -> None:
         super().__init__(parent)
@@ -162,11 +162,6 @@ class TrainingTab(QWidget):
         }.get(state, state)
 
     # -- preprocessing -----------------------------------------------------------------------
-    def is_busy(self) -> bool:
-        return bool((self._preprocess_runner and self._preprocess_runner.is_running())
-                    or (self._training and self._training.is_running())
-                    or self.dataset_panel.is_importing())
-
     def start_preprocess(self) -> None:
         dataset = self.dataset_panel.dataset
         if dataset is None or not dataset.tracks:
@@ -174,7 +169,7 @@ class TrainingTab(QWidget):
             return
         self.track_editor.save_now()
         job = preprocess_worker.preprocess_job(dataset.name, self.models_root(), self.preprocess_panel.max_seconds.value())
-        runner = JobRunner(job, self)
+        runner = JobRunner(job, self, kind="preprocess")  # cancel keeps the songs already prepared
         runner.progress.connect(self._on_preprocess_progress)
         runner.log.connect(self._on_preprocess_log)
         runner.artifact.connect(self._on_preprocess_artifact)
@@ -334,10 +329,7 @@ class TrainingTab(QWidget):
         self.refresh_resumable()
 
     def _use_adapter(self, adapter_dir: str) -> None:
-        self.adapter_chosen.emit(adapter_dir)
-        signals = app_signals()
-        if hasattr(signals, "adapter_chosen"):
-            signals.adapter_chosen.emit(adapter_dir)
+        app_signals().adapter_chosen.emit(adapter_dir)  # the main window opens the Generation tab with it
 
     def _listen(self, sample_path: str) -> None:
         from mixgrv_app.ui.player import Player
@@ -351,26 +343,6 @@ class TrainingTab(QWidget):
             QMessageBox.information(self, self.tr("Listen"), text_for_error(exc))
 
     # -- closing -----------------------------------------------------------------------------
-    def confirm_close(self) -> bool:
-        """Ask before closing while a job runs; stop it cleanly when the user agrees."""
-        if not self.is_busy():
-            return True
-        answer = QMessageBox.question(
-            self, self.tr("Quit while working?"),
-            self.tr("A job is still running. Stop it and quit? A training run saves a checkpoint first."),
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        self.shutdown()
-        return True
-
-    def shutdown(self, timeout_ms: int = 30000) -> None:
+    def save_edits(self) -> None:
+        """Write what the label editor holds (the window is closing)."""
         self.track_editor.save_now()
-        self.dataset_panel.cancel_import()
-        self.cancel_preprocess()
-        if self._training is not None and self._training.is_running():
-            self._training.stop()
-            self._training.wait(timeout_ms)
-        for runner in (self._preprocess_runner, self.dataset_panel._runner):
-            if runner is not None:
-                runner.wait(timeout_ms)

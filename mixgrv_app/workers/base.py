@@ -15,6 +15,27 @@ deadlocks (platform-notes). A Python thread that only ever *emits* avoids both t
 Outcome signals, exactly one per run, then ``finished``:
 ``succeeded(result)``, ``failed(exception)`` or ``cancelled()`` (the job raised
 :class:`~mixgrv_app.core.jobs.Cancelled`).
+
+The job registry (Anki's idea: one count of what runs in the background)
+------------------------------------------------------------------------
+Every running job is listed in :func:`job_registry` from ``start()`` until ``finished``: a
+JobRunner registers itself, so every job kind built on it (preprocessing, imports, training,
+exports, model downloads, auto-labelling, ...) is covered by the one quit guard of the main
+window without new guard code. Work that does not run under a JobRunner (the generation
+worker's queue) registers a :class:`RunningJob` by hand.
+
+A job kind says two things when it is created (``JobRunner(job, parent, kind=..., on_quit=...)``):
+
+* ``kind`` — what the quit sheet calls it: one of :data:`JOB_KINDS` ("job" when unsure);
+* ``on_quit`` — what "stop and save" (중지하고 저장 후 종료) means for it:
+  ``"cancel"`` (the default): cancel it and wait until it has ended; the job itself keeps what
+  it made (training saves a checkpoint and marks the run stopped, preprocessing and imports
+  keep the finished songs, a download keeps its partial file for the next start);
+  ``"finish"``: let it run to its end, then quit (short jobs whose result is the point: an
+  export).
+
+"Quit without saving" (저장하지 않고 종료) cancels every job and ends the child processes at
+once (:meth:`JobRegistry.abandon_all`): a training run is left at its last checkpoint.
 """
 
 from __future__ import annotations
@@ -23,6 +44,7 @@ from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refc
 
 import logging
 import threading
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
@@ -35,6 +57,90 @@ Job = Callable[[EventSink, CancelToken], Any]
 
 # Kinds carried by the private relay signal.
 _EVENT, _SUCCEEDED, _FAILED, _CANCELLED = "event", "succeeded", "failed", "cancelled"
+
+#: what a job is, for the quit sheet's words ("job" when none fits)
+JOB_KINDS = ("training", "preprocess", "import", "autolabel", "download", "export", "generation", "job")
+QUIT_CANCEL, QUIT_FINISH = "cancel", "finish"
+
+
+@dataclass(eq=False)
+class RunningJob:
+    """One background job as the quit guard sees it."""
+
+    kind: str                      # one of JOB_KINDS
+    cancel: Callable[[], None]     # ask the job to stop (it keeps what it made, see the module docstring)
+    on_quit: str = QUIT_CANCEL     # QUIT_CANCEL or QUIT_FINISH: what "stop and save" does with it
+
+
+class JobRegistry(QObject):
+    """The running background jobs of this process (GUI thread only); ``changed(count)`` on every change."""
+
+    changed = Signal(int)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._jobs: list[RunningJob] = []
+
+    def add(self, job: RunningJob) -> None:
+        if job not in self._jobs:
+            self._jobs.append(job)
+            self.changed.emit(len(self._jobs))
+
+    def remove(self, job: RunningJob) -> None:
+        if job in self._jobs:
+            self._jobs.remove(job)
+            self.changed.emit(len(self._jobs))
+
+    def jobs(self) -> list[RunningJob]:
+        return list(self._jobs)
+
+    def count(self) -> int:
+        return len(self._jobs)
+
+    def kinds(self) -> list[str]:
+        """The kinds running, each once, in JOB_KINDS order (training first)."""
+        present = {job.kind for job in self._jobs}
+        return [kind for kind in JOB_KINDS if kind in present] + sorted(present - set(JOB_KINDS))
+
+    def stop_all_and_save(self) -> None:
+        """"Stop and save": cancel the jobs whose cancel keeps their work, let the others finish."""
+        for job in self.jobs():
+            if job.on_quit == QUIT_CANCEL:
+                job.cancel()
+
+    def abandon_all(self) -> None:
+        """"Quit without saving": cancel everything and end this process's children now."""
+        for job in self.jobs():
+            job.cancel()
+        kill_child_processes()
+
+
+def kill_child_processes() -> int:
+    """End every child process of this one (job children, the model process); how many."""
+    import psutil
+
+    try:
+        children = psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return 0
+    for child in children:
+        try:
+            child.kill()
+        except psutil.Error:
+            pass
+    psutil.wait_procs(children, timeout=3)
+    return len(children)
+
+
+_registry: JobRegistry | None = None
+
+
+def job_registry() -> JobRegistry:
+    """The one JobRegistry of this process (made on first use, in the GUI thread)."""
+    global _registry
+    if _registry is None:
+        _registry = JobRegistry()
+    return _registry
 
 
 class JobRunner(QObject):
@@ -51,9 +157,11 @@ class JobRunner(QObject):
 
     _relay = Signal(object, object, object)  # (run id, kind, payload), emitted from the job thread
 
-    def __init__(self, job: Job, parent: QObject | None = None) -> None:
+    def __init__(self, job: Job, parent: QObject | None = None, *, kind: str = "job",
+                 on_quit: str = QUIT_CANCEL) -> None:
         super().__init__(parent)
         self._job = job
+        self.entry = RunningJob(kind, self.cancel, on_quit)
         self._thread: threading.Thread | None = None
         self._cancel = CancelToken()
         self._running = False
@@ -77,6 +185,13 @@ class JobRunner(QObject):
             target=self._work, args=(self._run_id, self._cancel), name=f"mixgrv-job-{self._run_id}", daemon=True
         )
         self._thread = thread
+        registry = job_registry()
+        registry.add(self.entry)
+        if not getattr(self, "_unlists_on_destroy", False):
+            # a runner deleted with its window never delivers ``finished``: unlist it then
+            entry = self.entry
+            self.destroyed.connect(lambda *_: registry.remove(entry))
+            self._unlists_on_destroy = True
         thread.start()
 
     def cancel(self) -> None:
@@ -152,4 +267,5 @@ class JobRunner(QObject):
             self.failed.emit(payload)
         else:
             self.cancelled.emit()
+        job_registry().remove(self.entry)
         self.finished.emit()

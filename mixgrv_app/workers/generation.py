@@ -32,6 +32,7 @@ from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.history import History, Take, new_id
 from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, ChildDied, ChildService, EventSink, Log, Metric,
                                   Progress)
+from mixgrv_app.workers.base import RunningJob, job_registry
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ class GenerationWorker(QObject):
         self._current: CancelToken | None = None
         self.last_failed_kind = ""
         self._pending: dict[int, str] = {}  # job id -> kind, until its outcome was delivered
+        # listed in the job registry (the quit guard) while a take is queued or rendering;
+        # "stop and save" cancels it: finished takes are already in the history
+        self.running_entry = RunningJob("generation", self.cancel)
         self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._thread.start()
 
@@ -152,6 +156,7 @@ class GenerationWorker(QObject):
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Cancel what runs, stop the thread and the model process (the models are released)."""
         self.cancel()
+        job_registry().remove(self.running_entry)
         self._queue.put(None)
         self._thread.join(timeout_s)
         self.service.close(timeout_s)
@@ -161,6 +166,8 @@ class GenerationWorker(QObject):
         self._job_id += 1
         token = CancelToken()
         self._pending[self._job_id] = kind
+        if kind in ("generate", "ab"):
+            job_registry().add(self.running_entry)
         self._queue.put((self._job_id, kind, job, token))
         return self._job_id
 
@@ -219,6 +226,8 @@ class GenerationWorker(QObject):
                 pass
             return
         job_kind = self._pending.pop(job_id, "")  # type: ignore[arg-type]
+        if not self.is_generating():
+            job_registry().remove(self.running_entry)
         if kind == _SUCCEEDED:
             self.succeeded.emit(payload)
         elif kind == _FAILED:

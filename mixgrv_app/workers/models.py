@@ -86,7 +86,9 @@ class ModelJobs(QObject):
     def _launch(self, kind: str, job) -> None:  # noqa: ANN001
         if self.is_running():
             raise RuntimeError("a model job is already running")
-        runner = JobRunner(job, self)
+        # the quit guard names downloads and verifications; its "stop and save" cancels them,
+        # which keeps every finished file and the partial ones for the next run
+        runner = JobRunner(job, self, kind="download" if kind != REMOVE else "job")
         runner.progress.connect(self.progress)
         runner.metric.connect(self.metric)
         runner.log.connect(self.log)

@@ -17,8 +17,9 @@ from mixgrv_app.core.jobs import CancelToken, EventSink
 from mixgrv_app.workers.base import JobRunner
 from mixgrv_app.workers.preprocess import pick_variant
 
-PANEL_KEYS = ("epochs", "rank", "alpha", "dropout", "learning_rate", "batch_size", "grad_accum", "save_every",
-              "warmup_steps", "weight_decay", "max_grad_norm", "seed", "targets", "timesteps")
+from mixgrv_app.core.training import TRAINING_FIELDS
+
+PANEL_KEYS = tuple(TRAINING_FIELDS)  # the settings the Training tab edits
 
 
 def presets() -> dict[str, dict[str, Any]]:
@@ -65,7 +66,7 @@ class TrainingSession(QObject):
         self._runner: JobRunner | None = None
 
     def _launch(self, job) -> None:
-        runner = JobRunner(job, self)
+        runner = JobRunner(job, self, kind="training")  # Stop = save a checkpoint, end the run as stopped
         runner.progress.connect(self.progress)
         runner.metric.connect(self.metric)
         runner.log.connect(self.log)

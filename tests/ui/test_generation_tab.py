@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication
 
 from mixgrv_app import paths
 from mixgrv_app import settings as opts
+from mixgrv_app.core import requests
 from mixgrv_app.core.history import History, Take, new_id, peaks_of
 from mixgrv_app.ui import request_form as rf
 from mixgrv_app.ui.lora_panel import AdapterProblem, LoraPanel, read_adapter_folder
@@ -67,7 +68,9 @@ def test_form_values_guidance_and_persistence(qtbot, store, parity_checkpoints):
     assert form.variant() == "acestep-v15-turbo"
     assert not form.guidance_spin.isEnabled() and form.steps_spin.value() == 8
     form.variant_combo.setCurrentIndex(variants.index("acestep-v15-base"))
-    assert form.guidance_spin.isEnabled() and form.steps_spin.value() == 32 and form.shift_spin.value() == 1.0
+    base = requests.variant_defaults("acestep-v15-base")  # the form shows core's defaults
+    assert form.guidance_spin.isEnabled() and form.steps_spin.value() == base["steps"]
+    assert form.shift_spin.value() == base["shift"] and form.guidance_spin.value() == base["guidance"]
 
     form.caption_edit.setPlainText("잔잔한 피아노 발라드")
     form.insert_tag("[verse]")

@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QTableWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton, QTableWidget
 
 from mixgrv_app import i18n
 from mixgrv_app.core import models
@@ -314,8 +314,14 @@ def test_quitting_during_a_download_stops_its_process_and_keeps_what_arrived(win
     pid = jobs.child_pid
     assert pid is not None and jobs.is_running()
 
-    window.close()  # the app's quit: the download stops now, not when the file is done
-    assert not jobs.is_running()
+    window.close()  # the app's quit asks first (the one guard for every running job)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "runningJobsSheet") is not None, timeout=5000)
+    sheet = window.findChild(QMessageBox, "runningJobsSheet")
+    assert sheet.text() == "모델을 다운로드하는 중입니다"
+    assert jobs.is_running()  # asking stops nothing
+    qtbot.mouseClick(sheet.findChild(QPushButton, "stopSaveQuitButton"), Qt.MouseButton.LeftButton)
+    # stop and save: the download stops now, not when the file is done, and the window closes
+    qtbot.waitUntil(lambda: not jobs.is_running() and not window.isVisible(), timeout=20_000)
     import os
 
     with pytest.raises(ProcessLookupError):
