@@ -402,7 +402,7 @@ class DatasetPanel(QWidget):
                 QMessageBox.warning(self, self.tr("New dataset"), text_for_error(exc))
                 return
         assert self.dataset is not None
-        runner = JobRunner(import_job(self.dataset.name, paths), self)
+        runner = JobRunner(import_job(self.dataset.name, paths), self, kind="import")  # cancel keeps the songs already copied
         runner.progress.connect(self._on_import_progress)
         runner.succeeded.connect(self._on_import_done)
         runner.failed.connect(self._on_import_failed)
