@@ -50,7 +50,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -325,10 +324,6 @@ def scan(root: str | os.PathLike[str]) -> dict[str, ComponentState]:
     return {name: component_state(root, name) for name in [*names, *extra]}
 
 
-def usable(state: ComponentState) -> bool:
-    return state.status == INSTALLED
-
-
 def essentials_ready(root: str | os.PathLike[str]) -> bool:
     return all(component_state(root, name).status == INSTALLED for name in ESSENTIALS)
 
@@ -508,7 +503,3 @@ def _describe_folder(folder: Path) -> str:
         bits.append("turbo" if cfg["is_turbo"] else str(cfg.get("model_version", "base")))
     return ", ".join(bits)
 
-
-def folder_files(comp: Component, repo_files: Iterable[str]) -> list[str]:
-    """The repo paths of ``repo_files`` that belong to ``comp`` (its allow patterns, its folder)."""
-    return [f for f in repo_files if comp.folder_path(f) is not None]
