@@ -24,6 +24,14 @@ How a download goes
    When every file of a folder matched, its manifest says ``complete: true`` and an
    ``Artifact(kind="model")`` is emitted: the folder is usable from that moment.
 
+Offline (``HF_HUB_OFFLINE=1``) nothing is asked of the Hub: complete folders in the HF cache are
+linked after checking each file against the name the client gave its blob (the sha256 of an LFS
+file, the git blob id of a small one); anything else fails with ``models.offline``.
+
+Cancel: in the child (``run_download`` / ``run_verify``) the job runs in a daemon thread and the
+child returns the moment cancel is set, in any phase; called in-process, ``download`` stops
+between files.
+
 Events (``core.jobs``): ``Progress(stage="download", done=bytes, total=bytes, eta_s, message=
 "<folder>/<file>", overall)`` for the whole job, ``Progress(stage="file", ...)`` per file,
 ``Progress(stage="verify", done=bytes, total=bytes)`` while hashing existing files,
