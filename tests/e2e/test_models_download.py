@@ -285,6 +285,21 @@ def test_offline_mode_links_what_the_hf_cache_holds(client, tmp_path, monkeypatc
     assert all(models.read_manifest(root, n)["commit"] == commit for n in models.ESSENTIALS)
 
 
+def test_a_renamed_repo_is_followed_through_its_redirects(parity, tmp_path, monkeypatch):
+    renamed = "ACE-Step/Ace-Step1.5-renamed"
+    repos = official_repos(parity / "checkpoints")
+    repos[renamed] = repos.pop(models.MAIN_REPO)
+    with LocalHub(repos, aliases={models.MAIN_REPO: renamed}) as server:
+        use_hub(monkeypatch, server, tmp_path)
+        root = tmp_path / "models"
+        result = _download(root)
+        assert result["commits"] == {models.MAIN_REPO: server.repos[renamed].commit}
+        assert models.essentials_ready(root)
+        redirected = [path for method, path in server.requests if path.startswith(f"/{models.MAIN_REPO}/resolve/")]
+        assert redirected and all(method == "HEAD" for method, path in server.requests
+                                  if path.startswith(f"/{models.MAIN_REPO}/resolve/"))
+
+
 def test_an_existing_checkpoints_folder_is_found_and_used_as_is(parity, tmp_path):
     project = tmp_path / "ACE-Step-1.5"
     project.mkdir()
