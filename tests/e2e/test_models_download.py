@@ -155,6 +155,17 @@ def test_dropped_connection_resumes_within_the_file(client, tmp_path):
     assert md.verify(root, ["vae"])["ok"] == ["vae"]
 
 
+def test_dropped_connection_on_a_server_without_ranges_starts_the_file_over(client, tmp_path):
+    root = tmp_path / "models"
+    path = "vae/diffusion_pytorch_model.safetensors"
+    size = client.file(models.MAIN_REPO, path).size
+    client.ranges = False
+    client.drop_after[path] = size // 2
+    _download(root)
+    assert size + size // 2 - 1024 * 1024 <= client.served_by_path[path] <= size + size // 2
+    assert models.essentials_ready(root) and md.verify(root, ["vae"])["ok"] == ["vae"]
+
+
 def test_corrupted_byte_is_found_by_verify_and_fetched_again(client, tmp_path):
     root = tmp_path / "models"
     _download(root)

@@ -15,7 +15,7 @@ It serves the endpoints huggingface_hub 0.36 uses to download, with the headers 
   ``401`` when a token is required and not given (``require_token``).
 
 Hooks for faults: ``drop_after[path] = n`` closes the connection after n body bytes of that file
-(once per entry), ``rate_bps`` throttles file bodies, ``served`` counts the file-body bytes sent
+(once per entry), ``rate_bps`` throttles file bodies, ``ranges = False`` ignores Range, ``served`` counts the file-body bytes sent
 (per repo path in ``served_by_path``; ``reset_counts`` first waits for sends to a client that
 went away to end), ``requests`` logs (method, path).
 
@@ -119,6 +119,7 @@ class LocalHub:
         self.missing: set[str] = set()          # repos that answer 404 although present
         self.drop_after: dict[str, int] = {}    # repo path → close the connection after n body bytes (once)
         self.rate_bps: float | None = None      # throttle file bodies
+        self.ranges = True                      # False: ignore Range, always send the whole file (200)
         self.served = 0                         # file-body bytes sent
         self.served_by_path: Counter[str] = Counter()
         self.requests: list[tuple[str, str]] = []
@@ -290,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(headers or {})
         start, end = 0, hub_file.size - 1
         status = 200
-        if (rng := self.headers.get("Range")) and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())):
+        if self.hub.ranges and (rng := self.headers.get("Range")) and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())):
             start = int(m.group(1))
             end = min(end, int(m.group(2))) if m.group(2) else end
             if start > end:
@@ -354,7 +355,7 @@ def use_hub(monkeypatch, hub: LocalHub, tmp_path: Path) -> LocalHub:
     """Point the download child at ``hub`` through its environment (HF_ENDPOINT is read when the
     client is imported), with an empty private HF cache and no token or offline flag."""
     hub.reset_counts()
-    hub.require_token, hub.rate_bps = None, None
+    hub.require_token, hub.rate_bps, hub.ranges = None, None, True
     hub.missing.clear()
     hub.drop_after.clear()
     monkeypatch.setenv("HF_ENDPOINT", hub.url)
