@@ -744,6 +744,11 @@ def download(request: DownloadRequest, events: EventSink = ignore_events, cancel
     states = {name: models.component_state(root, name) for name in names}
     wanted = [n for n in names if states[n].status != models.INSTALLED]
     skipped = [n for n in names if n not in wanted]
+    for name in wanted:  # a link of ours into the HF cache whose files are gone: forget it, fetch anew
+        link = root / name
+        if link.is_symlink() and (not link.exists() or (models.read_manifest(root, name) or {}).get("linked_to")):
+            link.unlink()
+            models.manifest_path(root, name).unlink(missing_ok=True)
     result: dict[str, Any] = {"components": names, "fetched_bytes": 0, "reused": [], "skipped": skipped, "commits": {}}
     if not wanted:
         events(Log("info", "every requested model is already installed", code="models.all_installed"))

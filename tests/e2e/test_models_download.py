@@ -279,6 +279,12 @@ def test_prefilled_hf_cache_is_used_in_place_with_zero_bytes(client, tmp_path):
     md.remove(root, "vae")  # removes the link only
     assert not (root / "vae").exists() and models.hf_cache_components()["vae"].is_dir()
 
+    import shutil  # the cache is cleaned: the links dangle, the next download fetches the files
+    shutil.rmtree(cache)
+    assert models.component_state(root, models.TURBO).status == models.MISSING
+    _download(root)
+    assert models.essentials_ready(root) and not (root / models.TURBO).is_symlink()
+
 
 def test_offline_mode_links_what_the_hf_cache_holds(client, tmp_path, monkeypatch):
     from huggingface_hub import snapshot_download
