@@ -25,6 +25,8 @@ For the UI (ask here, never look at folders yourself)
 * ``essentials_ready(root)``, ``installed_dits(root)`` (for the variant combo), ``installed_lms(root)``,
   ``preferred_dit(root)`` (turbo when there), ``suggest_lm(memory_bytes=None)`` ("0.6B" / "1.7B"
   / "4B" / None from the Mac's memory), ``lm_component(size)``.
+* ``display_name(name)``: the short label of a folder ("turbo", "lm-1.7B"); use it instead of
+  stripping prefixes in the UI.
 * ``find_checkpoints_folder(path)``: the models root inside a folder the user picked (the folder
   itself or its ``checkpoints/``), or None — then set it as the models root (settings).
 * ``hf_cache_components(cache_dir=None)``: components found complete in the Hugging Face cache
@@ -172,6 +174,15 @@ def components(kind: str | None = None) -> list[Component]:
 def lm_component(size: str) -> Component:
     """The 5 Hz LM of ``size`` ("0.6B", "1.7B", "4B")."""
     return component(f"{LM_PREFIX}{size}")
+
+
+def display_name(folder_name: str) -> str:
+    """A short label for lists: "turbo", "base", "lm-1.7B", "vae", "Qwen3-Embedding-0.6B"."""
+    if folder_name.startswith(DIT_PREFIX):
+        return folder_name[len(DIT_PREFIX):]
+    if folder_name.startswith(LM_PREFIX):
+        return "lm-" + folder_name[len(LM_PREFIX):]
+    return folder_name
 
 
 def kind_of(folder_name: str) -> str | None:
