@@ -22,7 +22,8 @@ For the UI (ask here, never look at folders yourself)
 * ``summary(root) -> Summary``: ``essentials_ready``, missing essentials and their approximate
   size (for "필수 모델 받기 (약 N GB)"), installed and partial names.
 * ``component_state(root, name)``: one folder's :class:`ComponentState` (cheap: stats only).
-* ``essentials_ready(root)``, ``installed_dits(root)`` (for the variant combo), ``installed_lms(root)``,
+* ``generation_ready(root)`` (any installed DiT + VAE + text encoder: a take can be made),
+  ``essentials_ready(root)``, ``installed_dits(root)`` (for the variant combo), ``installed_lms(root)``,
   ``preferred_dit(root)`` (turbo when there), ``suggest_lm(memory_bytes=None)`` ("0.6B" / "1.7B"
   / "4B" / None from the Mac's memory), ``lm_component(size)``.
 * ``display_name(name)``: the short label of a folder ("turbo", "lm-1.7B"); use it instead of
