@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from mixgrv_app.core.models import TURBO
+
 HELP = "Generate music from a caption (and lyrics) with ACE-Step 1.5."
 
 FORMATS = {".wav": ("16", "24", "32f"), ".flac": ("16", "24"), ".mp3": ("16", "24", "32f")}
@@ -20,7 +22,7 @@ FORMATS = {".wav": ("16", "24", "32f"), ".flac": ("16", "24"), ".mp3": ("16", "2
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", required=True, metavar="DIR", help="folder with the ACE-Step checkpoints (acestep-v15-turbo/, vae/, Qwen3-Embedding-0.6B/)")
-    parser.add_argument("--variant", default="acestep-v15-turbo", help="DiT folder name (acestep-v15-turbo, acestep-v15-base, acestep-v15-sft, ...)")
+    parser.add_argument("--variant", default=TURBO, help=f"DiT folder name ({TURBO}, acestep-v15-base, acestep-v15-sft, ...; see `mixgrv models list`)")
     parser.add_argument("--caption", required=True, help="the music you want: genre, instruments, mood, voice")
     lyrics = parser.add_mutually_exclusive_group()
     lyrics.add_argument("--lyrics", help="lyrics with structure tags like [verse], [chorus]")

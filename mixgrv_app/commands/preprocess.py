@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from mixgrv_app.core.models import TURBO
+
 HELP = "Encode a dataset into training tensors (VAE latents + conditions), resumable."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help="dataset name")
     parser.add_argument("--models", required=False, help="model folder (ACE-Step checkpoints/); default: the app's models folder")
-    parser.add_argument("--variant", default="acestep-v15-turbo", help="DiT folder whose condition encoder is used")
+    parser.add_argument("--variant", default=TURBO, help="DiT folder whose condition encoder is used")
     parser.add_argument("--max-seconds", type=float, default=240.0, help="cut longer tracks to this length")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--dtype", default="float32", choices=("float32", "bfloat16"),

@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import signal
 
+from mixgrv_app.core.models import TURBO
+
 HELP = "Train a LoRA adapter on a preprocessed dataset (resumable)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dataset", nargs="?", help="dataset name (not needed with --resume)")
     parser.add_argument("--models", required=True, help="ACE-Step checkpoints folder")
-    parser.add_argument("--variant", default="acestep-v15-turbo")
+    parser.add_argument("--variant", default=TURBO)
     parser.add_argument("--name", default="", help="run name (default: dataset + time)")
     parser.add_argument("--preset", choices=("few", "some", "many"), help="start from a preset for this many songs")
     parser.add_argument("--epochs", type=int)

@@ -24,6 +24,14 @@ How a download goes
    When every file of a folder matched, its manifest says ``complete: true`` and an
    ``Artifact(kind="model")`` is emitted: the folder is usable from that moment.
 
+Offline (``HF_HUB_OFFLINE=1``) nothing is asked of the Hub: complete folders in the HF cache are
+linked after checking each file against the name the client gave its blob (the sha256 of an LFS
+file, the git blob id of a small one); anything else fails with ``models.offline``.
+
+Cancel: in the child (``run_download`` / ``run_verify``) the job runs in a daemon thread and the
+child returns the moment cancel is set, in any phase; called in-process, ``download`` stops
+between files.
+
 Events (``core.jobs``): ``Progress(stage="download", done=bytes, total=bytes, eta_s, message=
 "<folder>/<file>", overall)`` for the whole job, ``Progress(stage="file", ...)`` per file,
 ``Progress(stage="verify", done=bytes, total=bytes)`` while hashing existing files,
@@ -736,6 +744,11 @@ def download(request: DownloadRequest, events: EventSink = ignore_events, cancel
     states = {name: models.component_state(root, name) for name in names}
     wanted = [n for n in names if states[n].status != models.INSTALLED]
     skipped = [n for n in names if n not in wanted]
+    for name in wanted:  # a link of ours into the HF cache whose files are gone: forget it, fetch anew
+        link = root / name
+        if link.is_symlink() and (not link.exists() or (models.read_manifest(root, name) or {}).get("linked_to")):
+            link.unlink()
+            models.manifest_path(root, name).unlink(missing_ok=True)
     result: dict[str, Any] = {"components": names, "fetched_bytes": 0, "reused": [], "skipped": skipped, "commits": {}}
     if not wanted:
         events(Log("info", "every requested model is already installed", code="models.all_installed"))

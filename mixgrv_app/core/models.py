@@ -22,9 +22,12 @@ For the UI (ask here, never look at folders yourself)
 * ``summary(root) -> Summary``: ``essentials_ready``, missing essentials and their approximate
   size (for "필수 모델 받기 (약 N GB)"), installed and partial names.
 * ``component_state(root, name)``: one folder's :class:`ComponentState` (cheap: stats only).
-* ``essentials_ready(root)``, ``installed_dits(root)`` (for the variant combo), ``installed_lms(root)``,
+* ``generation_ready(root)`` (any installed DiT + VAE + text encoder: a take can be made),
+  ``essentials_ready(root)``, ``installed_dits(root)`` (for the variant combo), ``installed_lms(root)``,
   ``preferred_dit(root)`` (turbo when there), ``suggest_lm(memory_bytes=None)`` ("0.6B" / "1.7B"
   / "4B" / None from the Mac's memory), ``lm_component(size)``.
+* ``display_name(name)``: the short label of a folder ("turbo", "lm-1.7B"); use it instead of
+  stripping prefixes in the UI.
 * ``find_checkpoints_folder(path)``: the models root inside a folder the user picked (the folder
   itself or its ``checkpoints/``), or None — then set it as the models root (settings).
 * ``hf_cache_components(cache_dir=None)``: components found complete in the Hugging Face cache
@@ -50,7 +53,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,6 +175,15 @@ def components(kind: str | None = None) -> list[Component]:
 def lm_component(size: str) -> Component:
     """The 5 Hz LM of ``size`` ("0.6B", "1.7B", "4B")."""
     return component(f"{LM_PREFIX}{size}")
+
+
+def display_name(folder_name: str) -> str:
+    """A short label for lists: "turbo", "base", "lm-1.7B", "vae", "Qwen3-Embedding-0.6B"."""
+    if folder_name.startswith(DIT_PREFIX):
+        return folder_name[len(DIT_PREFIX):]
+    if folder_name.startswith(LM_PREFIX):
+        return "lm-" + folder_name[len(LM_PREFIX):]
+    return folder_name
 
 
 def kind_of(folder_name: str) -> str | None:
@@ -323,10 +334,6 @@ def scan(root: str | os.PathLike[str]) -> dict[str, ComponentState]:
     except OSError:
         extra = []
     return {name: component_state(root, name) for name in [*names, *extra]}
-
-
-def usable(state: ComponentState) -> bool:
-    return state.status == INSTALLED
 
 
 def essentials_ready(root: str | os.PathLike[str]) -> bool:
@@ -508,7 +515,3 @@ def _describe_folder(folder: Path) -> str:
         bits.append("turbo" if cfg["is_turbo"] else str(cfg.get("model_version", "base")))
     return ", ".join(bits)
 
-
-def folder_files(comp: Component, repo_files: Iterable[str]) -> list[str]:
-    """The repo paths of ``repo_files`` that belong to ``comp`` (its allow patterns, its folder)."""
-    return [f for f in repo_files if comp.folder_path(f) is not None]

@@ -42,9 +42,9 @@ from mixgrv_app.core import schedule as S
 from mixgrv_app.core.backend import Backend, ConditionHandle, describe
 from mixgrv_app.core.errors import MixgrvError, RequestError
 from mixgrv_app.core.jobs import CancelToken, EventSink, Log, Progress, ignore_events
+from mixgrv_app.core.models import TEXT_ENCODER_FOLDER, TURBO
 from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
 
-TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
 TIMBRE_FRAMES = 750                 # 30 s of latents
 REFERENCE_SECONDS, SEGMENT_SECONDS = 30, 10
 BACKENDS = ("auto", "torch", "mlx")
@@ -267,7 +267,7 @@ class LoadedAdapter:
 class Generator:
     """Warm models serving many requests. Not thread-safe: use it from one thread."""
 
-    def __init__(self, models_root: str | Path, variant: str = "acestep-v15-turbo", *, backend: str = "auto",
+    def __init__(self, models_root: str | Path, variant: str = TURBO, *, backend: str = "auto",
                  device: str = "auto", events: EventSink = ignore_events) -> None:
         from mixgrv_app.core.tokenizer import PromptTokenizer
 

@@ -41,6 +41,7 @@ from mixgrv_app import paths
 from mixgrv_app.core import prompts
 from mixgrv_app.core.errors import MixgrvError, TrainingError
 from mixgrv_app.core.fileio import atomic_path, read_json, write_json
+from mixgrv_app.core.models import TURBO
 from mixgrv_app.core.jobs import (Artifact, CancelToken, EventSink, Log, Progress, ProgressTracker,
                                   ignore_events)
 
@@ -63,7 +64,7 @@ class PreprocessError(TrainingError):
 class PreprocessRequest:
     dataset: str
     models_dir: str
-    variant: str = "acestep-v15-turbo"   # which DiT folder provides the condition encoder
+    variant: str = TURBO   # which DiT folder provides the condition encoder
     max_seconds: float = 240.0
     device: str = "auto"                 # "auto" | "cpu" | "cuda" | "mps"
     dtype: str = "float32"               # stored and compute dtype; fp32 on MPS always

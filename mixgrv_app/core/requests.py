@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mixgrv_app.core.errors import RequestError
+from mixgrv_app.core.models import TURBO
 from mixgrv_app.core.prompts import LANGUAGES
 
 TASKS = ("text2music", "cover", "repaint")
@@ -114,7 +115,7 @@ class GenerationRequest:
     keyscale: str | None = None
     timesignature: str | int | None = None
     duration: float = 30.0
-    variant: str = "acestep-v15-turbo"
+    variant: str = TURBO
     steps: int | None = None
     guidance: float | None = None
     shift: float | None = None

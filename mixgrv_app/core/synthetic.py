@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mixgrv_app.core.configs import DiTConfig, Qwen3Config, VAEConfig
+from mixgrv_app.core.models import TEXT_ENCODER_FOLDER, TURBO
 
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 _CORPUS = (
@@ -43,7 +44,7 @@ class TreeSpec:
     vae_channels: int = 8
     vocab: int = 400
     seed: int = 0
-    variants: tuple[str, ...] = ("acestep-v15-turbo",)
+    variants: tuple[str, ...] = (TURBO,)
     dit_overrides: dict[str, Any] = field(default_factory=dict)
 
     def dit_config(self, turbo: bool = True) -> DiTConfig:
@@ -110,7 +111,7 @@ def write_tree(root: str | Path, spec: TreeSpec | None = None) -> Path:
     root = Path(root)
     generator = torch.Generator().manual_seed(spec.seed)
 
-    text_dir = root / "Qwen3-Embedding-0.6B"
+    text_dir = root / TEXT_ENCODER_FOLDER
     write_tokenizer(text_dir, spec.vocab)
     from tokenizers import Tokenizer
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from mixgrv_app.core.errors import TrainingError
 from mixgrv_app.core.fileio import read_json, write_json
+from mixgrv_app.core.models import TURBO
 from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, Event, EventSink, Log, Metric, ProgressTracker,
                                   ignore_events)
 from mixgrv_app.core.training_state import (ADAPTER, STATE_JSON, STATE_TENSORS, MetricsLog, latest_checkpoint,
@@ -98,7 +99,7 @@ TRAINING_FIELDS: dict[str, SettingLimits] = {
 class TrainingConfig:
     dataset: str = ""
     models_dir: str = ""
-    variant: str = "acestep-v15-turbo"
+    variant: str = TURBO
     name: str = ""
     epochs: int = 100
     rank: int = 64

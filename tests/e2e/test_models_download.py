@@ -155,6 +155,17 @@ def test_dropped_connection_resumes_within_the_file(client, tmp_path):
     assert md.verify(root, ["vae"])["ok"] == ["vae"]
 
 
+def test_dropped_connection_on_a_server_without_ranges_starts_the_file_over(client, tmp_path):
+    root = tmp_path / "models"
+    path = "vae/diffusion_pytorch_model.safetensors"
+    size = client.file(models.MAIN_REPO, path).size
+    client.ranges = False
+    client.drop_after[path] = size // 2
+    _download(root)
+    assert size + size // 2 - 1024 * 1024 <= client.served_by_path[path] <= size + size // 2
+    assert models.essentials_ready(root) and md.verify(root, ["vae"])["ok"] == ["vae"]
+
+
 def test_corrupted_byte_is_found_by_verify_and_fetched_again(client, tmp_path):
     root = tmp_path / "models"
     _download(root)
@@ -268,6 +279,12 @@ def test_prefilled_hf_cache_is_used_in_place_with_zero_bytes(client, tmp_path):
     md.remove(root, "vae")  # removes the link only
     assert not (root / "vae").exists() and models.hf_cache_components()["vae"].is_dir()
 
+    import shutil  # the cache is cleaned: the links dangle, the next download fetches the files
+    shutil.rmtree(cache)
+    assert models.component_state(root, models.TURBO).status == models.MISSING
+    _download(root)
+    assert models.essentials_ready(root) and not (root / models.TURBO).is_symlink()
+
 
 def test_offline_mode_links_what_the_hf_cache_holds(client, tmp_path, monkeypatch):
     from huggingface_hub import snapshot_download
@@ -283,6 +300,21 @@ def test_offline_mode_links_what_the_hf_cache_holds(client, tmp_path, monkeypatc
     assert models.essentials_ready(root) and md.verify(root)["bad"] == {}
     commit = client.repos[models.MAIN_REPO].commit
     assert all(models.read_manifest(root, n)["commit"] == commit for n in models.ESSENTIALS)
+
+
+def test_a_renamed_repo_is_followed_through_its_redirects(parity, tmp_path, monkeypatch):
+    renamed = "ACE-Step/Ace-Step1.5-renamed"
+    repos = official_repos(parity / "checkpoints")
+    repos[renamed] = repos.pop(models.MAIN_REPO)
+    with LocalHub(repos, aliases={models.MAIN_REPO: renamed}) as server:
+        use_hub(monkeypatch, server, tmp_path)
+        root = tmp_path / "models"
+        result = _download(root)
+        assert result["commits"] == {models.MAIN_REPO: server.repos[renamed].commit}
+        assert models.essentials_ready(root)
+        redirected = [path for method, path in server.requests if path.startswith(f"/{models.MAIN_REPO}/resolve/")]
+        assert redirected and all(method == "HEAD" for method, path in server.requests
+                                  if path.startswith(f"/{models.MAIN_REPO}/resolve/"))
 
 
 def test_an_existing_checkpoints_folder_is_found_and_used_as_is(parity, tmp_path):

@@ -8,13 +8,14 @@ It serves the endpoints huggingface_hub 0.36 uses to download, with the headers 
 * ``HEAD``/``GET /{repo}/resolve/{rev}/{path}``: ``X-Repo-Commit``, ``ETag`` (the git blob id);
   a small file is served there, an LFS file answers ``302`` to ``/cdn/{sha256}`` with
   ``X-Linked-Etag`` (its sha256) and ``X-Linked-Size``, as the real Hub does. A repo alias
-  (``aliases``) answers a relative ``307`` to the real repo, like a renamed repo.
+  (``aliases``: old name → new) answers a relative ``307`` to the new name, API and resolve
+  alike, like a renamed repo.
 * ``GET /cdn/{sha256}`` with ``Range: bytes=N-`` (``206``, ``Content-Range``).
 * Errors in the Hub's shape: ``404`` + ``X-Error-Code: RepoNotFound`` / ``EntryNotFound``,
   ``401`` when a token is required and not given (``require_token``).
 
 Hooks for faults: ``drop_after[path] = n`` closes the connection after n body bytes of that file
-(once per entry), ``rate_bps`` throttles file bodies, ``served`` counts the file-body bytes sent
+(once per entry), ``rate_bps`` throttles file bodies, ``ranges = False`` ignores Range, ``served`` counts the file-body bytes sent
 (per repo path in ``served_by_path``; ``reset_counts`` first waits for sends to a client that
 went away to end), ``requests`` logs (method, path).
 
@@ -34,6 +35,7 @@ import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote, urlparse
 
 LFS_SUFFIXES = (".safetensors", ".pt", ".bin")
@@ -117,6 +119,7 @@ class LocalHub:
         self.missing: set[str] = set()          # repos that answer 404 although present
         self.drop_after: dict[str, int] = {}    # repo path → close the connection after n body bytes (once)
         self.rate_bps: float | None = None      # throttle file bodies
+        self.ranges = True                      # False: ignore Range, always send the whole file (200)
         self.served = 0                         # file-body bytes sent
         self.served_by_path: Counter[str] = Counter()
         self.requests: list[tuple[str, str]] = []
@@ -130,7 +133,7 @@ class LocalHub:
         assert self._server is not None
         return f"http://127.0.0.1:{self._server.server_address[1]}"
 
-    def start(self) -> LocalHub:
+    def start(self) -> Self:
         hub = self
 
         class Handler(_Handler):
@@ -148,7 +151,7 @@ class LocalHub:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> LocalHub:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -228,10 +231,10 @@ class _Handler(BaseHTTPRequestHandler):
         return False
 
     # -- verbs
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         self._route()
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route()
 
     def _route(self) -> None:
@@ -254,8 +257,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._error(404, "", "not found")
 
     def _model_info(self, repo_id: str, rev: str) -> None:
-        if repo_id in self.hub.aliases:
-            return self._error(404, "RepoNotFound", "Repository not found")  # the API does not follow renames
+        if repo_id in self.hub.aliases:  # a renamed repo: the API redirects too
+            suffix = "" if self.path.split("?")[0].endswith(repo_id) else f"/revision/{rev}"
+            query = f"?{urlparse(self.path).query}" if urlparse(self.path).query else ""
+            return self._reply(307, b"", {"Location": f"/api/models/{self.hub.aliases[repo_id]}{suffix}{query}"})
         repo = self._repo(repo_id)
         if repo is None or not self._revision_ok(repo, rev):
             return
@@ -286,7 +291,7 @@ class _Handler(BaseHTTPRequestHandler):
         headers = dict(headers or {})
         start, end = 0, hub_file.size - 1
         status = 200
-        if (rng := self.headers.get("Range")) and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())):
+        if self.hub.ranges and (rng := self.headers.get("Range")) and (m := re.fullmatch(r"bytes=(\d+)-(\d*)", rng.strip())):
             start = int(m.group(1))
             end = min(end, int(m.group(2))) if m.group(2) else end
             if start > end:
@@ -350,7 +355,7 @@ def use_hub(monkeypatch, hub: LocalHub, tmp_path: Path) -> LocalHub:
     """Point the download child at ``hub`` through its environment (HF_ENDPOINT is read when the
     client is imported), with an empty private HF cache and no token or offline flag."""
     hub.reset_counts()
-    hub.require_token, hub.rate_bps = None, None
+    hub.require_token, hub.rate_bps, hub.ranges = None, None, True
     hub.missing.clear()
     hub.drop_after.clear()
     monkeypatch.setenv("HF_ENDPOINT", hub.url)

@@ -28,6 +28,12 @@ def test_essentials_are_turbo_vae_and_text_encoder_of_the_main_repo():
     assert info.value.code == "models.unknown_component"
 
 
+def test_display_names():
+    assert models.display_name(models.TURBO) == "turbo"
+    assert models.display_name(models.lm_component("1.7B").name) == "lm-1.7B"
+    assert models.display_name(models.VAE_FOLDER) == models.VAE_FOLDER
+
+
 def test_only_the_files_the_app_uses_are_fetched():
     turbo, lm = models.component(models.TURBO), models.lm_component("0.6B")
     assert turbo.folder_path("acestep-v15-turbo/model.safetensors") == "model.safetensors"

@@ -23,10 +23,10 @@ import torch.nn.functional as F
 
 from mixgrv_app.core.backend import BackendInfo, LoraWeights
 from mixgrv_app.core.errors import MixgrvError
+from mixgrv_app.core.models import TEXT_ENCODER_FOLDER
 from mixgrv_app.core.tiling import ENCODE_CHUNK_SAMPLES, ENCODE_OVERLAP_SAMPLES
 
 VAE_FOLDER = "vae"
-TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
 
 
 def pick_device(device: str = "auto") -> torch.device:
