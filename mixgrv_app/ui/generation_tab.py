@@ -47,6 +47,7 @@ from mixgrv_app.ui.player import Player
 from mixgrv_app.ui.request_form import RequestForm
 from mixgrv_app.ui.results_view import ResultsView
 from mixgrv_app.workers.generation import GenerationOutcome, GenerationWorker, RenderSpec
+from mixgrv_app.core.models import display_name
 
 log = logging.getLogger(__name__)
 
@@ -483,7 +484,7 @@ class GenerationTab(QWidget):
         elif result.takes:
             self.show_message(self.tr("%n take(s) ready.", "", len(result.takes)))
             self.form.set_last_seed(result.takes[0].seed)
-        app_signals().status_changed.emit({"model": (result.takes[0].variant.removeprefix("acestep-v15-") if result.takes else "—", "ok")})
+        app_signals().status_changed.emit({"model": (display_name(result.takes[0].variant) if result.takes else "—", "ok")})
         self.show_backend(result.backend)
         self.generation_finished.emit(result)
 

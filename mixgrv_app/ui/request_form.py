@@ -49,6 +49,7 @@ from mixgrv_app import settings as opts
 from mixgrv_app.core import models as model_catalogue
 from mixgrv_app.core import prompts, requests
 from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, local_paths, polish
+from mixgrv_app.core.models import display_name
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +496,7 @@ class RequestForm(QWidget):
             self.variant_combo.setItemText(i, self.variant_display_name(name))
 
     def variant_display_name(self, name: str) -> str:
-        short = name.removeprefix("acestep-v15-")
+        short = display_name(name)
         if "turbo" in short:
             detail = self.tr("fast, 8 steps")
         elif "sft" in short:

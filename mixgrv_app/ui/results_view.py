@@ -44,6 +44,7 @@ from mixgrv_app.core.export import EXPORT_FORMATS, export_format, export_take, e
 from mixgrv_app.core.history import History, Take
 from mixgrv_app.ui.player import PLAYING, Player
 from mixgrv_app.ui.waveform import WaveformView
+from mixgrv_app.core.models import display_name
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ class TakeCard(QFrame):
             item = self.chips.takeAt(0)
             if item.widget():
                 item.widget().deleteLater()
-        texts = [self.tr("seed {seed}").format(seed=take.seed), take.variant.removeprefix("acestep-v15-")]
+        texts = [self.tr("seed {seed}").format(seed=take.seed), display_name(take.variant)]
         if take.request.get("instrumental"):
             texts.append(self.tr("instrumental"))
         active = [a for a in take.adapters if a.get("enabled", True) and float(a.get("scale", 0)) > 0]
