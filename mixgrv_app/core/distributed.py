@@ -230,7 +230,7 @@ def wrap(decoder, world: World, device: str):
     frozen += [n for n, _b in decoder.named_buffers()]
     DDP._set_params_and_buffers_to_ignore_for_model(decoder, frozen)
     ids = [int(device.split(":")[1])] if device.startswith("cuda:") else None
-    return _collective(DDP, decoder, device_ids=ids, broadcast_buffers=False)
+    return _collective(DDP, decoder, device_ids=ids)  # buffers: ignored above, never synchronised
 
 
 # ------------------------------------------------------------------------------------ launching
