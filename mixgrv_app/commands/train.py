@@ -146,8 +146,8 @@ def _launch(args: argparse.Namespace, config) -> int:
     run = run_dir(name)
     info = read_json(run / "run.json") if (run / "run.json").is_file() else {}
     status = info.get("status", "")
-    if code == 0 and status in ("done", "stopped"):
-        return 0  # rank 0 printed the outcome
+    if status in ("done", "stopped"):
+        return 0  # rank 0 printed the outcome (after Ctrl+C torchrun itself exits non-zero)
     if status == "failed" and info.get("error_code"):
         raise TrainingError(info["error_code"], info.get("error", ""), **info.get("error_params", {}))
     if not info:

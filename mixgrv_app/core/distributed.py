@@ -103,6 +103,8 @@ def stop(world: World, clean: bool) -> None:
         return
     import torch.distributed as dist
 
+    if _in_main_thread():
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # training is over: a late SIGTERM just ends the process
     if dist.is_initialized():
         if clean:
             _collective(dist.barrier)
@@ -142,6 +144,16 @@ def _collective(fn: Callable, *args, **kwargs):
         raise
     except RuntimeError as exc:  # gloo/NCCL report a dead peer as RuntimeError (DistBackendError)
         raise PeerLost(f"lost contact with another process of the job ({str(exc).splitlines()[0][:200]})") from exc
+
+
+def is_peer_failure(exc: BaseException) -> bool:
+    """Whether an error raised inside a step (DDP's all-reduce runs in backward) means a peer is gone."""
+    import torch.distributed as dist
+
+    if isinstance(exc, PeerLost) or isinstance(exc, getattr(dist, "DistError", ())):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and any(k in text for k in ("gloo", "NCCL", "Connection reset", "Connection closed"))
 
 
 def agree(world: World, produce: Callable[[], Any]) -> Any:

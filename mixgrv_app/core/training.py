@@ -674,6 +674,8 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
                         stop_after_steps, world)
         clean = True
         return result
+    except distributed.PeerLost as lost:  # while setting up: no step and no checkpoint of this start yet
+        raise crash_error(resume or config.name, 0, "", "another process of the job ended", str(lost)) from lost
     finally:
         distributed.stop(world, clean)
 
@@ -820,7 +822,12 @@ def _train(config: TrainingConfig, events: EventSink, cancel: CancelToken, resum
             batch_index = state.batch_in_epoch
             while batch_index < len(batches):
                 group = batches[batch_index: batch_index + config.grad_accum]
-                local_loss, grad_norm = one_step(group)
+                try:
+                    local_loss, grad_norm = one_step(group)
+                except RuntimeError as exc:
+                    if world.distributed and distributed.is_peer_failure(exc):
+                        raise distributed.PeerLost(f"lost contact with another process ({str(exc)[:160]})") from exc
+                    raise
                 due = main and time.monotonic() - last_save > config.save_every_minutes * 60
                 # one small all-reduce per step: the global loss, and every rank's Stop and rank 0's timer
                 step_loss, stop_votes, due_votes = distributed.sum_values(

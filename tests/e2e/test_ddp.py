@@ -65,9 +65,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _snapshot(folder: Path) -> dict[str, tuple[int, int, bytes]]:
-    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+def _snapshot(folder: Path) -> dict[str, tuple]:
+    """Every file and folder under ``folder`` with size, modification time and bytes."""
+    return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes() if p.is_file() else b"")
+            for p in sorted(folder.rglob("*"))}
 
 
 def _mixgrv(args: list[str], home: Path, timeout: float = 300) -> subprocess.CompletedProcess:
