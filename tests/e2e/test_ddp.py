@@ -100,7 +100,7 @@ def test_two_machines_batch_1_equal_one_process_batch_2_and_only_rank_0_writes(p
                               cwd=REPO, env=_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for node, home in ((0, _private_home), (1, other))]
     outs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, outs):
+    for p, (_out, err) in zip(procs, outs, strict=True):
         assert p.returncode == 0, err[-3000:]
     assert "done:" in outs[0][0]
     assert "effective batch 2" in outs[0][1], outs[0][1][-2000:]  # the log line of rank 0
@@ -118,7 +118,7 @@ def test_two_machines_batch_1_equal_one_process_batch_2_and_only_rank_0_writes(p
     assert moved > 1e-3 and worst <= 1e-6
     la = [r["loss"] for r in read_metrics(run_dir("one"))]
     lb = [r["loss"] for r in read_metrics(run_dir("two"))]
-    assert len(la) == len(lb) == 4 and max(abs(x - y) for x, y in zip(la, lb)) <= 1e-6
+    assert len(la) == len(lb) == 4 and max(abs(x - y) for x, y in zip(la, lb, strict=True)) <= 1e-6
 
     info = read_json(run_dir("two") / "run.json")
     assert (info["world_size"], info["per_rank_batch"], info["effective_batch"], info["status"]) == (2, 1, 2, "done")
@@ -231,3 +231,27 @@ def test_stop_and_resume_on_two_ranks_equals_uninterrupted(parity_checkpoints, h
     fa = load_file(str(run_dir("straight") / "final" / ADAPTER / "adapter_model.safetensors"))
     fb = load_file(str(run_dir("paused") / "final" / ADAPTER / "adapter_model.safetensors"))
     assert all(torch.equal(fa[k], fb[k]) for k in fa)
+
+
+def test_the_data_order_rule_and_its_limits():
+    """Rank slices of each global micro-batch are exactly the single process's batch of B·W, a rank
+    with nothing left in a short last batch gets an empty slice, and MPS refuses more than one process."""
+    from mixgrv_app.core import distributed
+    from mixgrv_app.core.errors import TrainingError
+    from mixgrv_app.core.training import epoch_order, global_batches, rank_slice, steps_per_epoch
+
+    order = epoch_order(7, seed=5, epoch=2)
+    for batch, world in ((1, 2), (2, 2), (1, 3), (3, 1)):
+        single = [order[i:i + batch * world] for i in range(0, 7, batch * world)]
+        together = global_batches(order, batch, world)
+        assert together == single
+        for gb in together:
+            assert [i for r in range(world) for i in rank_slice(gb, batch, r)] == gb
+    assert len(rank_slice(global_batches(order, 2, 2)[-1], 2, 1)) == 1  # 7 = 4 + 3: rank 1 holds one of the last 3
+    assert rank_slice(global_batches(order, 1, 2)[-1], 1, 1) == []  # 7 = 2+2+2+1: rank 1 joins with a stand-in
+    assert steps_per_epoch(7, 1, 2, 2) == 2 and steps_per_epoch(7, 1, 1, 1) == 7
+    with pytest.raises(TrainingError) as info:
+        distributed.refuse_mps(2, "mps")
+    assert info.value.code == "training.mps_single_process" and "--nproc" in info.value.message
+    distributed.refuse_mps(1, "mps")
+    distributed.refuse_mps(2, "cpu")
