@@ -15,6 +15,7 @@ import argparse
 import json
 import signal
 import subprocess
+import sys
 
 HELP = "Train a LoRA adapter on a preprocessed dataset (resumable)."
 
@@ -120,7 +121,8 @@ def _launch(args: argparse.Namespace, config) -> int:
     from mixgrv_app.core.training import crash_error, dataset_files, new_run_name
     from mixgrv_app.core.training_state import latest_checkpoint, read_metrics, recover, run_dir, set_status
 
-    distributed.refuse_mps(args.nproc, device_policy.select(config.device, None, purpose="train").device)
+    if sys.platform == "darwin":  # MPS exists only there; elsewhere spare this process the torch import
+        distributed.refuse_mps(args.nproc, device_policy.select(config.device, None, purpose="train").device)
     if args.resume:
         name = args.resume
         if not (run_dir(name) / "run.json").is_file():

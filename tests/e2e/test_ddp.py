@@ -216,12 +216,13 @@ def test_kill_9_of_one_rank_names_step_and_checkpoint_and_resumes(parity_checkpo
 def test_stop_and_resume_on_two_ranks_equals_uninterrupted(parity_checkpoints, hidden, _private_home):
     dataset = write_tensor_dataset("exact-ddp", FRAMES, hidden, rows=10)
     common = dict(epochs=3, dropout=0.1, timesteps="turbo8")
-    straight = _mixgrv(["--nproc", "2", *_flags(parity_checkpoints, dataset, name="straight", **common)], _private_home)
-    assert straight.returncode == 0, straight.stderr[-3000:]
-    paused = _mixgrv(["--nproc", "2", "--stop-after", "3",
-                      *_flags(parity_checkpoints, dataset, name="paused", **common)], _private_home)
-    assert paused.returncode == 0, paused.stderr[-3000:]
-    assert "stopped at step 3" in paused.stdout and "--nproc 2" in paused.stdout
+    jobs = [subprocess.Popen([sys.executable, "-m", "mixgrv_app", "train", "--nproc", "2", *extra,
+                              *_flags(parity_checkpoints, dataset, name=name, **common)],
+                             cwd=REPO, env=_env(_private_home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for name, extra in (("straight", []), ("paused", ["--stop-after", "3"]))]  # side by side: two jobs
+    (straight, _), (paused, paused_err) = [job.communicate(timeout=300) for job in jobs]
+    assert [job.returncode for job in jobs] == [0, 0], paused_err[-3000:]
+    assert "stopped at step 3" in paused and "--nproc 2" in paused
     resumed = _mixgrv(["--nproc", "2", "--resume", "paused", "--models", str(parity_checkpoints)], _private_home)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     a = read_metrics(run_dir("straight"))
