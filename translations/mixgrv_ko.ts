@@ -889,12 +889,20 @@ The details were written to the log:
         <translation>&apos;{value}&apos;은(는) {field}에 쓸 수 없는 값입니다. 값을 확인하고 다시 시도하세요.</translation>
     </message>
     <message>
+        <source>A dataset named &apos;{name}&apos; already exists here. Unpack the bundle under another name (--name) or delete that dataset first.</source>
+        <translation>&apos;{name}&apos; 데이터셋이 이미 있습니다. 다른 이름(--name)으로 번들을 풀거나 기존 데이터셋을 먼저 삭제하세요.</translation>
+    </message>
+    <message>
         <source>A dataset named &apos;{name}&apos; already exists. Pick another name.</source>
         <translation>&apos;{name}&apos; 데이터셋이 이미 있습니다. 다른 이름을 고르세요.</translation>
     </message>
     <message>
         <source>A run named &apos;{run}&apos; already exists. Choose another name.</source>
         <translation>&apos;{run}&apos; 실행이 이미 있습니다. 다른 이름을 고르세요.</translation>
+    </message>
+    <message>
+        <source>Apple GPUs train in one process only. Start the run without --nproc, or choose the CPU.</source>
+        <translation>Apple GPU는 한 프로세스로만 학습합니다. --nproc 없이 시작하거나 CPU를 선택하세요.</translation>
     </message>
     <message>
         <source>Cannot use the {backend} backend: {reason}. Choose the torch backend.</source>
@@ -1013,6 +1021,10 @@ The details were written to the log:
         <translation>배치 크기 {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하세요.</translation>
     </message>
     <message>
+        <source>The bundle {file} was refused: &apos;{member}&apos; {reason}. Ask for a new bundle made with &apos;mixgrv dataset pack&apos;.</source>
+        <translation>번들 {file}을(를) 거부했습니다: &apos;{member}&apos; {reason}. &apos;mixgrv dataset pack&apos;으로 만든 새 번들을 받으세요.</translation>
+    </message>
+    <message>
         <source>The caption is empty. Describe the music you want (genre, instruments, mood).</source>
         <translation>곡 설명이 비어 있습니다. 원하는 음악을 설명해 주세요(장르, 악기, 분위기).</translation>
     </message>
@@ -1023,6 +1035,10 @@ The details were written to the log:
     <message>
         <source>The dataset &apos;{dataset}&apos; is not prepared for training yet. Press “Prepare for training” first.</source>
         <translation>&apos;{dataset}&apos; 데이터셋은 아직 학습 준비가 되지 않았습니다. 먼저 “학습 준비”를 누르세요.</translation>
+    </message>
+    <message>
+        <source>The dataset &apos;{name}&apos; has no prepared tensors to pack. Press “Prepare for training” first.</source>
+        <translation>&apos;{name}&apos; 데이터셋에는 묶을 학습 준비 텐서가 없습니다. 먼저 “학습 준비”를 누르세요.</translation>
     </message>
     <message>
         <source>The dataset file {path} cannot be read ({reason}). Restore it from a backup or create the dataset again.</source>
@@ -1157,6 +1173,10 @@ The details were written to the log:
         <translation>이 컴퓨터에서는 {device} 장치를 쓸 수 없습니다. cpu 또는 auto를 고르세요.</translation>
     </message>
     <message>
+        <source>The {nproc} training processes ended (exit code {code}) before the run started. Read the messages above, fix the cause and start again.</source>
+        <translation>학습 프로세스 {nproc}개가 실행이 시작되기 전에 끝났습니다(종료 코드 {code}). 위의 메시지를 읽고 원인을 고친 뒤 다시 시작하세요.</translation>
+    </message>
+    <message>
         <source>The {task} task needs a source audio file. Choose one and try again.</source>
         <translation>{task} 작업에는 원본 오디오 파일이 필요합니다. 파일을 고르고 다시 시도하세요.</translation>
     </message>
@@ -1175,6 +1195,14 @@ The details were written to the log:
     <message>
         <source>This file has {channels} channels; it was mixed down to stereo for training.</source>
         <translation>이 파일은 {channels}채널이라 학습용으로 스테레오로 다운믹스했습니다.</translation>
+    </message>
+    <message>
+        <source>This machine has {gpus} GPU(s) but {nproc} training processes were started on it. Start one process per GPU.</source>
+        <translation>이 컴퓨터에는 GPU가 {gpus}개인데 학습 프로세스가 {nproc}개 시작되었습니다. GPU마다 프로세스를 하나씩 시작하세요.</translation>
+    </message>
+    <message>
+        <source>This run continues with {now} processes instead of {saved} from step {step}: the data order changes, so the losses will differ from an uninterrupted run.</source>
+        <translation>이 실행은 {step}단계부터 프로세스 {saved}개 대신 {now}개로 이어집니다. 데이터 순서가 바뀌므로 손실 값은 중단 없이 학습한 경우와 달라집니다.</translation>
     </message>
     <message>
         <source>This run needs about {need_gb} GB but this Mac has {have_gb} GB. Lower the {setting} (or the rank) and try again.</source>
@@ -1229,6 +1257,10 @@ The details were written to the log:
         <translation>{file}이(가) 배포자의 체크섬과 일치하지 않아 다시 다운로드합니다.</translation>
     </message>
     <message>
+        <source>{file} is not a dataset bundle mixgrv can read ({reason}). Make it again with &apos;mixgrv dataset pack&apos;.</source>
+        <translation>{file}은(는) mixgrv가 읽을 수 있는 데이터셋 번들이 아닙니다({reason}). &apos;mixgrv dataset pack&apos;으로 다시 만드세요.</translation>
+    </message>
+    <message>
         <source>{file}: &apos;{key}&apos; has shape {found}, expected {expected}. The config.json does not match these weights.</source>
         <translation>{file}: &apos;{key}&apos;의 형태가 {found}인데 {expected}이어야 합니다. config.json이 이 가중치와 맞지 않습니다.</translation>
     </message>
@@ -1251,6 +1283,10 @@ The details were written to the log:
     <message>
         <source>{frames} latent frames exceed the model&apos;s limit of {limit}; choose a shorter duration.</source>
         <translation>잠재 프레임 {frames}개는 모델 한도 {limit}개를 넘습니다. 길이를 줄이세요.</translation>
+    </message>
+    <message>
+        <source>{member} in the bundle {file} is damaged or was changed ({reason}). Copy the bundle again or pack it anew.</source>
+        <translation>번들 {file}의 {member}이(가) 손상되었거나 변경되었습니다({reason}). 번들을 다시 복사하거나 새로 묶으세요.</translation>
     </message>
     <message>
         <source>{name} contains NaN or Inf samples. Re-export the file from your audio editor.</source>
@@ -1287,6 +1323,10 @@ The details were written to the log:
     <message>
         <source>{name} was not found. Check that the file still exists and add it again.</source>
         <translation>{name}을(를) 찾을 수 없습니다. 파일이 아직 있는지 확인하고 다시 추가하세요.</translation>
+    </message>
+    <message>
+        <source>{path} already exists. Choose another file name for the bundle.</source>
+        <translation>{path}이(가) 이미 있습니다. 번들에 다른 파일 이름을 지정하세요.</translation>
     </message>
     <message>
         <source>{path} cannot be read ({reason}). Download the model folder again.</source>

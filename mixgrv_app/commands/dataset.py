@@ -1,7 +1,8 @@
 """`mixgrv dataset ...`: create, fill, inspect, label, rename and delete training datasets.
 
 The same core functions the Training tab calls (core/dataset.py); `add` runs the import job with
-a terminal progress bar and prints what was imported and what was skipped (and why).
+a terminal progress bar and prints what was imported and what was skipped (and why). `pack` and
+`unpack` carry a prepared dataset to another machine as one checked tar file (core/dataset_bundle.py).
 """
 
 from __future__ import annotations
@@ -73,6 +74,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("export", help="write upstream ACE-Step's dataset JSON")
     p.add_argument("name")
     p.add_argument("out")
+
+    p = sub.add_parser("pack", help="write a prepared dataset (labels + tensors, hashed) to one tar file")
+    p.add_argument("name")
+    p.add_argument("out", help="the .tar file to write (must not exist)")
+    p.add_argument("--with-audio", action="store_true", help="also carry the dataset's audio copies")
+
+    p = sub.add_parser("unpack", help="check and add a dataset from a tar file made by 'pack'")
+    p.add_argument("file")
+    p.add_argument("--name", help="dataset name to use (default: the packed name)")
 
     p = sub.add_parser("import-json", help="create a dataset from upstream ACE-Step's dataset JSON")
     p.add_argument("json_path")
@@ -198,6 +208,18 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "delete":
         core.delete_dataset(args.name)
         print(f"deleted dataset '{args.name}'")
+        return 0
+    if args.action == "pack":
+        from mixgrv_app.core.dataset_bundle import pack
+
+        out = pack(args.name, args.out, with_audio=args.with_audio)
+        print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)")
+        return 0
+    if args.action == "unpack":
+        from mixgrv_app.core.dataset_bundle import unpack
+
+        name = unpack(args.file, args.name)
+        print(f"unpacked dataset '{name}' ({len(core.open_dataset(name).tracks)} tracks, checked)")
         return 0
     if args.action == "export":
         out = core.export_upstream_json(args.name, args.out)

@@ -14,6 +14,10 @@ What happens (upstream's recipe, made safe for Macs):
   CosineAnnealingWarmRestarts, as a pure function of the optimizer step), gradient clipping
   and accumulation, batches zero-padded as upstream.
 * Runs, checkpoints and exact resume: see core/training_state.py.
+* Several processes (torchrun; core/distributed.py): DDP over the LoRA weights. The epoch's
+  order is cut into global micro-batches of batch × world size tracks (:func:`global_batches`);
+  rank r trains on its slice, every rank draws the whole global batch's noise and pads to its
+  longest clip, so W ranks × batch B match 1 process × batch B·W. Rank 0 alone writes.
 * Guards: a memory estimate before loading anything refuses a run that cannot fit and names
   the setting to change; a non-finite loss or gradient skips the step, and too many in a row
   stop the run with the likely cause, keeping the last good checkpoint.
@@ -29,6 +33,7 @@ Public API for the Training tab and the CLI: ``TrainingConfig``, ``PRESETS``/``p
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import shutil
@@ -39,14 +44,17 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from mixgrv_app.core import distributed
+from mixgrv_app.core.distributed import World
 from mixgrv_app.core.errors import TrainingError
 from mixgrv_app.core.fileio import read_json, write_json
 from mixgrv_app.core.models import TURBO
 from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, Event, EventSink, Log, Metric, ProgressTracker,
                                   ignore_events)
-from mixgrv_app.core.training_state import (ADAPTER, STATE_JSON, STATE_TENSORS, MetricsLog, latest_checkpoint,
-                                            list_checkpoints, list_runs, publish_folder, read_metrics, recover,
-                                            restore_checkpoint, run_dir, save_checkpoint, set_status)
+from mixgrv_app.core.training_state import (ADAPTER, STATE_JSON, STATE_TENSORS, MetricsLog, TrainingState,
+                                            latest_checkpoint, list_checkpoints, list_runs, publish_folder,
+                                            read_metrics, recover, restore_checkpoint, run_dir, save_checkpoint,
+                                            set_status)
 
 __all__ = ["TrainingConfig", "TrainingResult", "TRAINING_FIELDS", "PRESETS", "preset_for", "train", "run_in_child", "estimate_run_memory",
            "list_runs", "list_checkpoints", "read_metrics", "run_dir", "latest_checkpoint", "ADAPTER", "STATE_JSON",
@@ -235,24 +243,37 @@ def drop_condition(encoder_hidden_states, null_condition_emb, keep):
     return torch.where(keep.to(torch.bool)[:, None, None], encoder_hidden_states, null)
 
 
-def draw_step_noise(config: TrainingConfig, x0, null_condition_emb, encoder_hidden_states, generator):
-    """The random part of one step, drawn on the CPU in upstream's order: turbo8 =
-    (randn_like, randint); logit-normal = (rand for the condition dropout, randn_like, randn, randn).
-    Returns (noise, t, condition after dropout)."""
+def draw_step_randoms(config: TrainingConfig, shape: tuple[int, ...], generator):
+    """The random part of one step for a batch of ``shape`` [B, T, C], drawn on the CPU in
+    upstream's order: turbo8 = (randn_like, randint); logit-normal = (rand for the condition
+    dropout, randn_like, randn, randn). Returns (noise, t, keep mask or None)."""
     import torch
 
-    b = x0.shape[0]
+    b = shape[0]
     if config.timesteps == "turbo8":
-        noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0)
+        noise = torch.randn(shape, generator=generator, dtype=torch.float32)
         index = torch.randint(0, len(TURBO8_TIMESTEPS), (b,), generator=generator)
-        t = torch.tensor(TURBO8_TIMESTEPS, dtype=torch.float32)[index]
-        return noise, t.to(x0.device), encoder_hidden_states
+        return noise, torch.tensor(TURBO8_TIMESTEPS, dtype=torch.float32)[index], None
     keep = torch.rand(b, generator=generator) >= config.cfg_dropout
-    noise = torch.randn(x0.shape, generator=generator, dtype=torch.float32).to(x0)
+    noise = torch.randn(shape, generator=generator, dtype=torch.float32)
     n1 = torch.randn(b, generator=generator)
     n2 = torch.randn(b, generator=generator)
-    t = logit_normal_timesteps(n1, n2).to(x0.device)
-    return noise, t, drop_condition(encoder_hidden_states, null_condition_emb, keep.to(x0.device))
+    return noise, logit_normal_timesteps(n1, n2), keep
+
+
+def apply_step_randoms(randoms, rows: slice, x0, null_condition_emb, encoder_hidden_states):
+    """The ``rows`` of a step's draws applied to this process's batch: (noise, t, condition)."""
+    noise, t, keep = randoms
+    noise, t = noise[rows].to(x0), t[rows].to(x0.device)
+    if keep is None:
+        return noise, t, encoder_hidden_states
+    return noise, t, drop_condition(encoder_hidden_states, null_condition_emb, keep[rows].to(x0.device))
+
+
+def draw_step_noise(config: TrainingConfig, x0, null_condition_emb, encoder_hidden_states, generator):
+    """One batch's draws (see :func:`draw_step_randoms`) applied to it: (noise, t, condition after dropout)."""
+    randoms = draw_step_randoms(config, tuple(x0.shape), generator)
+    return apply_step_randoms(randoms, slice(0, x0.shape[0]), x0, null_condition_emb, encoder_hidden_states)
 
 
 # ------------------------------------------------------------------------------------ LoRA
@@ -373,27 +394,58 @@ def dataset_frames(dataset: str, max_frames: int | None = None) -> list[int]:
     return [min(f, max_frames) if max_frames else f for f in frames]
 
 
-def load_dataset_tensors(dataset: str, max_frames: int | None = None) -> list[TrackTensors]:
-    """The preprocessed tracks of ``dataset`` read into memory (fp32; conditions as bool masks)."""
+def _read_track(path: Path, max_frames: int | None) -> TrackTensors:
     from mixgrv_app.core.preprocess import load_tensors
 
-    tracks = []
-    for path in dataset_files(dataset):
-        data = load_tensors(path)
-        latents, context = data["target_latents"].float(), data["context_latents"].float()
-        if max_frames:
-            latents, context = latents[:max_frames], context[:max_frames]
-        tracks.append(TrackTensors(path.stem, latents, data["encoder_hidden_states"].float(),
-                                   data["encoder_attention_mask"].bool(), context))
-    return tracks
+    data = load_tensors(path)
+    latents, context = data["target_latents"].float(), data["context_latents"].float()
+    if max_frames:
+        latents, context = latents[:max_frames], context[:max_frames]
+    return TrackTensors(path.stem, latents, data["encoder_hidden_states"].float(),
+                        data["encoder_attention_mask"].bool(), context)
 
 
-def collate(items: list[TrackTensors]) -> dict[str, Any]:
-    """Zero-pad latents/context to the longest clip and conditions to the longest, as upstream."""
+def load_dataset_tensors(dataset: str, max_frames: int | None = None) -> list[TrackTensors]:
+    """The preprocessed tracks of ``dataset`` read into memory (fp32; conditions as bool masks)."""
+    return [_read_track(path, max_frames) for path in dataset_files(dataset)]
+
+
+class TrackStore:
+    """The dataset's tracks for one training process: sizes from the file headers up front, the
+    tensors read the first time this process needs them (in a distributed run each rank reads
+    only the tracks its shards hold)."""
+
+    def __init__(self, dataset: str, max_frames: int | None = None) -> None:
+        from mixgrv_app.core.checkpoints import read_header
+
+        self.files = dataset_files(dataset)
+        headers = [read_header(p) for p in self.files]
+        self.frames = [min(h["target_latents"][1][0], max_frames) if max_frames else h["target_latents"][1][0]
+                       for h in headers]
+        self.rows = [h["encoder_hidden_states"][1][0] for h in headers]
+        self.max_frames = max_frames
+        self._cache: dict[int, TrackTensors] = {}
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.stem for p in self.files]
+
+    def get(self, index: int) -> TrackTensors:
+        if index not in self._cache:
+            self._cache[index] = _read_track(self.files[index], self.max_frames)
+        return self._cache[index]
+
+
+def collate(items: list[TrackTensors], t_max: int | None = None, l_max: int | None = None) -> dict[str, Any]:
+    """Zero-pad latents/context to the longest clip and conditions to the longest, as upstream
+    (or to ``t_max``/``l_max``: the longest of the whole global batch in a distributed run)."""
     import torch
 
-    t_max = max(i.target_latents.shape[0] for i in items)
-    l_max = max(i.encoder_hidden_states.shape[0] for i in items)
+    t_max = t_max or max(i.target_latents.shape[0] for i in items)
+    l_max = l_max or max(i.encoder_hidden_states.shape[0] for i in items)
 
     def pad(x, length):
         rows = (0, 0, 0, length - x.shape[0]) if x.dim() == 2 else (0, length - x.shape[0])
@@ -413,6 +465,25 @@ def epoch_order(count: int, seed: int, epoch: int) -> list[int]:
 
     g = torch.Generator().manual_seed(seed * 100003 + epoch)
     return torch.randperm(count, generator=g).tolist()
+
+
+def global_batches(order: list[int], batch_size: int, world_size: int) -> list[list[int]]:
+    """The data-order rule of a run on ``world_size`` processes: the epoch's order cut into global
+    micro-batches of ``batch_size × world_size`` tracks; rank r trains on the r-th slice of
+    ``batch_size`` tracks of each (:func:`rank_slice`). Every rank draws the noise and timesteps of
+    the whole global micro-batch and pads to its longest clip, so W ranks × batch B compute the
+    same step as 1 process × batch B·W (up to float rounding; LoRA dropout masks excepted)."""
+    size = batch_size * world_size
+    return [order[i:i + size] for i in range(0, len(order), size)]
+
+
+def rank_slice(global_batch: list[int], batch_size: int, rank: int) -> list[int]:
+    """This rank's tracks of a global micro-batch (empty for a short last batch of the epoch)."""
+    return global_batch[rank * batch_size:(rank + 1) * batch_size]
+
+
+def steps_per_epoch(tracks: int, batch_size: int, world_size: int, grad_accum: int) -> int:
+    return math.ceil(math.ceil(tracks / (batch_size * world_size)) / grad_accum)
 
 
 # ------------------------------------------------------------------------------------ memory
@@ -537,8 +608,11 @@ def _memory_gb() -> float:
     return psutil.Process().memory_info().rss / 1e9
 
 
-def _new_run_name(dataset: str) -> str:
+def new_run_name(dataset: str) -> str:
     return f"{dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+RANK_SEED_STRIDE = 1_000_003
 
 
 def _rng_states(generator, device) -> dict[str, Any]:
@@ -552,20 +626,36 @@ def _rng_states(generator, device) -> dict[str, Any]:
     return states
 
 
-def _set_rng_states(states: dict[str, Any], generator, device) -> None:
+def _checkpoint_rng(world: World, generator, device) -> dict[str, Any]:
+    """The RNG tensors a checkpoint saves: rank 0's under the plain names, rank r's own (dropout)
+    states as ``torch.rankR``/``cuda.rankR``. A collective in a distributed run."""
+    states = _rng_states(generator, device)
+    own = {k: v for k, v in states.items() if k != "generator"}
+    for rank, theirs in enumerate(distributed.gather(world, own)[1:], 1):
+        states.update({f"{k}.rank{rank}": v for k, v in theirs.items()})
+    return states
+
+
+def _set_rng_states(states: dict[str, Any], generator, device, rank: int = 0, seed: int = 0) -> None:
+    """Restore the shared noise generator and this rank's own RNG; a rank the checkpoint did not
+    have (the world grew) starts from its own seed."""
     import torch
 
     generator.set_state(states["generator"])
-    torch.set_rng_state(states["torch"])
-    if device.type == "cuda" and "cuda" in states:
-        torch.cuda.set_rng_state(states["cuda"], device)
+    suffix = f".rank{rank}" if rank else ""
+    if f"torch{suffix}" not in states:
+        torch.manual_seed(seed + RANK_SEED_STRIDE * rank)
+        return
+    torch.set_rng_state(states[f"torch{suffix}"])
+    if device.type == "cuda" and f"cuda{suffix}" in states:
+        torch.cuda.set_rng_state(states[f"cuda{suffix}"], device)
     elif device.type == "mps" and "mps" in states:
         torch.mps.set_rng_state(states["mps"])
 
 
 def _resolve_run(config: TrainingConfig, resume: str | None) -> tuple[TrainingConfig, Path, Path | None]:
     if not resume:
-        config.name = config.name or _new_run_name(config.dataset)
+        config.name = config.name or new_run_name(config.dataset)
         run = run_dir(config.name)
         if (run / "run.json").is_file():
             raise TrainingError("training.run_exists", f"A run named '{config.name}' already exists. Choose another name.",
@@ -587,27 +677,73 @@ def _resolve_run(config: TrainingConfig, resume: str | None) -> tuple[TrainingCo
     return saved, run, checkpoint
 
 
+def crash_error(run: str, step: int, checkpoint: str, how: str, detail: str = "") -> TrainingError:
+    """``training.crashed``: the run ended unexpectedly; names the step and the checkpoint to resume from."""
+    message = (f"Training stopped unexpectedly at step {step} ({how}). "
+               + (f"Resume from checkpoint {checkpoint}." if checkpoint else "No checkpoint was saved yet; start again."))
+    return TrainingError("training.crashed", message, step=step, checkpoint=checkpoint, run=run, how=how, detail=detail)
+
+
+def _batch_line(config: TrainingConfig, world: World) -> str:
+    effective = config.batch_size * world.size * config.grad_accum
+    return (f"batch {config.batch_size} per process × {world.size} process{'es' if world.size > 1 else ''} × "
+            f"accumulation {config.grad_accum} = effective batch {effective}")
+
+
+def _world_info(config: TrainingConfig, world: World, backend: str) -> dict[str, Any]:
+    return {"world_size": world.size, "per_rank_batch": config.batch_size, "grad_accum": config.grad_accum,
+            "effective_batch": config.batch_size * world.size * config.grad_accum, "backend": backend}
+
+
 def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: CancelToken | None = None,
-          resume: str | None = None, stop_after_steps: int | None = None) -> TrainingResult:
+          resume: str | None = None, stop_after_steps: int | None = None, world: World | None = None) -> TrainingResult:
     """Train (or resume) a run in this process. ``cancel`` = Stop: save a checkpoint, return.
 
+    ``world``: this process's place in a torchrun job (core/distributed.py); every rank calls
+    ``train`` with the same arguments, rank 0 alone writes the run folder and sends events.
     ``stop_after_steps`` stops like a Stop press after that many optimizer steps (tests).
     """
+    world = world or World()
+    distributed.start(world)
+    clean = False
+    try:
+        result = _train(config, events if world.is_main else ignore_events, cancel or CancelToken(), resume,
+                        stop_after_steps, world)
+        clean = True
+        return result
+    except distributed.PeerLost as lost:  # while setting up: no step and no checkpoint of this start yet
+        raise crash_error(resume or config.name, 0, "", "another process of the job ended", str(lost)) from lost
+    finally:
+        distributed.stop(world, clean)
+
+
+def _train(config: TrainingConfig, events: EventSink, cancel: CancelToken, resume: str | None,
+           stop_after_steps: int | None, world: World) -> TrainingResult:
     import torch
 
     from mixgrv_app.core import checkpoints, device as device_policy
 
-    cancel = cancel or CancelToken()
-    config, run, checkpoint = _resolve_run(config, resume)
+    main = world.is_main
+
+    def resolve() -> tuple[dict[str, Any], str, str | None]:
+        resolved, run_folder, saved = _resolve_run(config, resume)
+        return asdict(resolved), run_folder.name, str(saved) if saved else None
+
+    config_dict, run_name, checkpoint = distributed.agree(world, resolve)
+    config = TrainingConfig.from_dict(config_dict)
+    run = run_dir(run_name) if main else None  # the other ranks never touch the run folder
     policy = device_policy.select(config.device, None, purpose="train")
-    dev = torch.device(policy.device)
+    dev_name = distributed.device_for(world, policy.device)
+    dev = torch.device(dev_name)
+    backend = distributed.backend_name(world, dev_name)
     base_name = resolve_base_dtype(config, policy.device)
     base_dtype = torch.bfloat16 if base_name == "bfloat16" else torch.float32
     estimate = check_memory(config, policy.device)
     events(Log("info", f"training on {policy.device}, base {base_name}, LoRA float32; estimated peak "
                        f"{estimate.need_gb:.1f} GB of {estimate.have_gb:.0f} GB ({policy.reason})"))
+    events(Log("info", f"{world.size} process{'es' if world.size > 1 else ''} ({backend}): {_batch_line(config, world)}"))
 
-    tracks = load_dataset_tensors(config.dataset, config.max_frames)
+    store = TrackStore(config.dataset, config.max_frames)
     dit_dir = Path(config.models_dir) / config.variant
     model = checkpoints.load_dit_model(dit_dir, device=dev, dtype=base_dtype)
     decoder = model.decoder
@@ -618,47 +754,70 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
     peft_model = prepare_decoder(decoder, config)
     trainable = [p for p in peft_model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(trainable, lr=config.learning_rate, weight_decay=config.weight_decay)
-    generator = torch.Generator().manual_seed(config.seed)
+    generator = torch.Generator().manual_seed(config.seed)  # the step draws: the same on every rank
+    if world.rank:
+        torch.manual_seed(config.seed + RANK_SEED_STRIDE * world.rank)  # LoRA dropout masks: one stream per rank
 
-    steps_per_epoch = math.ceil(math.ceil(len(tracks) / config.batch_size) / config.grad_accum)
-    total_steps = steps_per_epoch * config.epochs
-    state: dict[str, Any] = {"global_step": 0, "epoch": 0, "batch_in_epoch": 0, "epoch_order": None,
-                             "epoch_loss_sum": 0.0, "epoch_loss_count": 0, "last_epoch_loss": None,
-                             "best_loss": None, "best_label": None, "skipped_steps": 0}
+    state = TrainingState(world_size=world.size)
     if checkpoint is not None:
-        saved_state, rng = restore_checkpoint(checkpoint, peft_model, optimizer)
-        state.update(saved_state)
-        _set_rng_states(rng, generator, dev)
-        events(Log("info", f"resuming '{run.name}' from {checkpoint.name} (step {state['global_step']})"))
-    else:
+        restored = None
+        if main:
+            saved_state, rng = restore_checkpoint(Path(checkpoint), peft_model, optimizer)
+            restored = (saved_state, rng, bool(optimizer.state))
+        saved_state, rng, has_moments = distributed.broadcast(world, restored)
+        if has_moments:
+            distributed.broadcast_optimizer_state(world, optimizer, dev)
+        state = TrainingState.from_dict(saved_state)
+        _set_rng_states(rng, generator, dev, world.rank, config.seed)
+        if state.world_size != world.size:
+            before = state.world_size
+            seen = min(len(store), state.batch_in_epoch * config.batch_size * before)
+            state.batch_in_epoch = seen // (config.batch_size * world.size)
+            state.world_size = world.size
+            events(Log("warning", f"This run was saved with {before} process(es) and continues with {world.size} "
+                                  f"from step {state.global_step}: the data order changes from here, so the losses "
+                                  "will differ from an uninterrupted run.", "training.world_size_changed",
+                       {"saved": before, "now": world.size, "step": state.global_step}))
+        events(Log("info", f"resuming '{run_name}' from {Path(checkpoint).name} (step {state.global_step})"))
+        if main:
+            set_status(run, **_world_info(config, world, backend))
+    elif main:
         from mixgrv_app import __version__
 
         run.mkdir(parents=True, exist_ok=True)
         write_json(run / "run.json", {
             "config": asdict(config), "model": str(dit_dir), "mixgrv": __version__, "torch": torch.__version__,
             "device": policy.device, "base_dtype": base_name, "reason": policy.reason, "status": "running",
-            "pid": os.getpid(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tracks": [t.name for t in tracks],
-            "memory_estimate_gb": estimate.need_gb,
+            "pid": os.getpid(), "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "tracks": store.names,
+            "memory_estimate_gb": estimate.need_gb, **_world_info(config, world, backend),
         })
-    set_status(run, status="running", pid=os.getpid(), error="")
-    metrics = MetricsLog(run / "metrics.csv", state["global_step"] if checkpoint is not None else None)
+    if main:
+        set_status(run, status="running", pid=os.getpid(), error="")
+    metrics = MetricsLog(run / "metrics.csv", state.global_step if checkpoint is not None else None) if main else None
+    model_fn = distributed.wrap(decoder, world, dev_name)
 
+    total_steps = steps_per_epoch(len(store), config.batch_size, world.size, config.grad_accum) * config.epochs
     tracker = ProgressTracker(events, "train", total_steps)
-    tracker.done = state["global_step"]
-    resumed_at = state["global_step"]
+    tracker.done = state.global_step
+    resumed_at = state.global_step
     last_save = time.monotonic()
+    last_label = Path(checkpoint).name if checkpoint else ""
     losses: list[float] = []
     bad_in_row = 0
     stopping = False
+    timer_now = False
     started = time.monotonic()
 
-    def snapshot(label: str) -> Path:
-        nonlocal last_save
-        path = save_checkpoint(run, label, peft_model, optimizer, _rng_states(generator, dev), dict(state),
-                               config.keep_last)
-        last_save = time.monotonic()
-        info = {"title": label, "adapter_dir": str(path / ADAPTER), "step": state["global_step"],
-                "epoch": state["epoch"], "loss": state["last_epoch_loss"]}
+    def snapshot(label: str) -> Path | None:
+        """A checkpoint: every rank sends its RNG state, rank 0 writes."""
+        nonlocal last_save, last_label
+        rng = _checkpoint_rng(world, generator, dev)
+        last_save, last_label = time.monotonic(), label
+        if not main:
+            return None
+        path = save_checkpoint(run, label, peft_model, optimizer, rng, state, config.keep_last)
+        info = {"title": label, "adapter_dir": str(path / ADAPTER), "step": state.global_step,
+                "epoch": state.epoch, "loss": state.last_epoch_loss}
         if config.render_samples:
             sample = _render_sample(config, path, events)
             if sample:
@@ -666,44 +825,58 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
         events(Artifact("checkpoint", str(path), info))
         return path
 
-    def timer_due() -> bool:
-        """Every ``save_every_minutes``, but never inside a non-finite streak."""
-        return time.monotonic() - last_save > config.save_every_minutes * 60 and not bad_in_row
-
     def one_step(group: list[list[int]]) -> tuple[float, float]:
-        """Forward/backward over the accumulation group; returns (loss, grad norm), NaN if not finite."""
+        """Forward/backward over the accumulation group of global micro-batches; returns (this
+        rank's share of the loss, grad norm after the all-reduce), NaN if not finite."""
         optimizer.zero_grad(set_to_none=True)
         step_loss = 0.0
-        for batch_ids in group:
-            batch = collate([tracks[i] for i in batch_ids])
+        for n, global_batch in enumerate(group):
+            mine = rank_slice(global_batch, config.batch_size, world.rank)
+            ids = mine or global_batch[:1]  # nothing left for this rank: a zero-weighted stand-in joins the all-reduce
+            share = len(mine) / len(global_batch)
+            first = world.rank * config.batch_size if mine else 0
+            batch = collate([store.get(i) for i in ids], max(store.frames[i] for i in global_batch),
+                            max(store.rows[i] for i in global_batch))
             x0 = batch["x0"].to(dev)  # fp32: the target noise − x0 is formed in fp32
             cond = batch["encoder_hidden_states"].to(dev, base_dtype)
-            noise, t, cond = draw_step_noise(config, x0, null_emb, cond, generator)
-            loss = flow_matching_loss(decoder, x0, noise, t, cond, batch["context_latents"].to(dev, base_dtype))
-            if not torch.isfinite(loss):
-                return float("nan"), float("nan")
-            (loss / len(group)).backward()
-            step_loss += loss.item() / len(group)
+            randoms = draw_step_randoms(config, (len(global_batch), *x0.shape[1:]), generator)
+            noise, t, cond = apply_step_randoms(randoms, slice(first, first + len(ids)), x0, null_emb, cond)
+            syncing = not world.distributed or n == len(group) - 1
+            with contextlib.nullcontext() if syncing else model_fn.no_sync():
+                loss = flow_matching_loss(model_fn, x0, noise, t, cond, batch["context_latents"].to(dev, base_dtype))
+                # DDP averages over the ranks: weight each rank by its share of the global batch
+                (loss * (share * world.size) / len(group)).backward()
+            step_loss += loss.item() * share / len(group)
         grad_norm = float(torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm))
         return step_loss, grad_norm
 
     try:
-        epoch = state["epoch"]
+        epoch = state.epoch
         while epoch < config.epochs and not stopping:
-            order = state["epoch_order"] or epoch_order(len(tracks), config.seed, epoch)
-            state["epoch_order"] = order
-            batches = [order[i:i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-            batch_index = state["batch_in_epoch"]
+            order = state.epoch_order or epoch_order(len(store), config.seed, epoch)
+            state.epoch_order = order
+            batches = global_batches(order, config.batch_size, world.size)
+            batch_index = state.batch_in_epoch
             while batch_index < len(batches):
                 group = batches[batch_index: batch_index + config.grad_accum]
-                step_loss, grad_norm = one_step(group)
-                lr = learning_rate(state["global_step"], total_steps, config)
+                try:
+                    local_loss, grad_norm = one_step(group)
+                except RuntimeError as exc:
+                    if world.distributed and distributed.is_peer_failure(exc):
+                        raise distributed.PeerLost(f"lost contact with another process ({str(exc)[:160]})") from exc
+                    raise
+                due = main and time.monotonic() - last_save > config.save_every_minutes * 60
+                # one small all-reduce per step: the global loss, and every rank's Stop and rank 0's timer
+                step_loss, stop_votes, due_votes = distributed.sum_values(
+                    world, [local_loss, float(cancel.cancelled), float(due)], dev)
+                timer_now = due_votes > 0
+                lr = learning_rate(state.global_step, total_steps, config)
                 if not (math.isfinite(step_loss) and math.isfinite(grad_norm)):
                     optimizer.zero_grad(set_to_none=True)
-                    state["skipped_steps"] += 1
+                    state.skipped_steps += 1
                     bad_in_row += 1
-                    events(Log("warning", f"non-finite loss or gradient at step {state['global_step'] + 1}; step skipped",
-                               "training.nonfinite_step", {"step": state["global_step"] + 1}))
+                    events(Log("warning", f"non-finite loss or gradient at step {state.global_step + 1}; step skipped",
+                               "training.nonfinite_step", {"step": state.global_step + 1}))
                     if bad_in_row >= MAX_BAD_STEPS:
                         raise TrainingError(
                             "training.nonfinite", f"The loss stayed NaN/Inf for {bad_in_row} steps, so training stopped "
@@ -715,59 +888,71 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
                         pg["lr"] = lr
                     optimizer.step()
                     losses.append(step_loss)
-                    state["epoch_loss_sum"] += step_loss
-                    state["epoch_loss_count"] += 1
+                    state.epoch_loss_sum += step_loss
+                    state.epoch_loss_count += 1
                 batch_index += len(group)
-                state["global_step"] += 1
-                state["batch_in_epoch"] = batch_index
-                state["epoch"] = epoch
-                row = {"step": state["global_step"], "epoch": epoch + batch_index / len(batches), "loss": step_loss,
+                state.global_step += 1
+                state.batch_in_epoch = batch_index
+                state.epoch = epoch
+                row = {"step": state.global_step, "epoch": epoch + batch_index / len(batches), "loss": step_loss,
                        "lr": lr, "grad_norm": grad_norm, "seconds": round(time.monotonic() - started, 3),
                        "memory_gb": round(_memory_gb(), 3)}
-                metrics.write(row)
+                if metrics is not None:
+                    metrics.write(row)
                 elapsed = max(1e-6, time.monotonic() - started)
-                events(Metric(state["global_step"], {
+                events(Metric(state.global_step, {
                     **row, "epoch": epoch + 1, "epochs": config.epochs, "total_steps": total_steps,
-                    "skipped": state["skipped_steps"],
-                    "samples_per_s": (state["global_step"] - resumed_at) * config.batch_size * config.grad_accum / elapsed}))
-                tracker.update(state["global_step"], f"epoch {epoch + 1}/{config.epochs}")
-                if cancel.cancelled or (stop_after_steps is not None and state["global_step"] >= stop_after_steps):
+                    "skipped": state.skipped_steps,
+                    "samples_per_s": (state.global_step - resumed_at) * config.batch_size * config.grad_accum
+                    * world.size / elapsed}))
+                tracker.update(state.global_step, f"epoch {epoch + 1}/{config.epochs}")
+                if stop_votes > 0 or (stop_after_steps is not None and state.global_step >= stop_after_steps):
                     stopping = True
                     break
-                if batch_index < len(batches) and timer_due():
-                    snapshot(f"step_{state['global_step']:07d}")
+                if batch_index < len(batches) and timer_now and not bad_in_row:
+                    snapshot(f"step_{state.global_step:07d}")
             if stopping:
                 break
             epoch += 1
-            mean = state["epoch_loss_sum"] / state["epoch_loss_count"] if state["epoch_loss_count"] else None
-            state.update(epoch=epoch, batch_in_epoch=0, epoch_order=None, epoch_loss_sum=0.0, epoch_loss_count=0,
-                         last_epoch_loss=mean)
+            mean = state.epoch_loss_sum / state.epoch_loss_count if state.epoch_loss_count else None
+            state.epoch, state.batch_in_epoch, state.epoch_order = epoch, 0, None
+            state.epoch_loss_sum, state.epoch_loss_count, state.last_epoch_loss = 0.0, 0, mean
             if bad_in_row and epoch < config.epochs:
                 continue  # inside a non-finite streak: keep the last good checkpoints from being pruned
             if epoch % config.save_every == 0 or epoch == config.epochs:
                 label = f"epoch_{epoch:05d}"
-                if mean is not None and (state["best_loss"] is None or mean < state["best_loss"]):
-                    state["best_loss"], state["best_label"] = mean, label
+                if mean is not None and (state.best_loss is None or mean < state.best_loss):
+                    state.best_loss, state.best_label = mean, label
                 snapshot(label)
-            elif timer_due():
-                snapshot(f"step_{state['global_step']:07d}")
+            elif timer_now and not bad_in_row:
+                snapshot(f"step_{state.global_step:07d}")
         if stopping:
-            path = snapshot(f"step_{state['global_step']:07d}")
-            set_status(run, status="stopped")
-            events(Log("info", f"stopped at step {state['global_step']}; saved {path.name}"))
-            return TrainingResult(run.name, "stopped", state["global_step"], state["epoch"], "", str(path), losses,
-                                  state["skipped_steps"])
-        final = save_adapter(peft_model, run / "final" / ADAPTER)
-        set_status(run, status="done")
-        events(Artifact("adapter", str(final), {"title": "final", "adapter_dir": str(final)}))
-        return TrainingResult(run.name, "done", state["global_step"], state["epoch"], str(final),
-                              str(latest_checkpoint(run) or ""), losses, state["skipped_steps"])
+            path = snapshot(f"step_{state.global_step:07d}")
+            if main:
+                set_status(run, status="stopped")
+                events(Log("info", f"stopped at step {state.global_step}; saved {path.name}"))
+            return TrainingResult(run_name, "stopped", state.global_step, state.epoch, "", str(path or ""), losses,
+                                  state.skipped_steps)
+        final = ""
+        if main:
+            final = str(save_adapter(peft_model, run / "final" / ADAPTER))
+            set_status(run, status="done")
+            events(Artifact("adapter", final, {"title": "final", "adapter_dir": final}))
+        return TrainingResult(run_name, "done", state.global_step, state.epoch, final,
+                              str(latest_checkpoint(run) or "") if main else "", losses, state.skipped_steps)
+    except distributed.PeerLost as lost:
+        error = crash_error(run_name, state.global_step, last_label, "another process of the job ended", str(lost))
+        if main:
+            set_status(run, status="crashed", error=error.message)
+        raise error from lost
     except BaseException as exc:
-        if not isinstance(exc, Cancelled):
-            set_status(run, status="failed", error=str(exc))
+        if main and not isinstance(exc, Cancelled):
+            params = {k: v for k, v in getattr(exc, "params", {}).items() if isinstance(v, (str, int, float, bool))}
+            set_status(run, status="failed", error=str(exc), error_code=getattr(exc, "code", ""), error_params=params)
         raise
     finally:
-        metrics.close()
+        if metrics is not None:
+            metrics.close()
 
 
 # ------------------------------------------------------------------------------------ samples
@@ -819,7 +1004,7 @@ def run_in_child(config: TrainingConfig, events: EventSink = ignore_events, canc
     from mixgrv_app.core.jobs import ChildDied, run_in_child_process
 
     if not resume:
-        config.name = config.name or _new_run_name(config.dataset)
+        config.name = config.name or new_run_name(config.dataset)
     run_name = resume or config.name
     last_step = 0
 
@@ -841,12 +1026,9 @@ def run_in_child(config: TrainingConfig, events: EventSink = ignore_events, canc
         last = latest_checkpoint(run)
         if (run / "run.json").is_file():
             set_status(run, status="crashed", error=f"the training process ended unexpectedly ({died.how})")
-        params = {"step": last_step, "checkpoint": last.name if last else "", "run": run_name, "how": died.how,
-                  "detail": died.stderr_tail}
-        message = (f"Training stopped unexpectedly at step {last_step} ({died.how}). "
-                   + (f"Resume from checkpoint {last.name}." if last else "No checkpoint was saved yet; start again."))
-        events(Log("error", message, "training.crashed", params))
-        raise TrainingError("training.crashed", message, **params) from died
+        error = crash_error(run_name, last_step, last.name if last else "", died.how, died.stderr_tail)
+        events(Log("error", error.message, "training.crashed", dict(error.params)))
+        raise error from died
     finally:
         for proc in caffeinate:
             if proc is not None:

@@ -4,8 +4,9 @@
 ``metrics.csv`` (one flushed row per optimizer step), ``checkpoints/<label>/`` and
 ``final/adapter/``. A checkpoint is a PEFT adapter folder (upstream's keys) plus
 ``training_state.safetensors`` (AdamW moments and step counts, RNG states) and
-``training_state.json`` (step, epoch, position and data order of the epoch, best loss) — no
-pickle anywhere.
+``training_state.json`` (:class:`TrainingState`: step, epoch, position and data order of the
+epoch, best loss, world size) — no pickle anywhere. In a distributed run rank 0 alone writes
+here; the RNG states of the other ranks travel to it and are saved as ``rng.torch.rankN``.
 
 Crash safety: a checkpoint is written into ``.<label>.part`` and renamed into place; the JSON
 is written last, so a folder with it is complete. Replacing or pruning a checkpoint first
@@ -19,6 +20,7 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,33 @@ def adapter_title(adapter: str | Path) -> str:
         if holder.parent.name == "checkpoints":
             return f"{holder.parent.parent.name} · {holder.name}"
     return folder.name
+@dataclass
+class TrainingState:
+    """Where a run stands; saved as ``training_state.json`` in every checkpoint.
+
+    ``batch_in_epoch`` counts global micro-batches (``batch_size × world_size`` tracks each) of
+    ``epoch_order``; ``world_size`` is the number of processes that trained up to here (1 for
+    checkpoints written before distributed training existed)."""
+
+    global_step: int = 0
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    epoch_order: list[int] | None = None
+    epoch_loss_sum: float = 0.0
+    epoch_loss_count: int = 0
+    last_epoch_loss: float | None = None
+    best_loss: float | None = None
+    best_label: str | None = None
+    skipped_steps: int = 0
+    world_size: int = 1
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainingState":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 # ------------------------------------------------------------------------------------ checkpoints
@@ -146,7 +175,7 @@ def prune(run: Path, keep_last: int, best_label: str | None) -> None:
             _discard(d)
 
 
-def save_checkpoint(run: Path, label: str, peft_model, optimizer, rng_states: dict[str, Any], state: dict[str, Any],
+def save_checkpoint(run: Path, label: str, peft_model, optimizer, rng_states: dict[str, Any], state: TrainingState,
                     keep_last: int) -> Path:
     """Adapter + optimizer/RNG state into ``checkpoints/<label>/`` atomically; prune old ones."""
     import torch
@@ -168,14 +197,17 @@ def save_checkpoint(run: Path, label: str, peft_model, optimizer, rng_states: di
                 tensors[f"adam.{key}.exp_avg_sq"] = st["exp_avg_sq"].contiguous()
                 tensors[f"adam.{key}.step"] = torch.as_tensor(st["step"], dtype=torch.float64).reshape(1)
     save_file({k: v.detach().cpu() for k, v in tensors.items()}, str(tmp / STATE_TENSORS))
-    write_json(tmp / STATE_JSON, state)  # last: its presence marks the folder complete
+    write_json(tmp / STATE_JSON, state.to_dict())  # last: its presence marks the folder complete
     publish_folder(tmp, final)
-    prune(run, keep_last, state.get("best_label"))
+    prune(run, keep_last, state.best_label)
     return final
 
 
 def restore_checkpoint(checkpoint: Path, peft_model, optimizer) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Load the adapter and AdamW state into the live objects; returns (state JSON, RNG tensors)."""
+    """Load the adapter and AdamW state into the live objects; returns (state JSON, RNG tensors).
+
+    The JSON stays a plain dict here (``TrainingState.from_dict`` reads it) so that tools can
+    inspect checkpoints of any version."""
     import torch
     from safetensors.torch import load_file
 
