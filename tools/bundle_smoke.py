@@ -15,7 +15,7 @@ checkout) doing the same thing, and any difference, fallback or failure fails th
 3. job service — ``mixgrv --job-service`` (the Generation tab's model process) renders a take of
    the same request on MLX, equal to the venv's ``generate --backend mlx``;
 4. job children — ``mixgrv --job-child`` runs preprocessing (on a dataset the frozen
-   ``mixgrv dataset`` made from WAV, MP3 and AAC clips: libsndfile, FFmpeg and soxr inside
+   ``mixgrv dataset`` made from a WAV and an AAC clip: libsndfile, FFmpeg and soxr inside
    the bundle) and one epoch of LoRA training (PEFT); tensors and losses equal the venv's;
 5. window — the frozen app with no arguments (under Xvfb off macOS) stays up, starts its model
    process, and draws a window (screenshot saved beside the results).
@@ -229,7 +229,7 @@ def check_service(frozen: Build, parity: Path, work: Path) -> str:
 
 
 def make_clips(folder: Path) -> list[Path]:
-    """Three short clips in three codecs: WAV and MP3 (libsndfile), AAC in m4a (FFmpeg via PyAV)."""
+    """Two short clips: WAV (libsndfile) and AAC in m4a (FFmpeg through PyAV)."""
     import av
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -238,7 +238,6 @@ def make_clips(folder: Path) -> list[Path]:
     tone = (0.3 * np.sin(2 * np.pi * 220 * t)[:, None] * np.ones((1, 2)) + 0.01 * rng.standard_normal((t.size, 2)))
     tone = tone.astype(np.float32)
     sf.write(str(folder / "tone.wav"), tone, 44100)
-    sf.write(str(folder / "tone.mp3"), tone[: int(0.5 * 44100)], 44100)
     with av.open(str(folder / "tone.m4a"), "w") as container:
         stream = container.add_stream("aac", rate=44100, layout="stereo")
         frame_size = 1024
