@@ -40,16 +40,28 @@ test: $(STAMP) qm
 bench: $(STAMP)
 	$(PY) bench/startup.py
 
-# macOS only: PyInstaller onedir + BUNDLE -> dist/mixgrv.app
-app: $(STAMP) qm
-	$(PY) -m pip install "pyinstaller>=6.6"
-	$(PY) -m PyInstaller --noconfirm build_macos.spec
+# The frozen app is checked against the venv right after each build (tools/bundle_smoke.py:
+# same audio on torch and MLX, job processes, window); see README "Building the .app".
+ifeq ($(UNAME),Darwin)
+FROZEN := dist/mixgrv.app/Contents/MacOS/mixgrv
+GET_PYINSTALLER := $(PY) -m pip install -q "pyinstaller>=6.6"
+else
+FROZEN := dist/mixgrv/mixgrv
+GET_PYINSTALLER := true  # PyInstaller is pinned in requirements-dev.txt
+endif
 
-# Linux smoke build of the same spec (BUNDLE is a no-op off macOS); not part of `make test`.
-bundle-smoke: $(STAMP) qm
-	$(PY) -m pip install "pyinstaller>=6.6"
+# macOS: PyInstaller onedir + BUNDLE -> dist/mixgrv.app (unsigned), then the smoke check.
+app: $(STAMP) qm
+	$(GET_PYINSTALLER)
 	$(PY) -m PyInstaller --noconfirm build_macos.spec
-	./dist/mixgrv/mixgrv --version
+	$(PY) tools/bundle_smoke.py --frozen $(FROZEN)
+
+# Linux smoke build of the same spec (BUNDLE is a no-op off macOS) + the same check; CI runs it
+# after the tests (.ci/run), `make test` does not.
+bundle-smoke: $(STAMP) qm
+	$(GET_PYINSTALLER)
+	$(PY) -m PyInstaller --noconfirm build_macos.spec
+	$(PY) tools/bundle_smoke.py --frozen $(FROZEN)
 
 clean:
 	rm -rf build dist .pytest_cache test-artifacts
