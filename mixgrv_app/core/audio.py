@@ -544,7 +544,7 @@ def fingerprint(stereo48: np.ndarray, sr: int = TARGET_SR) -> str:
     power = np.abs(np.fft.rfft(mono * np.hanning(hop), axis=1)) ** 2
     freqs = np.fft.rfftfreq(hop, 1.0 / sr)
     edges = np.searchsorted(freqs, FINGERPRINT_BANDS)
-    bands = np.stack([power[:, a:b].sum(axis=1) for a, b in zip(edges[:-1], edges[1:])], axis=1)
+    bands = np.stack([power[:, a:b].sum(axis=1) for a, b in zip(edges[:-1], edges[1:], strict=True)], axis=1)
     db = 10 * np.log10(np.maximum(bands / hop, 1e-12))
     codes = np.clip(np.round(db) + 200, 0, 255).astype(np.uint8)  # 1 dB steps, floor -200 dB
     return codes.tobytes().hex()

@@ -177,11 +177,10 @@ class History:
     def delete(self, take_id: str) -> bool:
         """Move a take to the trash folder; ``undo_delete`` brings it back. False if unknown."""
         with self._lock:
-            for position, take in enumerate(self._takes):
-                if take.id == take_id:
-                    break
-            else:
+            position = next((i for i, take in enumerate(self._takes) if take.id == take_id), None)
+            if position is None:
                 return False
+            take = self._takes[position]
             target = self.trash_dir / take.id
             target.parent.mkdir(parents=True, exist_ok=True)
             if take.folder.is_dir() and take.folder.parent == self.root:

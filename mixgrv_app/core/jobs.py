@@ -121,6 +121,7 @@ class ProgressTracker:
 # * ``ChildService``: one long-lived process that keeps state between calls (the warm models of
 #   the Generation tab) and runs its handler's methods one after the other.
 
+import functools as _functools
 import json as _json
 import os as _os
 import subprocess as _subprocess
@@ -420,7 +421,7 @@ def service_main(factory: str) -> int:
     while (item := calls.get()) is not None:
         call, token = item
         method = getattr(handler, call["method"])
-        line = _outcome_line(lambda: method(call["args"], emit, token))
+        line = _outcome_line(_functools.partial(method, call["args"], emit, token))
         with lock:
             out.write(line + "\n")
             out.flush()

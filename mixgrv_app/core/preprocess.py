@@ -397,7 +397,7 @@ def run(request: PreprocessRequest, events: EventSink = ignore_events, cancel: C
     result = PreprocessResult(dataset=ds.name, out_dir=str(out_dir), manifest=str(out_dir / MANIFEST),
                               device=enc.device if enc is not None else "", dtype=dtype_name)
     done_s = 0.0
-    for n, (track, track_s) in enumerate(zip(tracks, seconds), 1):
+    for n, (track, track_s) in enumerate(zip(tracks, seconds, strict=True), 1):
         cancel.raise_if_cancelled()
         label = f"{n}/{len(tracks)} {track.filename}"
         inputs = track_inputs(track, ds.meta, request.seed)
@@ -551,17 +551,6 @@ def load_tensors(path: str | Path) -> dict[str, Any]:
         with safe_open(str(path), "pt") as fh:
             data["metadata"] = json.loads((fh.metadata() or {}).get("metadata", "{}"))
     return data
-
-
-def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
-    """What the preprocessing child runs (core/jobs.py run_in_child_process): the app keeps
-    torch and the models out of its own process, so the window never waits on them."""
-    return run(PreprocessRequest(**request), events, cancel).to_dict()
-
-
-def result_from_dict(data: dict[str, Any]) -> PreprocessResult:
-    tracks = [TrackOutcome(**t) for t in data.pop("tracks", [])]
-    return PreprocessResult(tracks=tracks, **data)
 
 
 # --------------------------------------------------------------------------- child process

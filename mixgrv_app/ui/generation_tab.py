@@ -20,7 +20,6 @@ from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refc
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut

@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from PySide6.QtCore import QEvent, QObject, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
@@ -31,6 +31,9 @@ from mixgrv_app import __version__
 from mixgrv_app import settings as opts
 from mixgrv_app.signals import app_signals
 from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, StatusPill, label, local_paths
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QT_TRANSLATE_NOOP, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QTextCursor
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -423,7 +423,7 @@ class RequestForm(QWidget):
         self.caption_label.setText(self.tr("Caption / description"))
         self.caption_edit.setPlaceholderText(self.tr("Genre, mood, instruments, voice… e.g. “warm city-pop with a slap bass groove”"))
         self.examples_label.setText(self.tr("Try:"))
-        for chip, (label, caption) in zip(self.example_chips, EXAMPLE_CAPTIONS):
+        for chip, (label, caption) in zip(self.example_chips, EXAMPLE_CAPTIONS, strict=True):
             chip.setText(QCoreApplication.translate("RequestForm", label))
             chip.setToolTip(caption)
         self.lyrics_label.setText(self.tr("Lyrics"))

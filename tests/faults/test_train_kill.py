@@ -13,7 +13,6 @@ import math
 import os
 import signal
 import threading
-import time
 
 import pytest
 import torch

@@ -6,7 +6,6 @@ tests/e2e/test_generation_tab_e2e.py; here every test takes well under a second.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -17,14 +16,13 @@ import pytest
 import soundfile
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication
 
 from mixgrv_app import paths
 from mixgrv_app import settings as opts
 from mixgrv_app.core.history import History, Take, new_id, peaks_of
 from mixgrv_app.ui import request_form as rf
 from mixgrv_app.ui.lora_panel import AdapterProblem, LoraPanel, read_adapter_folder
-from mixgrv_app.ui.player import PLAYING, STOPPED, Player
+from mixgrv_app.ui.player import STOPPED, Player
 from mixgrv_app.ui.results_view import ResultsView
 from mixgrv_app.ui.waveform import WaveformView
 

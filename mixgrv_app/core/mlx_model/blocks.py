@@ -146,7 +146,7 @@ class EncoderStack(nn.Module):
     def run_layers(self, h: mx.array, key_padding: mx.array | None = None) -> mx.array:
         rope = self.rotary_emb(h.shape[1], h.dtype)
         masks: dict = {}
-        for layer, window in zip(self.layers, self.windows):
+        for layer, window in zip(self.layers, self.windows, strict=True):
             if window not in masks:
                 masks[window] = attention_mask(h.shape[1], window=window, key_padding=key_padding, dtype=h.dtype)
             h = layer(h, rope, masks[window])

@@ -214,7 +214,7 @@ class TorchBackend:
 
     @torch.inference_mode()
     def merge_adapters(self) -> None:
-        for path, side in list(self._side_paths.items()):
+        for side in list(self._side_paths.values()):
             weight = side.module.weight
             for name, (a, b, scaling) in side.entries.items():
                 scale, enabled = self._adapter_state[name]
