@@ -3,13 +3,13 @@
 A models root holds some of ``acestep-v15-*/`` (DiT variants: config.json, model.safetensors,
 silence_latent.pt), ``vae/`` (config.json, diffusion_pytorch_model.safetensors),
 ``Qwen3-Embedding-0.6B/`` and ``acestep-5Hz-lm-*/``. Files are read unchanged: bf16 tensors are
-converted to the compute dtype one tensor at a time from a memory map, never holding two full
-copies. Validation is strict — a missing or unexpected key, a wrong shape, a truncated or
+read one at a time with plain file reads (no memory map, whose pages would count on top of the
+converted copy) and converted to the compute dtype, never holding two full copies. Validation is strict — a missing or unexpected key, a wrong shape, a truncated or
 corrupt file — and raises :class:`CheckpointError` naming the file, the key, the expected and
 the found shape.
 
-The discovery and validation half (``find_components``, ``describe_root``, ``read_header``,
-``validate``) is framework-free and shared with the MLX loader; the torch loaders import torch
+The discovery and validation half (``find_components``, ``describe_root``, the one safetensors
+header reader ``read_safetensors_header``, ``validate``) is framework-free and shared with the MLX loader; the torch loaders import torch
 lazily.
 """
 
@@ -30,7 +30,6 @@ VAE_FOLDER = "vae"
 TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
 VAE_WEIGHTS = "diffusion_pytorch_model.safetensors"
 SILENCE_FILE = "silence_latent.pt"
-_DTYPE_BYTES = {"BF16": 2, "F16": 2, "F32": 4, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 
 
 # ------------------------------------------------------------------------------ discovery
@@ -140,8 +139,23 @@ def weight_files(folder: Path, required: bool = True) -> list[Path]:
     return files
 
 
-def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """key → (dtype, shape) from a safetensors header, checking the file is long enough."""
+@dataclass(frozen=True)
+class StoredTensor:
+    """One tensor of a safetensors file: its dtype name ("BF16", "F32"...), shape and the byte
+    range of its data, counted from the start of the file."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    begin: int
+    end: int
+
+
+def read_safetensors_header(path: str | os.PathLike[str]) -> dict[str, StoredTensor]:
+    """The one safetensors header reader (model files, adapters, preprocessed tensors): every
+    tensor's dtype, shape and byte range, after checking that the header parses and that the
+    file holds all the data it announces. Raises :class:`CheckpointError` (``missing_file``,
+    ``corrupt_file``, ``truncated_file``)."""
+    path = Path(path)
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
@@ -152,24 +166,33 @@ def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
             if header_len > min(size - 8, 100_000_000):
                 raise ValueError("header length beyond the end of the file")
             header = json.loads(fh.read(header_len))
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
+        entries: dict[str, StoredTensor] = {}
+        for key, info in header.items():
+            if key == "__metadata__":
+                continue
+            begin, end = (8 + header_len + int(o) for o in info["data_offsets"])
+            entries[key] = StoredTensor(str(info["dtype"]), tuple(int(n) for n in info["shape"]), begin, end)
+            if end < begin:
+                raise ValueError(f"tensor {key} ends before it begins")
     except FileNotFoundError as exc:
         raise CheckpointError("checkpoint.missing_file", f"{path} is missing.", path=str(path)) from exc
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise CheckpointError("checkpoint.corrupt_file",
                               f"{path.name} is damaged or not a safetensors file ({exc}). Download it again.",
                               path=str(path)) from exc
-    entries: dict[str, tuple[str, tuple[int, ...]]] = {}
-    data_end = 0
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        entries[key] = (info["dtype"], tuple(info["shape"]))
-        data_end = max(data_end, info["data_offsets"][1])
-    if 8 + header_len + data_end > size:
+    needed = max((t.end for t in entries.values()), default=8 + header_len)
+    if needed > size:
         raise CheckpointError("checkpoint.truncated_file",
-                              f"{path.name} is truncated ({size} bytes, needs {8 + header_len + data_end}). Download it again.",
+                              f"{path.name} is truncated ({size} bytes, needs {needed}). Download it again.",
                               path=str(path))
     return entries
+
+
+def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """key → (dtype, shape) from a safetensors header, checking the file is long enough."""
+    return {key: (t.dtype, t.shape) for key, t in read_safetensors_header(path).items()}
 
 
 def read_headers(folder: Path) -> dict[str, tuple[Path, str, tuple[int, ...]]]:
@@ -231,21 +254,16 @@ def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterat
     import torch
 
     for path in weight_files(folder):
+        header = read_safetensors_header(path)
         try:
             with open(path, "rb") as fh:
-                (header_len,) = struct.unpack("<Q", fh.read(8))
-                header = json.loads(fh.read(header_len))
-                base = 8 + header_len
                 for key, info in header.items():
-                    if key == "__metadata__":
-                        continue
-                    start, end = info["data_offsets"]
-                    raw = bytearray(end - start)
-                    fh.seek(base + start)
+                    raw = bytearray(info.end - info.begin)
+                    fh.seek(info.begin)
                     fh.readinto(raw)
-                    stored = getattr(torch, _TORCH_DTYPES[info["dtype"]])
-                    tensor = torch.frombuffer(raw, dtype=stored).reshape(info["shape"]) if raw else \
-                        torch.empty(info["shape"], dtype=stored)
+                    stored = getattr(torch, _TORCH_DTYPES[info.dtype])
+                    tensor = torch.frombuffer(raw, dtype=stored).reshape(info.shape) if raw else \
+                        torch.empty(info.shape, dtype=stored)
                     target = dtype if tensor.is_floating_point() else tensor.dtype
                     yield rename.get(key, key), tensor.to(device=device, dtype=target)
         except CheckpointError:

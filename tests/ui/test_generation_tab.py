@@ -21,7 +21,8 @@ from mixgrv_app import paths
 from mixgrv_app import settings as opts
 from mixgrv_app.core.history import History, Take, new_id, peaks_of
 from mixgrv_app.ui import request_form as rf
-from mixgrv_app.ui.lora_panel import AdapterProblem, LoraPanel, read_adapter_folder
+from mixgrv_app.core.lora import AdapterError, read_adapter_folder
+from mixgrv_app.ui.lora_panel import LoraPanel
 from mixgrv_app.ui.player import STOPPED, Player
 from mixgrv_app.ui.results_view import ResultsView
 from mixgrv_app.ui.waveform import WaveformView
@@ -198,7 +199,7 @@ def test_lora_library_finds_runs_and_validates_imports(qtbot, parity, tmp_path):
     broken.mkdir()
     (broken / "adapter_config.json").write_text('{"peft_type": "LORA"}')
     (broken / "adapter_model.safetensors").write_bytes(b"\x00" * 4)
-    with pytest.raises(AdapterProblem):
+    with pytest.raises(AdapterError):
         read_adapter_folder(broken)
     messages = []
     panel.message.connect(messages.append)
