@@ -57,7 +57,6 @@ UPSTREAM_SAMPLE_FIELDS = (
 )
 UPSTREAM_META_FIELDS = ("name", "custom_tag", "tag_position", "created_at", "num_samples", "all_instrumental",
                         "genre_ratio")
-SIDECAR_SUFFIXES = (".caption.txt", ".lyrics.txt", ".txt")
 
 
 def _now() -> str:

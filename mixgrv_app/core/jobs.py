@@ -106,9 +106,6 @@ class ProgressTracker:
             overall = start + span * min(1.0, self.done / self.total)
         self.events(Progress(self.stage, self.done, self.total, self.eta(), message, overall))
 
-    def advance(self, n: float = 1.0, message: str = "") -> None:
-        self.update(self.done + n, message)
-
 
 # ---------------------------------------------------------------------------------- child processes
 #

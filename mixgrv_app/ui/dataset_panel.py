@@ -418,9 +418,6 @@ class DatasetPanel(QWidget):
         if self._runner is not None:
             self._runner.cancel()
 
-    def wait_for_import(self, timeout_ms: int = -1) -> bool:
-        return self._runner.wait(timeout_ms) if self._runner is not None else True
-
     @Slot(object)
     def _on_import_progress(self, p: Progress) -> None:
         if p.total:

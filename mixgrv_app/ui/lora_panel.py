@@ -252,9 +252,6 @@ class LoraPanel(QWidget):
         return row
 
     # -- wanted state ------------------------------------------------------------------------------
-    def row_for(self, path: str) -> AdapterRow | None:
-        return self.rows.get(str(path))
-
     def active_adapters(self) -> list[dict[str, Any]]:
         """Loaded adapters in list order: [{name, path, scale, enabled}]."""
         out = []

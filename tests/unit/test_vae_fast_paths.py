@@ -1,5 +1,6 @@
 """The VAE's inference-only fast paths (core/torch_model/vae.py) give the plain modules' results
-and never touch their inputs; with gradients on, the plain (autograd-safe) path runs."""
+and never touch their inputs; with gradients on, the plain (autograd-safe) path runs. Also the
+per-device decode window."""
 
 from __future__ import annotations
 
@@ -80,3 +81,12 @@ def test_polyphase_upsample_leaves_training_to_the_module():
     x = torch.randn(1, 4, 9, requires_grad=True)
     PolyphaseUpsample()(x, conv).sum().backward()
     assert x.grad is not None and conv.weight.grad is not None
+
+
+def test_decode_window_caps_mps_only():
+    """MPS runs upstream's 32/8 window (conv1d output-length limit); other devices the asked one."""
+    from mixgrv_app.core.torch_model.vae import decode_window
+
+    assert decode_window("mps", 256, 64) == (32, 8)
+    assert decode_window("mps", 16, 4) == (16, 4)
+    assert decode_window("cpu", 1024, 64) == decode_window("cuda", 1024, 64) == (1024, 64)

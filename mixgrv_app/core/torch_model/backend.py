@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from mixgrv_app.core.backend import BackendInfo, LoraWeights
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.tiling import ENCODE_CHUNK_SAMPLES, ENCODE_OVERLAP_SAMPLES
+from mixgrv_app.core.torch_model.vae import decode_window
 
 VAE_FOLDER = "vae"
 TEXT_ENCODER_FOLDER = "Qwen3-Embedding-0.6B"
@@ -155,6 +156,7 @@ class TorchBackend:
     # ---- VAE -------------------------------------------------------------------------------
     @torch.inference_mode()
     def vae_decode(self, latents: np.ndarray, chunk_size: int = 256, overlap: int = 64) -> np.ndarray:
+        chunk_size, overlap = decode_window(self.device.type, chunk_size, overlap)
         z = self._t(latents, torch.float32).transpose(1, 2).to(self._vae_dtype())
         audio = self.vae.tiled_decode(z, chunk_size=chunk_size, overlap=overlap)
         return self._np(audio)

@@ -246,10 +246,12 @@ def check_official_state_dict(model: nn.Module, state_dict: dict, file: str = "v
             raise CheckpointError("checkpoint.unexpected_key", f"{file}: unexpected weight '{key}'.", file=file, key=key)
 
 
-def decode_window(device_type: str) -> tuple[int, int]:
-    """Upstream's decode tiling (chunk, overlap) in latent frames: MPS is capped at 32/8 (conv1d
-    output-length limit, facts §3), everything else 512/64."""
-    return (32, 8) if device_type == "mps" else (512, 64)
+def decode_window(device_type: str, chunk_size: int, overlap: int) -> tuple[int, int]:
+    """The decode window (chunk, overlap) in latent frames a device can run: MPS is capped at
+    upstream's 32/8 (conv1d output-length limit, facts §3); elsewhere the asked window."""
+    if device_type == "mps":
+        return min(chunk_size, 32), min(overlap, 8)
+    return chunk_size, overlap
 
 
 class OobleckVAE(nn.Module):
