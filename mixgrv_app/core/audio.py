@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from mixgrv_app.core.errors import AudioError
-from mixgrv_app.core.fileio import atomic_path
+from mixgrv_app.core.fileio import atomic_path, known_fields
 
 TARGET_SR = 48000
 
@@ -620,8 +620,7 @@ class Analysis:
         for key in ("loudness_lufs", "peak_dbfs"):
             if d.get(key) is None:
                 d[key] = float("-inf")
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        return cls(**known_fields(cls, d))
 
 
 def analyse(decoded: Decoded, stereo48: np.ndarray | None = None, *, max_seconds: float = 240.0) -> Analysis:

@@ -33,14 +33,14 @@ import threading
 import time
 import unicodedata
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from mixgrv_app import paths
 from mixgrv_app.core.errors import AudioError, DatasetError, MixgrvError
-from mixgrv_app.core.fileio import atomic_path, read_json, write_json
+from mixgrv_app.core.fileio import atomic_path, known_fields, read_json, write_json
 from mixgrv_app.core.jobs import CancelToken, Cancelled, EventSink, Log, ProgressTracker, ignore_events
 from mixgrv_app.core.prompts import INSTRUMENTAL_LYRICS, LANGUAGES
 
@@ -105,8 +105,7 @@ class Track:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Track":
-        known = {f.name for f in fields(cls)}
-        track = cls(**{k: v for k, v in data.items() if k in known})
+        track = cls(**known_fields(cls, data))
         if track.bpm is not None:
             try:
                 track.bpm = int(track.bpm)
@@ -132,8 +131,7 @@ class DatasetMeta:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "DatasetMeta":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**known_fields(cls, data))
 
 
 @dataclass
@@ -754,9 +752,8 @@ def import_one(ds: Dataset, source: Path, csv_rows: dict[str, dict[str, str]], m
         wanted_id = str(labels.get("id") or "")
         if wanted_id and all(t.id != wanted_id for t in ds.tracks):
             track.id = wanted_id  # keep upstream's ids so its tensors/manifests still line up
-        for key, value in labels.items():
-            if key in {f.name for f in fields(Track)} and key not in ("id", "audio_path", "filename", "managed_path",
-                                                                        "content_hash", "analysis", "duration"):
+        for key, value in known_fields(Track, labels).items():
+            if key not in ("id", "audio_path", "filename", "managed_path", "content_hash", "analysis", "duration"):
                 setattr(track, key, value)
     track.analysis["warnings"].extend(notes)
     with updating(ds) as fresh:

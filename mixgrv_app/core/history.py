@@ -26,12 +26,12 @@ import shutil
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from mixgrv_app import paths
-from mixgrv_app.core.fileio import read_json, write_json
+from mixgrv_app.core.fileio import known_fields, read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,7 @@ class Take:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Take":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**known_fields(cls, data))
 
 
 def new_id() -> str:

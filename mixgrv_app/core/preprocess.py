@@ -40,7 +40,7 @@ from typing import Any
 from mixgrv_app import paths
 from mixgrv_app.core import prompts
 from mixgrv_app.core.errors import MixgrvError, TrainingError
-from mixgrv_app.core.fileio import atomic_path, read_json, write_json
+from mixgrv_app.core.fileio import atomic_path, known_fields, read_json, write_json
 from mixgrv_app.core.jobs import (Artifact, CancelToken, EventSink, Log, Progress, ProgressTracker,
                                   ignore_events)
 
@@ -559,14 +559,12 @@ def load_tensors(path: str | Path) -> dict[str, Any]:
 def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
     """``core.jobs.run_in_child_process("mixgrv_app.core.preprocess:child_entry", asdict(request))``:
     the Training tab runs preprocessing in a child process so torch never stalls the window."""
-    known = {f for f in PreprocessRequest.__dataclass_fields__}
-    return run(PreprocessRequest(**{k: v for k, v in request.items() if k in known}), events, cancel).to_dict()
+    return run(PreprocessRequest(**known_fields(PreprocessRequest, request)), events, cancel).to_dict()
 
 
 def result_from_dict(data: dict[str, Any]) -> PreprocessResult:
     """The inverse of :meth:`PreprocessResult.to_dict` (what the child process sends back)."""
-    known = {f for f in TrackOutcome.__dataclass_fields__}
-    tracks = [TrackOutcome(**{k: v for k, v in t.items() if k in known}) for t in data.get("tracks", [])]
+    tracks = [TrackOutcome(**known_fields(TrackOutcome, t)) for t in data.get("tracks", [])]
     return PreprocessResult(dataset=data["dataset"], out_dir=data["out_dir"], manifest=data["manifest"],
                             device=data.get("device", ""), dtype=data.get("dtype", ""), tracks=tracks,
                             timings=dict(data.get("timings", {})))

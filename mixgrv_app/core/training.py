@@ -35,12 +35,12 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mixgrv_app.core.errors import TrainingError
-from mixgrv_app.core.fileio import read_json, write_json
+from mixgrv_app.core.fileio import known_fields, read_json, write_json
 from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, Event, EventSink, Log, Metric, ProgressTracker,
                                   ignore_events)
 from mixgrv_app.core.training_state import (ADAPTER, STATE_JSON, STATE_TENSORS, MetricsLog, latest_checkpoint,
@@ -120,8 +120,7 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainingConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**known_fields(cls, data))
 
 
 #: Starting points by dataset size, for musicians who do not want to know what rank means.

@@ -29,7 +29,7 @@ from mixgrv_app.core import dataset as ds_core
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.jobs import Progress
 from mixgrv_app.ui.messages import text_for, text_for_error
-from mixgrv_app.ui.widgets import DropZone
+from mixgrv_app.ui.widgets import DropZone, Retranslating
 from mixgrv_app.workers.base import JobRunner
 from mixgrv_app.workers.dataset import import_job
 
@@ -179,7 +179,7 @@ def _esc(text: str) -> str:
     return html.escape(text)
 
 
-class DatasetPanel(QWidget):
+class DatasetPanel(Retranslating, QWidget):
     """Dataset chooser, drop zone, import progress and the track table."""
 
     dataset_changed = Signal(object)   # ds_core.Dataset | None

@@ -21,7 +21,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from mixgrv_app.core.lora import AdapterError, LibraryEntry, import_adapter_folder, scan_library
 from mixgrv_app.ui.messages import text_for_error
+from mixgrv_app.ui.widgets import Retranslating
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class AdapterRow(QWidget):
         self.style().polish(self.load_button)
 
 
-class LoraPanel(QWidget):
+class LoraPanel(Retranslating, QWidget):
     """The library list with per-adapter controls; ``changed`` when the wanted state moves."""
 
     changed = Signal()
@@ -186,11 +187,6 @@ class LoraPanel(QWidget):
         for row in self.rows.values():
             row.retranslate_ui()
         self._render_summary()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     # -- library ------------------------------------------------------------------------------
     @Slot()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStackedLayout, 
 from mixgrv_app import __version__
 from mixgrv_app import settings as opts
 from mixgrv_app.signals import app_signals
-from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, StatusPill, label, local_paths
+from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, Retranslating, StatusPill, label, local_paths
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -113,7 +113,7 @@ class DropOverlay(QWidget):
         self.show()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Retranslating, QMainWindow):
     # the cleaned, existing paths handed to the Training tab (tests and other parts listen)
     audio_imported = Signal(list)
     #: the window painted its first frame (bench/startup.py measures up to here)
@@ -293,11 +293,6 @@ class MainWindow(QMainWindow):
             self._overlay = DropOverlay(self)
             self._overlay.label.setText(self.overlay_text())
         return self._overlay
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     # -- the one import entry point ----------------------------------------------------------
     def training_tab(self) -> QWidget:

@@ -22,11 +22,12 @@ from mixgrv_app.core import dataset as ds_core
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.ui.messages import text_for_error
 from mixgrv_app.ui.request_form import KEY_NAMES, LANGUAGES, TIME_SIGNATURES, structure_tag_row
+from mixgrv_app.ui.widgets import Retranslating
 
 AUTOSAVE_MS = 400
 
 
-class TrackEditor(QWidget):
+class TrackEditor(Retranslating, QWidget):
     """Caption, genre, lyrics, metas and prompt override of the selected track."""
 
     track_saved = Signal(object)     # ds_core.Track after an autosave

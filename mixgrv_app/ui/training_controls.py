@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 
 from mixgrv_app.ui.dataset_panel import format_seconds
 from mixgrv_app.ui.loss_chart import LossChart
+from mixgrv_app.ui.widgets import Retranslating
 
 
 # ------------------------------------------------------------------------------------------- preprocess
-class PreprocessPanel(QWidget):
+class PreprocessPanel(Retranslating, QWidget):
     """Start/cancel preprocessing; per-track state and overall progress."""
 
     start_requested = Signal()
@@ -137,7 +138,7 @@ FIELDS: tuple[Field, ...] = (
 )
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(Retranslating, QWidget):
     """Presets, advanced settings, start/stop/resume and the live view of a run."""
 
     start_requested = Signal(dict)       # settings
