@@ -169,6 +169,7 @@ class Encoders:
 
         from mixgrv_app.core import checkpoints
         from mixgrv_app.core.tokenizer import PromptTokenizer
+        from mixgrv_app.core.torch_model import loading
 
         self.device = _pick_device(device)
         # fp16 writes NaN into the text encoder's padded rows on MPS (upstream GH#619): never fp16
@@ -182,13 +183,13 @@ class Encoders:
         # (2B params: 4 GB instead of 8 GB). Files stored in another dtype load as asked.
         stored = {dt for _p, dt, _s in checkpoints.read_headers(self.dit_dir).values()}
         load_dtype = torch.bfloat16 if stored == {"BF16"} else self.dtype
-        model = checkpoints.load_dit_model(self.dit_dir, device=self.device, dtype=load_dtype)
+        model = loading.load_dit_model(self.dit_dir, device=self.device, dtype=load_dtype)
         self.encoder = model.encoder.to(self.dtype).eval()
         del model  # let the decoder, tokenizer and detokenizer go
-        self.vae = checkpoints.load_vae(self.vae_dir, device=self.device, dtype=torch.float32).eval()
-        self.text_encoder = checkpoints.load_text_encoder(self.text_dir, device=self.device, dtype=self.dtype).eval()
+        self.vae = loading.load_vae(self.vae_dir, device=self.device, dtype=torch.float32).eval()
+        self.text_encoder = loading.load_text_encoder(self.text_dir, device=self.device, dtype=self.dtype).eval()
         self.tokenizer = PromptTokenizer(self.text_dir)
-        silence = checkpoints.load_silence_latent(self.dit_dir)
+        silence = loading.load_silence_latent(self.dit_dir)
         silence = torch.as_tensor(silence)
         if silence.dim() == 3 and silence.shape[1] == 64 and silence.shape[2] != 64:
             silence = silence.transpose(1, 2)  # the raw file is [1, 64, T]

@@ -557,7 +557,8 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
     """
     import torch
 
-    from mixgrv_app.core import checkpoints, device as device_policy
+    from mixgrv_app.core import device as device_policy
+    from mixgrv_app.core.torch_model import loading
 
     cancel = cancel or CancelToken()
     config, run, checkpoint = _resolve_run(config, resume)
@@ -571,7 +572,7 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
 
     tracks = load_dataset_tensors(config.dataset, config.max_frames)
     dit_dir = Path(config.models_dir) / config.variant
-    model = checkpoints.load_dit_model(dit_dir, device=dev, dtype=base_dtype)
+    model = loading.load_dit_model(dit_dir, device=dev, dtype=base_dtype)
     decoder = model.decoder
     null_emb = model.null_condition_emb.detach().float().to(dev)
     del model  # the condition encoder, tokenizer and detokenizer are not needed on preprocessed tensors

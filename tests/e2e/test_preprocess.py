@@ -236,9 +236,9 @@ def test_missing_model_folder_stops_the_job(tmp_path, dataset, parity_checkpoint
 
 
 def test_encoder_loaded_from_bf16_files_equals_a_float32_load(parity_checkpoints, encoders):
-    from mixgrv_app.core import checkpoints
+    from mixgrv_app.core.torch_model import loading
 
-    full = checkpoints.load_dit_model(parity_checkpoints / VARIANT, device="cpu", dtype="float32")
+    full = loading.load_dit_model(parity_checkpoints / VARIANT, device="cpu", dtype="float32")
     ref = full.encoder.state_dict()
     for key, value in encoders.encoder.state_dict().items():
         assert value.dtype == ref[key].dtype and torch.equal(value, ref[key]), key

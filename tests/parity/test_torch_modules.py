@@ -17,6 +17,7 @@ import torch
 from safetensors.torch import load_file
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from tests.conftest import case_names
 
 torch.set_num_threads(1)
@@ -57,17 +58,17 @@ def _check(case, tensors, key, got):
 
 @pytest.fixture(scope="module")
 def dit(parity_checkpoints):
-    return checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    return loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
 
 
 @pytest.fixture(scope="module")
 def text_encoder(parity_checkpoints):
-    return checkpoints.load_text_encoder(parity_checkpoints / checkpoints.TEXT_ENCODER_FOLDER)
+    return loading.load_text_encoder(parity_checkpoints / checkpoints.TEXT_ENCODER_FOLDER)
 
 
 @pytest.fixture(scope="module")
 def vae(parity_checkpoints):
-    return checkpoints.load_vae(parity_checkpoints / checkpoints.VAE_FOLDER)
+    return loading.load_vae(parity_checkpoints / checkpoints.VAE_FOLDER)
 
 
 @torch.no_grad()
@@ -138,7 +139,7 @@ def test_vae_cases(parity, vae):
 def test_lm_cases(parity, parity_checkpoints, name):
     lm_dirs = sorted(p for p in parity_checkpoints.iterdir() if p.name.startswith(checkpoints.LM_PREFIX))
     assert lm_dirs, "the parity set has k_ cases but no LM folder"
-    lm = checkpoints.load_lm(lm_dirs[0])
+    lm = loading.load_lm(lm_dirs[0])
     case, t = _load_case(parity, name)
     _check(case, t, "out.next_token_logits", lm.logits(t["in.input_ids"])[:, -1])
     want = t["out.greedy_new_tokens"]

@@ -18,7 +18,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.training import (TrainingConfig, draw_step_noise, flow_matching_loss, inject_lora,
                                       logit_normal_timesteps, lora_parameters)
 from tests.conftest import case_names
@@ -57,7 +57,7 @@ def _seeded_draws(case, x0, null_emb, condition):
 
 
 def _adapter_model(parity, parity_checkpoints):
-    model = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    model = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
     adapter_dir = parity / "lora" / "adapter"
     cfg = json.loads((adapter_dir / "adapter_config.json").read_text())
     peft_model = inject_lora(model.decoder, TrainingConfig(rank=cfg["r"], alpha=cfg["lora_alpha"], dropout=0.0))
@@ -80,8 +80,8 @@ def test_every_training_case_is_known(parity):
 def test_model_forward_objective(parity, parity_checkpoints):
     names = [n for n in _cases(parity) if n.startswith("j_model_forward")]
     assert names
-    model = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
-    silence = checkpoints.load_silence_latent(parity_checkpoints / "acestep-v15-turbo")
+    model = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    silence = loading.load_silence_latent(parity_checkpoints / "acestep-v15-turbo")
     for name in names:
         case, t = _case(parity, name)
         with torch.no_grad():

@@ -1,6 +1,6 @@
 """Oobleck VAE parity (h_vae_* cases) on both backends, MLX vs torch, loading and weight norm.
 
-torch loads through ``core.checkpoints.load_vae``; MLX reads the same official ``vae/`` folder
+torch loads through ``core.torch_model.loading.load_vae``; MLX reads the same official ``vae/`` folder
 with ``OobleckVAE.from_folder`` (mx.load, layout converted once). Tolerances: each case's
 ``suggested_atol`` for both backends (MLX CPU fp32 observed ~1e-6, same as torch).
 """
@@ -14,6 +14,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.errors import CheckpointError
 
 torch = pytest.importorskip("torch")
@@ -52,7 +53,7 @@ def vae_config(vae_dir):
 
 @pytest.fixture(scope="module")
 def torch_vae(vae_dir):
-    return checkpoints.load_vae(vae_dir)
+    return loading.load_vae(vae_dir)
 
 
 @pytest.fixture(scope="module")
