@@ -46,7 +46,7 @@ STATUS_KEYS = ("backend", "device", "model")
 
 
 def _action(parent: QObject, shortcut=None, role: QAction.MenuRole | None = None, checkable: bool = False) -> QAction:  # noqa: ANN001
-    """A QAction built with setters (constructor keywords are costly and leak in PySide6 6.12)."""
+    """A QAction built with setters (constructor keywords cost start-up time in PySide6 6.12)."""
     action = QAction(parent)
     if isinstance(shortcut, QKeySequence.StandardKey):
         # setShortcuts(list), not setShortcut(): the latter's overload check builds the whole

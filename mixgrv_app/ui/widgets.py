@@ -33,11 +33,9 @@ class Retranslating:
 
 
 def label(text: str = "", name: str = "", wrap: bool = False, center: bool = False) -> QLabel:
-    """A QLabel set up with setters, not constructor keywords.
-
-    PySide6 6.12 keyword properties in constructors drop a reference to None per keyword
-    (see mixgrv_app/pyside_fix.py) and their first use builds ~150 enum types (~25 ms at start).
-    """
+    """A QLabel set up with setters, not constructor keywords: in PySide6 6.12 the first
+    keyword property builds ~150 enum types (~25 ms on the start path). (The reference to None
+    that each keyword drops is harmless since mixgrv_app/pyside_fix.py.)"""
     widget = QLabel(text)
     if name:
         widget.setObjectName(name)
