@@ -418,7 +418,7 @@ def test_l_pipeline(parity, cases, turbo, base, name):
     assert all(a.shape == (audio_channels, S.output_samples(params["audio_duration"])) for a in result.audio)
 
 
-@pytest.mark.parametrize("name", ["m_cli_turbo_en_metas", "m_cli_base_apg", "m_cli_turbo_lora_0_5"])
+@pytest.mark.parametrize("name", case_names("m_cli"))
 def test_m_cli_pred_latents_via_pipeline(parity, cases, turbo, base, name):
     """The m_cli cases at pipeline level: prompts from the CLI args, in.initial_noise, pred_latents."""
     from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
@@ -427,7 +427,7 @@ def test_m_cli_pred_latents_via_pipeline(parity, cases, turbo, base, name):
     generator = turbo if "turbo" in args["--variant"] else base
     adapters = [AdapterSpec(str(parity / args["--lora"].rsplit(":", 1)[0]), float(args["--lora"].rsplit(":", 1)[1]))] if "--lora" in args else []
     request = GenerationRequest(
-        caption=args["--caption"], lyrics=args.get("--lyrics", ""), language=args["--language"],
+        caption=args["--caption"], lyrics=args.get("--lyrics", ""), instrumental="--instrumental" in args, language=args["--language"],
         bpm=int(args["--bpm"]) if "--bpm" in args else None, keyscale=args.get("--key"), timesignature=args.get("--time-signature"),
         duration=float(args["--duration"]), variant=args["--variant"], steps=int(args["--steps"]) if "--steps" in args else None,
         guidance=float(args["--guidance"]) if "--guidance" in args else None, shift=float(args["--shift"]),
