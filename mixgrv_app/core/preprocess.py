@@ -121,7 +121,8 @@ def tensors_dir(dataset: str) -> Path:
 
 def track_inputs(track, meta, seed: int) -> dict[str, Any]:
     """The strings and numbers that reach the model for one track (also part of its cache key)."""
-    from mixgrv_app.core.dataset import INSTRUMENTAL_LYRICS, training_text
+    from mixgrv_app.core.dataset_labels import training_text
+    from mixgrv_app.core.prompts import INSTRUMENTAL_LYRICS
 
     # one rng per track (seed + id) so the genre_ratio draw does not depend on track order
     rng = random.Random(f"{seed}:{track.id}")
@@ -558,7 +559,7 @@ def load_tensors(path: str | Path) -> dict[str, Any]:
 
 
 def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
-    """``core.jobs.run_in_child_process("mixgrv_app.core.preprocess:child_entry", asdict(request))``:
+    """``core.child_jobs.run_in_child_process("mixgrv_app.core.preprocess:child_entry", asdict(request))``:
     the Training tab runs preprocessing in a child process so torch never stalls the window."""
     return run(PreprocessRequest(**known_fields(PreprocessRequest, request)), events, cancel).to_dict()
 

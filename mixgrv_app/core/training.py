@@ -737,7 +737,7 @@ def train(config: TrainingConfig, events: EventSink = ignore_events, cancel: Can
 def _render_sample(config: TrainingConfig, checkpoint: Path, events: EventSink) -> str | None:
     """A short fixed-seed sample with this checkpoint's adapter, saved beside it. It renders in
     its own process, so a failure there (memory, a missing model part) never ends training."""
-    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
+    from mixgrv_app.core.child_jobs import ChildDied, run_in_child_process
 
     request = {"models_dir": config.models_dir, "variant": config.variant, "adapter": str(checkpoint / ADAPTER),
                "caption": config.sample_caption or config.dataset, "seconds": config.sample_seconds,
@@ -765,7 +765,7 @@ def sample_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken
 
 # ------------------------------------------------------------------------------------ child process
 def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
-    """What the training child runs (see core/jobs.py run_in_child_process)."""
+    """What the training child runs (see core/child_jobs.py run_in_child_process)."""
     result = train(TrainingConfig.from_dict(request["config"]), events, cancel, resume=request.get("resume"))
     return asdict(result)
 
@@ -779,7 +779,7 @@ def run_in_child(config: TrainingConfig, events: EventSink = ignore_events, canc
     raises ``training.crashed``, both naming the last step and the checkpoint to resume from;
     what it saved stays valid.
     """
-    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
+    from mixgrv_app.core.child_jobs import ChildDied, run_in_child_process
 
     if not resume:
         config.name = config.name or _new_run_name(config.dataset)

@@ -1,7 +1,7 @@
 """The Generation tab's worker: queues model work to the warm model process, relays its events.
 
 The models live in a child process (``core/generation_service.py`` behind
-``core.jobs.ChildService``), so nothing the frameworks do can hold this process's interpreter
+``core.child_jobs.ChildService``), so nothing the frameworks do can hold this process's interpreter
 lock: the window stays responsive while models load and takes render, and the GUI process never
 imports torch or MLX. One thread here sends the queued jobs to that process in order and waits
 on its pipe (blocking I/O, no interpreter lock held).
@@ -30,7 +30,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.history import History, Take, new_id
-from mixgrv_app.core.jobs import CancelToken, Cancelled, ChildDied, ChildService, EventSink
+from mixgrv_app.core.child_jobs import ChildDied, ChildService
+from mixgrv_app.core.jobs import Cancelled, CancelToken, EventSink
 from mixgrv_app.workers.base import _CANCELLED, _EVENT, _FAILED, _SUCCEEDED, EventRelay
 
 log = logging.getLogger(__name__)
