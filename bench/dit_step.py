@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -79,9 +78,9 @@ def forward_bench(frames: int, layers: int, cond_len: int = 769) -> dict:
 _LOAD_CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[2])
-from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 start = time.perf_counter()
-model = checkpoints.load_dit_model(sys.argv[1], device="cpu", dtype="float32")
+model = loading.load_dit_model(sys.argv[1], device="cpu", dtype="float32")
 print(json.dumps({"seconds": time.perf_counter() - start,
                   "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
 """

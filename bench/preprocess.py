@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -139,6 +137,7 @@ def bench_preprocess(track_seconds: float, tracks: int, scaled: bool) -> None:
     import soundfile as sf
 
     from mixgrv_app.core import dataset as D
+    from mixgrv_app.core import dataset_import
     from support.audio_corpus import tone
 
     parity = Path(os.environ.get("MIXGRV_PARITY_DIR", REPO.parent / "shared" / "parity" / "v1"))
@@ -156,7 +155,7 @@ def bench_preprocess(track_seconds: float, tracks: int, scaled: bool) -> None:
         for i in range(tracks):
             sf.write(str(src / f"t{i}.wav"), tone(track_seconds, 44100, 2, seed=i), 44100)
         D.create_dataset("bench")
-        D.run_import(D.ImportRequest("bench", [str(src)]))
+        dataset_import.run_import(dataset_import.ImportRequest("bench", [str(src)]))
         t0 = time.perf_counter()
         result = preprocess.run(preprocess.PreprocessRequest(dataset="bench", models_dir=str(parity / "checkpoints"),
                                                              device="cpu"), lambda e: None, None, encoders=encoders)

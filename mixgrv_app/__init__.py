@@ -2,8 +2,10 @@
 
 Package map (see README.md and the design notes in module docstrings):
   core/      models, pipeline, datasets, training — no Qt
-  workers/   QThread bridges that run core jobs and forward their events as Qt signals
+  workers/   thin bridges: a Python thread runs or awaits a core job, one queued signal brings
+             its events to the GUI thread as Qt signals (workers/base.py EventRelay)
   ui/        widgets only — no torch, mlx or peft
+  commands/  the CLI verbs (cli.py dispatches)
 """
 
 __version__ = "0.1.0"

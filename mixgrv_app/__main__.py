@@ -8,8 +8,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("--job-child", "--job-service"):  # a job process (core/jobs.py), also in the .app
-        from mixgrv_app.core.jobs import main as job_main
+    if args and args[0] in ("--job-child", "--job-service"):  # a job process (core/child_jobs.py), also in the .app
+        from mixgrv_app.core.child_jobs import main as job_main
 
         return job_main(args)
     if not args:

@@ -104,7 +104,7 @@ def configure_identity(app: QCoreApplication) -> None:
         if icon.is_file():
             app.setWindowIcon(QIcon(str(icon)))
         if sys.platform == "darwin":
-            # Dock drops and the app menu keep working with no window open (Frescobaldi does the same).
+            # One main window: closing it quits the app (no window-less Dock state to keep alive).
             app.setQuitOnLastWindowClosed(True)
 
 

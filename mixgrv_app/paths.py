@@ -1,9 +1,9 @@
 """Where mixgrv keeps its files.
 
 Everything the app writes lives under one data root (platformdirs' per-user data folder, or
-``$MIXGRV_HOME`` when set — tests and the CLI use that) plus the platform's log and cache
-folders. A folder that cannot be created or written falls back to a temporary one and says so,
-instead of failing at start-up.
+``$MIXGRV_HOME`` when set — tests and the CLI use that) plus the platform's log folder. A
+folder that cannot be created or written falls back to a temporary one and says so, instead of
+failing at start-up.
 """
 
 from __future__ import annotations
@@ -59,15 +59,6 @@ def logs_dir() -> Path:
     import platformdirs
 
     return _resolve(Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)), "logs")
-
-
-def cache_dir() -> Path:
-    env = os.environ.get("MIXGRV_HOME")
-    if env:
-        return _resolve(Path(env).expanduser() / "cache", "cache")
-    import platformdirs
-
-    return _resolve(Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)), "cache")
 
 
 def _sub(name: str) -> Path:

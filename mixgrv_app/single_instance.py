@@ -15,8 +15,12 @@ import json
 import logging
 import os
 import zlib
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDir, QObject, Signal, Slot
+
+if TYPE_CHECKING:
+    from PySide6.QtNetwork import QLocalServer
 
 # QtNetwork is imported where it is used: when no instance is running (the usual start) the
 # check below is one stat() and the server is opened after the first frame (~8 ms saved).

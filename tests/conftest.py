@@ -21,6 +21,17 @@ def parity_dir() -> Path:
     return Path(env) if env else (REPO_ROOT.parent / "shared" / "parity" / "v1")
 
 
+def case_names(prefix: str = "") -> list[str]:
+    """The parity set's case names starting with ``prefix``, read at collection time so parity
+    tests parametrize by case name; a set without one yields a name the test then fails on."""
+    import json
+
+    path = parity_dir() / "cases.json"
+    names = [n for n in json.loads(path.read_text(encoding="utf-8"))["cases"] if n.startswith(prefix)] \
+        if path.is_file() else []
+    return names or [f"{prefix}* (no such case in the parity set)"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _collect_in_the_main_thread():
     """As in the app (ui/gui_gc.py): no automatic cyclic collection, which could run in a worker

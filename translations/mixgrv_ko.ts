@@ -583,38 +583,6 @@ The details were written to the log:
         <source>No adapters yet. Train one in the Training tab, or import a folder.</source>
         <translation>아직 어댑터가 없습니다. 트레이닝 탭에서 학습하거나 폴더를 가져오세요.</translation>
     </message>
-    <message>
-        <source>The adapter could not be copied into the library: {error}</source>
-        <translation>어댑터를 라이브러리로 복사하지 못했습니다: {error}</translation>
-    </message>
-    <message>
-        <source>The adapter_config.json in “{name}” cannot be read. Export the adapter again.</source>
-        <translation>“{name}”의 adapter_config.json을 읽을 수 없습니다. 어댑터를 다시 내보내 주세요.</translation>
-    </message>
-    <message>
-        <source>The weights file in “{name}” is damaged or not a safetensors file.</source>
-        <translation>“{name}”의 가중치 파일이 손상되었거나 safetensors 파일이 아닙니다.</translation>
-    </message>
-    <message>
-        <source>The weights in “{name}” contain no LoRA A/B tensors.</source>
-        <translation>“{name}”의 가중치에 LoRA A/B 텐서가 없습니다.</translation>
-    </message>
-    <message>
-        <source>“{name}” cannot be used as a LoRA adapter.</source>
-        <translation>“{name}”은(는) LoRA 어댑터로 쓸 수 없습니다.</translation>
-    </message>
-    <message>
-        <source>“{name}” holds a PEFT adapter that is not LoRA; mixgrv can only use LoRA adapters.</source>
-        <translation>“{name}”은(는) LoRA가 아닌 PEFT 어댑터입니다. mixgrv는 LoRA 어댑터만 사용할 수 있습니다.</translation>
-    </message>
-    <message>
-        <source>“{name}” is not a LoRA adapter folder: adapter_config.json is missing.</source>
-        <translation>“{name}”은(는) LoRA 어댑터 폴더가 아닙니다: adapter_config.json이 없습니다.</translation>
-    </message>
-    <message>
-        <source>“{name}” is not a LoRA adapter folder: adapter_model.safetensors is missing.</source>
-        <translation>“{name}”은(는) LoRA 어댑터 폴더가 아닙니다: adapter_model.safetensors가 없습니다.</translation>
-    </message>
 </context>
 <context>
     <name>LossChart</name>
@@ -987,6 +955,10 @@ The details were written to the log:
     <message>
         <source>The LoRA adapter {path} cannot be read ({reason}). Export or train it again.</source>
         <translation>LoRA 어댑터 {path}를 읽을 수 없습니다({reason}). 다시 내보내거나 다시 학습하세요.</translation>
+    </message>
+    <message>
+        <source>The LoRA adapter {path} could not be copied into the library ({reason}). Check the free disk space and try again.</source>
+        <translation>LoRA 어댑터 {path}를 라이브러리로 복사하지 못했습니다({reason}). 남은 디스크 공간을 확인한 뒤 다시 시도하세요.</translation>
     </message>
     <message>
         <source>The LoRA adapter {path} has no {file}. Choose the folder that holds adapter_config.json and adapter_model.safetensors.</source>

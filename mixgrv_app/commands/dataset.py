@@ -114,6 +114,7 @@ def _fmt_duration(seconds: float) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from mixgrv_app.core import dataset as core
+    from mixgrv_app.core import dataset_import, dataset_labels
     from mixgrv_app.core.jobs import CancelToken
 
     from mixgrv_app.commands.progress import TerminalProgress
@@ -137,10 +138,10 @@ def run(args: argparse.Namespace) -> int:
         cancel = CancelToken()
         try:
             if args.action == "add":
-                result = core.run_import(core.ImportRequest(args.name, list(args.paths)), progress, cancel)
+                result = dataset_import.run_import(dataset_import.ImportRequest(args.name, list(args.paths)), progress, cancel)
             else:
-                result = core.run_import_upstream(core.UpstreamImportRequest(args.json_path, args.name), progress, cancel)
-        except core.ImportCancelled as exc:
+                result = dataset_import.run_import_upstream(dataset_import.UpstreamImportRequest(args.json_path, args.name), progress, cancel)
+        except dataset_import.ImportCancelled as exc:
             result = exc.result
         finally:
             progress.close()
@@ -178,12 +179,12 @@ def run(args: argparse.Namespace) -> int:
                 if key == "lyrics" and value.startswith("@"):
                     from pathlib import Path
 
-                    value = core.read_text_file(Path(value[1:]))
+                    value = dataset_labels.read_text_file(Path(value[1:]))
                 changes[key] = value
         if not changes:
             print("nothing to change: give at least one of --caption --genre --lyrics --bpm --key ...", file=sys.stderr)
             return 1
-        track = core.edit_track(ds, args.track, tag_mode=args.tag_mode, **changes)
+        track = dataset_labels.edit_track(ds, args.track, tag_mode=args.tag_mode, **changes)
         if args.json:
             print(json.dumps(track.to_dict(), ensure_ascii=False, indent=2))
         else:
@@ -222,7 +223,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"unpacked dataset '{name}' ({len(core.open_dataset(name).tracks)} tracks, checked)")
         return 0
     if args.action == "export":
-        out = core.export_upstream_json(args.name, args.out)
+        out = dataset_import.export_upstream_json(args.name, args.out)
         print(f"wrote {out}")
         return 0
     raise AssertionError(args.action)

@@ -114,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     paths = output_paths(out, len(result.audio))
     written: list[Path] = []
     try:
-        for path, audio, seed in zip(paths, result.audio, result.seeds):
+        for path, audio, seed in zip(paths, result.audio, result.seeds, strict=True):
             write_audio(path, audio, result.sample_rate, bit_depth=args.bit_depth, title=request.caption[:120],
                         comment=f"mixgrv seed {seed}; {request.variant}")
             written.append(path)

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from mixgrv_app.core.errors import AudioError
-from mixgrv_app.core.fileio import atomic_path
+from mixgrv_app.core.fileio import atomic_path, known_fields
 
 TARGET_SR = 48000
 
@@ -544,7 +544,7 @@ def fingerprint(stereo48: np.ndarray, sr: int = TARGET_SR) -> str:
     power = np.abs(np.fft.rfft(mono * np.hanning(hop), axis=1)) ** 2
     freqs = np.fft.rfftfreq(hop, 1.0 / sr)
     edges = np.searchsorted(freqs, FINGERPRINT_BANDS)
-    bands = np.stack([power[:, a:b].sum(axis=1) for a, b in zip(edges[:-1], edges[1:])], axis=1)
+    bands = np.stack([power[:, a:b].sum(axis=1) for a, b in zip(edges[:-1], edges[1:], strict=True)], axis=1)
     db = 10 * np.log10(np.maximum(bands / hop, 1e-12))
     codes = np.clip(np.round(db) + 200, 0, 255).astype(np.uint8)  # 1 dB steps, floor -200 dB
     return codes.tobytes().hex()
@@ -620,8 +620,7 @@ class Analysis:
         for key in ("loudness_lufs", "peak_dbfs"):
             if d.get(key) is None:
                 d[key] = float("-inf")
-        known = {f for f in cls.__dataclass_fields__}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        return cls(**known_fields(cls, d))
 
 
 def analyse(decoded: Decoded, stereo48: np.ndarray | None = None, *, max_seconds: float = 240.0) -> Analysis:

@@ -1,17 +1,16 @@
-"""Model folders in the official ACE-Step 1.5 layout: find, validate, load.
+"""Model folders in the official ACE-Step 1.5 layout: find and validate, framework-free.
 
 A models root holds some of ``acestep-v15-*/`` (DiT variants: config.json, model.safetensors,
 silence_latent.pt), ``vae/`` (config.json, diffusion_pytorch_model.safetensors),
-``Qwen3-Embedding-0.6B/`` and ``acestep-5Hz-lm-*/``. Files are read unchanged: bf16 tensors are
-converted to the compute dtype one tensor at a time from a memory map, never holding two full
-copies. Validation is strict — a missing or unexpected key, a wrong shape, a truncated or
-corrupt file — and raises :class:`CheckpointError` naming the file, the key, the expected and
-the found shape.
+``Qwen3-Embedding-0.6B/`` and ``acestep-5Hz-lm-*/``. Validation is strict — a missing or
+unexpected key, a wrong shape, a truncated or corrupt file — and raises
+:class:`CheckpointError` naming the file, the key, the expected and the found shape.
 
 Which folders a root holds (``find_components``, ``describe_root``, the folder names) is
-:mod:`mixgrv_app.core.models`' knowledge, re-exported here. The validation half
-(``read_header``, ``validate``) is framework-free and shared with the MLX loader; the torch loaders import torch
-lazily.
+:mod:`mixgrv_app.core.models`' knowledge, re-exported here. Here: the one safetensors header
+reader (``read_safetensors_header``) and the key/shape checks (``validate``), framework-free and
+shared by both loaders: ``torch_model/loading.py`` and ``mlx_model/loading.py`` read the files
+unchanged into their modules.
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ from __future__ import annotations
 import json
 import os
 import struct
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from mixgrv_app.core.errors import CheckpointError
 from mixgrv_app.core.models import (  # noqa: F401 (re-exported: the folder knowledge lives in core.models)
@@ -36,7 +36,6 @@ from mixgrv_app.core.models import (  # noqa: F401 (re-exported: the folder know
 
 VAE_WEIGHTS = "diffusion_pytorch_model.safetensors"
 SILENCE_FILE = "silence_latent.pt"
-_DTYPE_BYTES = {"BF16": 2, "F16": 2, "F32": 4, "F64": 8, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 
 
 # ------------------------------------------------------------------------------ discovery (core.models)
@@ -74,8 +73,23 @@ def weight_files(folder: Path, required: bool = True) -> list[Path]:
     return files
 
 
-def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """key → (dtype, shape) from a safetensors header, checking the file is long enough."""
+@dataclass(frozen=True)
+class StoredTensor:
+    """One tensor of a safetensors file: its dtype name ("BF16", "F32"...), shape and the byte
+    range of its data, counted from the start of the file."""
+
+    dtype: str
+    shape: tuple[int, ...]
+    begin: int
+    end: int
+
+
+def read_safetensors_header(path: str | os.PathLike[str]) -> dict[str, StoredTensor]:
+    """The one safetensors header reader (model files, adapters, preprocessed tensors): every
+    tensor's dtype, shape and byte range, after checking that the header parses and that the
+    file holds all the data it announces. Raises :class:`CheckpointError` (``missing_file``,
+    ``corrupt_file``, ``truncated_file``)."""
+    path = Path(path)
     try:
         size = path.stat().st_size
         with open(path, "rb") as fh:
@@ -86,24 +100,33 @@ def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
             if header_len > min(size - 8, 100_000_000):
                 raise ValueError("header length beyond the end of the file")
             header = json.loads(fh.read(header_len))
+        if not isinstance(header, dict):
+            raise ValueError("the header is not a JSON object")
+        entries: dict[str, StoredTensor] = {}
+        for key, info in header.items():
+            if key == "__metadata__":
+                continue
+            begin, end = (8 + header_len + int(o) for o in info["data_offsets"])
+            entries[key] = StoredTensor(str(info["dtype"]), tuple(int(n) for n in info["shape"]), begin, end)
+            if end < begin:
+                raise ValueError(f"tensor {key} ends before it begins")
     except FileNotFoundError as exc:
         raise CheckpointError("checkpoint.missing_file", f"{path} is missing.", path=str(path)) from exc
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
+    except (OSError, ValueError, UnicodeDecodeError, KeyError, TypeError) as exc:
         raise CheckpointError("checkpoint.corrupt_file",
                               f"{path.name} is damaged or not a safetensors file ({exc}). Download it again.",
                               path=str(path)) from exc
-    entries: dict[str, tuple[str, tuple[int, ...]]] = {}
-    data_end = 0
-    for key, info in header.items():
-        if key == "__metadata__":
-            continue
-        entries[key] = (info["dtype"], tuple(info["shape"]))
-        data_end = max(data_end, info["data_offsets"][1])
-    if 8 + header_len + data_end > size:
+    needed = max((t.end for t in entries.values()), default=8 + header_len)
+    if needed > size:
         raise CheckpointError("checkpoint.truncated_file",
-                              f"{path.name} is truncated ({size} bytes, needs {8 + header_len + data_end}). Download it again.",
+                              f"{path.name} is truncated ({size} bytes, needs {needed}). Download it again.",
                               path=str(path))
     return entries
+
+
+def read_header(path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """key → (dtype, shape) from a safetensors header, checking the file is long enough."""
+    return {key: (t.dtype, t.shape) for key, t in read_safetensors_header(path).items()}
 
 
 def read_headers(folder: Path) -> dict[str, tuple[Path, str, tuple[int, ...]]]:
@@ -152,193 +175,3 @@ def read_config(folder: Path) -> dict[str, Any]:
         raise CheckpointError("checkpoint.missing_file", f"{path} is missing.", path=str(path)) from exc
     except (OSError, ValueError) as exc:
         raise CheckpointError("checkpoint.corrupt_file", f"{path} is not valid JSON ({exc}).", path=str(path)) from exc
-
-
-# ------------------------------------------------------------------------------ torch loading
-_TORCH_DTYPES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": "float64", "I64": "int64",
-                 "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
-
-
-def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterator[tuple[str, Any]]:
-    """Tensor by tensor, read with plain file reads (not a memory map): a mapped file's pages
-    would count in the process's memory on top of the converted copy."""
-    import torch
-
-    for path in weight_files(folder):
-        try:
-            with open(path, "rb") as fh:
-                (header_len,) = struct.unpack("<Q", fh.read(8))
-                header = json.loads(fh.read(header_len))
-                base = 8 + header_len
-                for key, info in header.items():
-                    if key == "__metadata__":
-                        continue
-                    start, end = info["data_offsets"]
-                    raw = bytearray(end - start)
-                    fh.seek(base + start)
-                    fh.readinto(raw)
-                    stored = getattr(torch, _TORCH_DTYPES[info["dtype"]])
-                    tensor = torch.frombuffer(raw, dtype=stored).reshape(info["shape"]) if raw else \
-                        torch.empty(info["shape"], dtype=stored)
-                    target = dtype if tensor.is_floating_point() else tensor.dtype
-                    yield rename.get(key, key), tensor.to(device=device, dtype=target)
-        except CheckpointError:
-            raise
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise CheckpointError("checkpoint.corrupt_file", f"{path.name} cannot be read ({exc}). Download it again.",
-                                  path=str(path)) from exc
-
-
-def _load_into(module, folder: Path, *, dtype, device, prefix: str | None = "model.", fold=None) -> None:
-    """Validate the files against ``module``'s state dict, then copy tensor by tensor."""
-    import torch
-
-    headers = read_headers(folder)
-    rename = strip_prefix(headers, prefix) if prefix else {k: k for k in headers}
-    found = {rename[k]: shape for k, (_p, _d, shape) in headers.items()}
-    expected_sd = module.state_dict()
-    expected = {k: tuple(v.shape) for k, v in expected_sd.items()}
-    where = weight_files(folder)[0].name if len(weight_files(folder)) == 1 else f"{folder.name}/*.safetensors"
-    if fold is not None:
-        found = fold.shapes(found)
-    validate(expected, found, f"{folder.name}/{where}")
-    tensors = _iter_tensors(folder, rename, dtype, device)
-    if fold is not None:
-        tensors = fold.tensors(tensors)
-    params = dict(module.named_parameters())
-    params.update(dict(module.named_buffers()))
-    with torch.no_grad():
-        for key, tensor in tensors:  # into the storage _build allocated: no second full copy
-            params[key].copy_(tensor)
-            del tensor
-
-
-def _torch_dtype(dtype):
-    import torch
-
-    if dtype is None or isinstance(dtype, torch.dtype):
-        return dtype or torch.float32
-    return {"float32": torch.float32, "fp32": torch.float32, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-            "float16": torch.float16, "fp16": torch.float16}[str(dtype)]
-
-
-def load_dit_model(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
-    """``acestep-v15-*/`` → AceStepModel (eval mode) with ``.config`` (DiTConfig)."""
-    from mixgrv_app.core.configs import DiTConfig
-    from mixgrv_app.core.torch_model.model import AceStepModel
-
-    folder = _check_folder(Path(folder), "The DiT model")
-    config = DiTConfig.from_dict(read_config(folder))
-    dtype = _torch_dtype(dtype)
-    model = _build(AceStepModel, config, device, dtype)
-    _load_into(model, folder, dtype=dtype, device=device, prefix=None)
-    return model.eval()
-
-
-def load_text_encoder(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
-    from mixgrv_app.core.configs import Qwen3Config
-    from mixgrv_app.core.torch_model.qwen3 import Qwen3TextEncoder
-
-    folder = _check_folder(Path(folder), "The text encoder")
-    config = Qwen3Config.from_dict(read_config(folder))
-    dtype = _torch_dtype(dtype)
-    model = _build(Qwen3TextEncoder, config, device, dtype)
-    _load_into(model, folder, dtype=dtype, device=device, prefix="model.")
-    return model.eval()
-
-
-def load_lm(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
-    from mixgrv_app.core.configs import Qwen3Config
-    from mixgrv_app.core.torch_model.qwen3 import Qwen3CausalLM
-
-    folder = _check_folder(Path(folder), "The 5 Hz LM")
-    config = Qwen3Config.from_dict(read_config(folder))
-    dtype = _torch_dtype(dtype)
-    model = _build(Qwen3CausalLM, config, device, dtype)
-    _load_into(model, folder, dtype=dtype, device=device, prefix="model.", fold=_DropTiedHead())
-    return model.eval()
-
-
-def load_vae(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
-    from mixgrv_app.core.configs import VAEConfig
-    from mixgrv_app.core.torch_model.vae import OobleckVAE
-
-    folder = _check_folder(Path(folder), "The VAE")
-    config = VAEConfig.from_dict(read_config(folder))
-    dtype = _torch_dtype(dtype)
-    model = _build(OobleckVAE, config, device, dtype)
-    _load_into(model, folder, dtype=dtype, device=device, prefix=None, fold=_WeightNormFold())
-    return model.eval()
-
-
-def load_silence_latent(folder: str | os.PathLike[str]):
-    """``silence_latent.pt`` ([1, 64, 15000] on disk) → float32 [1, 15000, 64] (time-major)."""
-    import torch
-
-    path = Path(folder) / SILENCE_FILE
-    if not path.is_file():
-        raise CheckpointError("checkpoint.missing_file", f"{path} is missing (the silence latent of the model).",
-                              path=str(path))
-    try:
-        tensor = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise CheckpointError("checkpoint.corrupt_file", f"{path.name} cannot be read ({exc}). Download it again.",
-                              path=str(path)) from exc
-    if not isinstance(tensor, torch.Tensor) or tensor.dim() != 3 or 64 not in tensor.shape[1:]:
-        raise CheckpointError("checkpoint.corrupt_file", f"{path.name} does not hold a [1, 64, frames] latent.",
-                              path=str(path))
-    tensor = tensor.float()
-    return tensor.transpose(1, 2).contiguous() if tensor.shape[1] == 64 else tensor
-
-
-def _build(cls, config, device, dtype):
-    """Build ``cls(config)`` without random init (meta device), give it storage on ``device``,
-    and recompute the buffers that are not stored in the files (RoPE frequencies, FSQ levels)."""
-    import torch
-
-    with torch.device("meta"):
-        module = cls(config)
-    module = module.to_empty(device=device).to(dtype=dtype)
-    for sub in module.modules():
-        if hasattr(sub, "init_buffers"):
-            sub.init_buffers(device)
-    return module
-
-
-class _WeightNormFold:
-    """Maps the VAE's weight_g/weight_v pairs to the folded ``weight`` the module has."""
-
-    def shapes(self, found: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
-        out = {}
-        for key, shape in found.items():
-            if key.endswith(".weight_g"):
-                continue
-            out[key[: -len("_v")] if key.endswith(".weight_v") else key] = shape
-        return out
-
-    def tensors(self, items):
-        pending: dict[str, Any] = {}
-        for key, tensor in items:
-            if key.endswith((".weight_g", ".weight_v")):
-                prefix = key[: -len(".weight_g")]
-                other = pending.pop(prefix, None)
-                if other is None:
-                    pending[prefix] = (key, tensor)
-                    continue
-                g, v = (tensor, other[1]) if key.endswith("_g") else (other[1], tensor)
-                norm = v.float().reshape(v.shape[0], -1).norm(dim=1).reshape(-1, *([1] * (v.dim() - 1)))
-                yield f"{prefix}.weight", (g.float() * v.float() / norm).to(v.dtype)
-            else:
-                yield key, tensor
-
-
-class _DropTiedHead:
-    """The LM's head is tied to the embedding: a stored ``lm_head.weight`` is accepted and skipped."""
-
-    def shapes(self, found):
-        return {k: v for k, v in found.items() if k != "lm_head.weight"}
-
-    def tensors(self, items):
-        for key, tensor in items:
-            if key != "lm_head.weight":
-                yield key, tensor

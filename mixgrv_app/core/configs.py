@@ -9,14 +9,11 @@ asks for) live in ``core/requests.py``; these are facts about model files.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-
-def _known(cls, data: dict[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in fields(cls)}
-    return {k: v for k, v in data.items() if k in names}
+from mixgrv_app.core.fileio import known_fields
 
 
 def _read(path: str | Path) -> dict[str, Any]:
@@ -29,7 +26,7 @@ class _FromJson:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        return cls(**_known(cls, data))
+        return cls(**known_fields(cls, data))
 
     @classmethod
     def from_json(cls, path: str | Path):

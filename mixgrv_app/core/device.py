@@ -21,11 +21,6 @@ class DevicePolicy:
     dtype: str       # "float32" | "bfloat16"
     reason: str
 
-    def torch_dtype(self):
-        import torch
-
-        return torch.bfloat16 if self.dtype == "bfloat16" else torch.float32
-
 
 def is_apple_silicon() -> bool:
     return sys.platform == "darwin" and platform.machine() == "arm64"

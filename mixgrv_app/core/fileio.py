@@ -1,12 +1,14 @@
 """Atomic file writes: a temp file in the same folder, fsync, then rename.
 
 Every file mixgrv writes goes through here so that a crash, a kill or a full disk never leaves
-a half-written JSON, tensor file or audio file behind under the final name.
+a half-written JSON, tensor file or audio file behind under the final name. Reading a stored
+record back into its dataclass goes through :func:`known_fields`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -53,3 +55,10 @@ def write_json(final: str | os.PathLike[str], obj: Any) -> None:
 def read_json(path: str | os.PathLike[str]) -> Any:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def known_fields(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """The entries of ``data`` that are fields of the dataclass ``cls``: a record written by
+    another version of mixgrv (or upstream) may carry keys this one does not know."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in data.items() if k in names}

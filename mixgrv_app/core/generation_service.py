@@ -3,7 +3,7 @@
 Loading the DiT, the text encoder and the VAE is the slow part of a first take; every later take
 should only pay for text encoding, the diffusion steps and decoding. So one
 :class:`GenerationService` lives for the life of the tab inside a child process started by
-``core.jobs.ChildService`` (``workers/generation.py`` owns it). Every piece of model work — a
+``core.child_jobs.ChildService`` (``workers/generation.py`` owns it). Every piece of model work — a
 take, an A/B set, loading or re-scaling a LoRA — is a call to a method here, run in order.
 
 Why a process and not a thread: framework code (model building, weight conversion, the Python

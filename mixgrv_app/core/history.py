@@ -26,12 +26,12 @@ import shutil
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
 from mixgrv_app import paths
-from mixgrv_app.core.fileio import read_json, write_json
+from mixgrv_app.core.fileio import known_fields, read_json, write_json
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +70,7 @@ class Take:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Take":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in known})
+        return cls(**known_fields(cls, data))
 
 
 def new_id() -> str:
@@ -177,11 +176,10 @@ class History:
     def delete(self, take_id: str) -> bool:
         """Move a take to the trash folder; ``undo_delete`` brings it back. False if unknown."""
         with self._lock:
-            for position, take in enumerate(self._takes):
-                if take.id == take_id:
-                    break
-            else:
+            position = next((i for i, take in enumerate(self._takes) if take.id == take_id), None)
+            if position is None:
                 return False
+            take = self._takes[position]
             target = self.trash_dir / take.id
             target.parent.mkdir(parents=True, exist_ok=True)
             if take.folder.is_dir() and take.folder.parent == self.root:

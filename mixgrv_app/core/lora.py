@@ -18,15 +18,19 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import struct
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
-import numpy as np
-
-from mixgrv_app.core.backend import LoraWeights
+from mixgrv_app import paths
+from mixgrv_app.core.checkpoints import read_safetensors_header
 from mixgrv_app.core.errors import CheckpointError
+
+if TYPE_CHECKING:  # numpy is imported where tensors are read: the library half below runs at start-up
+    import numpy as np
+
+    from mixgrv_app.core.backend import LoraWeights
 
 CONFIG_NAME = "adapter_config.json"
 WEIGHTS_NAME = "adapter_model.safetensors"
@@ -58,23 +62,14 @@ class AdapterInfo:
 
 def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
     """A safetensors file as float32 numpy arrays (F32/F16/BF16/F64), without torch."""
-    path = Path(path)
-    data = path.read_bytes()
-    if len(data) < 8:
-        raise ValueError("file too short")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > len(data) - 8:
-        raise ValueError("header length beyond end of file")
-    header = json.loads(data[8:8 + header_len].decode("utf-8"))
-    body = memoryview(data)[8 + header_len:]
+    import numpy as np
+
+    header = read_safetensors_header(path)  # CheckpointError when damaged or truncated
+    data = memoryview(Path(path).read_bytes())
     out: dict[str, np.ndarray] = {}
     for key, entry in header.items():
-        if key == "__metadata__":
-            continue
-        dtype, shape, (begin, end) = entry["dtype"], entry["shape"], entry["data_offsets"]
-        if end > len(body) or begin > end:
-            raise ValueError(f"tensor {key} lies beyond the end of the file")
-        raw = body[begin:end]
+        dtype, shape = entry.dtype, entry.shape
+        raw = data[entry.begin:entry.end]
         if dtype == "F32":
             array = np.frombuffer(raw, dtype="<f4")
         elif dtype == "F16":
@@ -100,42 +95,53 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_adapter(folder: str | Path, name: str | None = None) -> tuple[LoraWeights, AdapterInfo]:
-    """Read and self-check an adapter folder (not yet against a model)."""
-    folder = Path(folder)
-    label = name or folder.name
+def _corrupt(folder: Path, reason: str) -> AdapterError:
+    return AdapterError("lora.corrupt", f"The LoRA adapter {folder} cannot be read ({reason}). Export or train it again.",
+                        path=str(folder), reason=reason)
+
+
+def _read_config(folder: Path) -> dict[str, Any]:
+    """An adapter folder's adapter_config.json, after checking both files are there and that it
+    describes a plain LoRA adapter."""
     if not folder.is_dir():
         raise AdapterError("lora.not_found", f"The LoRA adapter folder {folder} was not found. Check the path.", path=str(folder))
-    config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
-    for required in (config_path, weights_path):
+    for required in (folder / CONFIG_NAME, folder / WEIGHTS_NAME):
         if not required.is_file():
             raise AdapterError("lora.missing_file", f"The LoRA adapter {folder} has no {required.name}. Choose the folder that holds adapter_config.json and adapter_model.safetensors.",
                                path=str(folder), file=required.name)
     try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
+        config = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
         if not isinstance(config, dict):
             raise ValueError("not a JSON object")
     except (OSError, ValueError) as exc:
-        raise AdapterError("lora.corrupt", f"The LoRA adapter {folder} cannot be read ({CONFIG_NAME}: {exc}). Export or train it again.",
-                           path=str(folder), reason=f"{CONFIG_NAME}: {exc}") from exc
+        raise _corrupt(folder, f"{CONFIG_NAME}: {exc}") from exc
     peft_type = str(config.get("peft_type", "LORA")).upper()
     if peft_type != "LORA" or config.get("use_dora"):
         kind = "DoRA" if config.get("use_dora") else peft_type
         raise AdapterError("lora.unsupported", f"The adapter {folder} is a {kind} adapter; only plain LoRA adapters are supported.",
                            path=str(folder), kind=kind)
+    return config
+
+
+def read_adapter(folder: str | Path, name: str | None = None) -> tuple[LoraWeights, AdapterInfo]:
+    """Read and self-check an adapter folder (not yet against a model)."""
+    from mixgrv_app.core.backend import LoraWeights
+
+    folder = Path(folder)
+    label = name or folder.name
+    config = _read_config(folder)
+    config_path, weights_path = folder / CONFIG_NAME, folder / WEIGHTS_NAME
     try:
         rank = int(config["r"])
         alpha = float(config.get("lora_alpha", rank))
         if rank <= 0:
             raise ValueError("r must be positive")
     except (KeyError, TypeError, ValueError) as exc:
-        raise AdapterError("lora.corrupt", f"The LoRA adapter {folder} cannot be read ({CONFIG_NAME}: {exc}). Export or train it again.",
-                           path=str(folder), reason=f"{CONFIG_NAME}: {exc}") from exc
+        raise _corrupt(folder, f"{CONFIG_NAME}: {exc}") from exc
     try:
         tensors = read_safetensors(weights_path)
-    except (OSError, ValueError, KeyError) as exc:
-        raise AdapterError("lora.corrupt", f"The LoRA adapter {folder} cannot be read ({WEIGHTS_NAME}: {exc}). Export or train it again.",
-                           path=str(folder), reason=f"{WEIGHTS_NAME}: {exc}") from exc
+    except (OSError, ValueError, KeyError, CheckpointError) as exc:
+        raise _corrupt(folder, f"{WEIGHTS_NAME}: {exc}") from exc
 
     halves: dict[str, dict[str, np.ndarray]] = {}
     for key, value in tensors.items():
@@ -145,8 +151,7 @@ def read_adapter(folder: str | Path, name: str | None = None) -> tuple[LoraWeigh
                                path=str(folder), kind=key)
         halves.setdefault(match["module"], {})[match["ab"]] = value
     if not halves:
-        raise AdapterError("lora.corrupt", f"The LoRA adapter {folder} cannot be read ({WEIGHTS_NAME}: no LoRA weights). Export or train it again.",
-                           path=str(folder), reason=f"{WEIGHTS_NAME}: no LoRA weights")
+        raise _corrupt(folder, f"{WEIGHTS_NAME}: no LoRA weights")
     rank_pattern = config.get("rank_pattern") or {}
     alpha_pattern = config.get("alpha_pattern") or {}
     use_rslora = bool(config.get("use_rslora"))
@@ -154,8 +159,7 @@ def read_adapter(folder: str | Path, name: str | None = None) -> tuple[LoraWeigh
     scalings: dict[str, float] = {}
     for module, parts in sorted(halves.items()):
         if set(parts) != {"A", "B"}:
-            raise AdapterError("lora.corrupt", f"The LoRA adapter {folder} cannot be read ({module}: lora_A or lora_B missing). Export or train it again.",
-                               path=str(folder), reason=f"{module}: lora_A or lora_B missing")
+            raise _corrupt(folder, f"{module}: lora_A or lora_B missing")
         a, b = parts["A"], parts["B"]
         r = int(_pattern_value(rank_pattern, module, rank))
         if a.ndim != 2 or b.ndim != 2 or a.shape[0] != r or b.shape[1] != r:
@@ -217,3 +221,93 @@ def variant_hint_mismatch(info: AdapterInfo, variant: str) -> str | None:
 def clamp_scale(scale: float) -> float:
     """Upstream clamps user scales to [0, 1]."""
     return float(min(1.0, max(0.0, float(scale))))
+
+
+# ---- the adapter library -----------------------------------------------------------------------
+# Every PEFT adapter folder mixgrv knows: trained runs' ``paths.runs_dir()/<run>/final/adapter``,
+# and folders imported into ``paths.loras_dir()/<name>`` (copied after a check; the user's own
+# folder is never modified).
+
+@dataclass
+class LibraryEntry:
+    name: str
+    path: str
+    source: str  # "run" | "imported"
+
+
+def _is_adapter_folder(folder: Path) -> bool:
+    return (folder / CONFIG_NAME).is_file() and (folder / WEIGHTS_NAME).is_file()
+
+
+def scan_library() -> list[LibraryEntry]:
+    """Trained runs' final adapters and imported adapters, by name."""
+    found: list[LibraryEntry] = []
+    try:
+        for run in sorted(paths.runs_dir().iterdir()):
+            adapter = run / "final" / "adapter"
+            if _is_adapter_folder(adapter):
+                found.append(LibraryEntry(run.name, str(adapter), "run"))
+    except OSError:
+        pass
+    try:
+        for folder in sorted(paths.loras_dir().iterdir()):
+            if _is_adapter_folder(folder):
+                found.append(LibraryEntry(folder.name, str(folder), "imported"))
+    except OSError:
+        pass
+    return found
+
+
+def read_adapter_folder(folder: str | Path) -> dict[str, Any]:
+    """Check a PEFT LoRA folder cheaply, at import time (config and safetensors header, no
+    weights read): {r, alpha, targets, tensors, base_model}. Raises :class:`AdapterError`.
+    Whether the adapter fits the chosen model is checked when it is loaded (validate_adapter)."""
+    folder = Path(folder)
+    config = _read_config(folder)
+    try:
+        keys = list(read_safetensors_header(folder / WEIGHTS_NAME))
+    except CheckpointError as exc:
+        raise _corrupt(folder, f"{WEIGHTS_NAME}: {exc}") from exc
+    a_keys = [k for k in keys if ".lora_A." in k]
+    if not a_keys or len([k for k in keys if ".lora_B." in k]) != len(a_keys):
+        raise _corrupt(folder, f"{WEIGHTS_NAME}: no LoRA A/B tensors among {len(keys)}")
+    return {
+        "r": config.get("r"),
+        "alpha": config.get("lora_alpha"),
+        "targets": config.get("target_modules"),
+        "tensors": len(keys),
+        "base_model": config.get("base_model_name_or_path") or "",
+    }
+
+
+def _library_name(source: Path) -> str:
+    """The name an imported folder gets: its own, or its run's for ``<run>/final/adapter``."""
+    if source.name == "adapter" and source.parent.name == "final":
+        return source.parent.parent.name
+    return source.parent.name if source.name in ("adapter", "final") else source.name
+
+
+def _unique_folder(parent: Path, name: str) -> Path:
+    safe = "".join(c if c.isalnum() or c in "-_. " or ord(c) > 127 else "_" for c in name).strip() or "adapter"
+    candidate, n = parent / safe, 2
+    while candidate.exists():
+        candidate, n = parent / f"{safe} {n}", n + 1
+    return candidate
+
+
+def import_adapter_folder(folder: str | Path) -> tuple[Path, dict[str, Any]]:
+    """Check ``folder`` (:func:`read_adapter_folder`) and copy its two files into the library
+    under a free name; (the library folder, the check's summary). Raises :class:`AdapterError`."""
+    source = Path(folder)
+    info = read_adapter_folder(source)
+    target = _unique_folder(paths.loras_dir(), _library_name(source))
+    try:
+        target.mkdir(parents=True)
+        for file_name in (CONFIG_NAME, WEIGHTS_NAME):
+            shutil.copy2(source / file_name, target / file_name)
+    except OSError as exc:
+        shutil.rmtree(target, ignore_errors=True)
+        raise AdapterError("lora.import_failed",
+                           f"The LoRA adapter {source} could not be copied into the library ({exc}). Check the free disk space and try again.",
+                           path=str(source), reason=str(exc)) from exc
+    return target, info

@@ -935,7 +935,7 @@ def run_verify(request: dict[str, Any], events: EventSink, cancel: CancelToken) 
 
 def _child(target: str, request: dict[str, Any], events: EventSink, cancel: CancelToken | None,
            on_start: Callable[[int], Any] | None) -> dict[str, Any]:
-    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
+    from mixgrv_app.core.child_jobs import ChildDied, run_in_child_process
 
     try:
         return run_in_child_process(target, request, events, cancel, on_start=on_start)

@@ -40,7 +40,7 @@ from typing import Any
 from mixgrv_app import paths
 from mixgrv_app.core import prompts
 from mixgrv_app.core.errors import MixgrvError, TrainingError
-from mixgrv_app.core.fileio import atomic_path, read_json, write_json
+from mixgrv_app.core.fileio import atomic_path, known_fields, read_json, write_json
 from mixgrv_app.core.models import TURBO
 from mixgrv_app.core.jobs import (Artifact, CancelToken, EventSink, Log, Progress, ProgressTracker,
                                   ignore_events)
@@ -122,7 +122,8 @@ def tensors_dir(dataset: str) -> Path:
 
 def track_inputs(track, meta, seed: int) -> dict[str, Any]:
     """The strings and numbers that reach the model for one track (also part of its cache key)."""
-    from mixgrv_app.core.dataset import INSTRUMENTAL_LYRICS, training_text
+    from mixgrv_app.core.dataset_labels import training_text
+    from mixgrv_app.core.prompts import INSTRUMENTAL_LYRICS
 
     # one rng per track (seed + id) so the genre_ratio draw does not depend on track order
     rng = random.Random(f"{seed}:{track.id}")
@@ -170,6 +171,7 @@ class Encoders:
 
         from mixgrv_app.core import checkpoints
         from mixgrv_app.core.tokenizer import PromptTokenizer
+        from mixgrv_app.core.torch_model import loading
 
         self.device = _pick_device(device)
         # fp16 writes NaN into the text encoder's padded rows on MPS (upstream GH#619): never fp16
@@ -183,13 +185,13 @@ class Encoders:
         # (2B params: 4 GB instead of 8 GB). Files stored in another dtype load as asked.
         stored = {dt for _p, dt, _s in checkpoints.read_headers(self.dit_dir).values()}
         load_dtype = torch.bfloat16 if stored == {"BF16"} else self.dtype
-        model = checkpoints.load_dit_model(self.dit_dir, device=self.device, dtype=load_dtype)
+        model = loading.load_dit_model(self.dit_dir, device=self.device, dtype=load_dtype)
         self.encoder = model.encoder.to(self.dtype).eval()
         del model  # let the decoder, tokenizer and detokenizer go
-        self.vae = checkpoints.load_vae(self.vae_dir, device=self.device, dtype=torch.float32).eval()
-        self.text_encoder = checkpoints.load_text_encoder(self.text_dir, device=self.device, dtype=self.dtype).eval()
+        self.vae = loading.load_vae(self.vae_dir, device=self.device, dtype=torch.float32).eval()
+        self.text_encoder = loading.load_text_encoder(self.text_dir, device=self.device, dtype=self.dtype).eval()
         self.tokenizer = PromptTokenizer(self.text_dir)
-        silence = checkpoints.load_silence_latent(self.dit_dir)
+        silence = loading.load_silence_latent(self.dit_dir)
         silence = torch.as_tensor(silence)
         if silence.dim() == 3 and silence.shape[1] == 64 and silence.shape[2] != 64:
             silence = silence.transpose(1, 2)  # the raw file is [1, 64, T]
@@ -398,7 +400,7 @@ def run(request: PreprocessRequest, events: EventSink = ignore_events, cancel: C
     result = PreprocessResult(dataset=ds.name, out_dir=str(out_dir), manifest=str(out_dir / MANIFEST),
                               device=enc.device if enc is not None else "", dtype=dtype_name)
     done_s = 0.0
-    for n, (track, track_s) in enumerate(zip(tracks, seconds), 1):
+    for n, (track, track_s) in enumerate(zip(tracks, seconds, strict=True), 1):
         cancel.raise_if_cancelled()
         label = f"{n}/{len(tracks)} {track.filename}"
         inputs = track_inputs(track, ds.meta, request.seed)
@@ -554,31 +556,18 @@ def load_tensors(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
-    """What the preprocessing child runs (core/jobs.py run_in_child_process): the app keeps
-    torch and the models out of its own process, so the window never waits on them."""
-    return run(PreprocessRequest(**request), events, cancel).to_dict()
-
-
-def result_from_dict(data: dict[str, Any]) -> PreprocessResult:
-    tracks = [TrackOutcome(**t) for t in data.pop("tracks", [])]
-    return PreprocessResult(tracks=tracks, **data)
-
-
 # --------------------------------------------------------------------------- child process
 
 
 def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
-    """``core.jobs.run_in_child_process("mixgrv_app.core.preprocess:child_entry", asdict(request))``:
+    """``core.child_jobs.run_in_child_process("mixgrv_app.core.preprocess:child_entry", asdict(request))``:
     the Training tab runs preprocessing in a child process so torch never stalls the window."""
-    known = {f for f in PreprocessRequest.__dataclass_fields__}
-    return run(PreprocessRequest(**{k: v for k, v in request.items() if k in known}), events, cancel).to_dict()
+    return run(PreprocessRequest(**known_fields(PreprocessRequest, request)), events, cancel).to_dict()
 
 
 def result_from_dict(data: dict[str, Any]) -> PreprocessResult:
     """The inverse of :meth:`PreprocessResult.to_dict` (what the child process sends back)."""
-    known = {f for f in TrackOutcome.__dataclass_fields__}
-    tracks = [TrackOutcome(**{k: v for k, v in t.items() if k in known}) for t in data.get("tracks", [])]
+    tracks = [TrackOutcome(**known_fields(TrackOutcome, t)) for t in data.get("tracks", [])]
     return PreprocessResult(dataset=data["dataset"], out_dir=data["out_dir"], manifest=data["manifest"],
                             device=data.get("device", ""), dtype=data.get("dtype", ""), tracks=tracks,
                             timings=dict(data.get("timings", {})))

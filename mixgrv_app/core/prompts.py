@@ -28,11 +28,6 @@ LANGUAGES: tuple[str, ...] = (
 
 TASKS: tuple[str, ...] = ("text2music", "cover", "repaint", "extract", "lego", "complete")
 
-TRACK_NAMES: tuple[str, ...] = (
-    "woodwinds", "brass", "fx", "synth", "strings", "percussion", "keyboard", "guitar", "bass",
-    "drums", "backing_vocals", "vocals",
-)
-
 TEXT2MUSIC_INSTRUCTION = "Fill the audio semantic mask based on the given conditions:"
 COVER_INSTRUCTION = "Generate audio semantic tokens based on the given conditions:"
 REPAINT_INSTRUCTION = "Repaint the mask area based on the given conditions:"

@@ -40,14 +40,14 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mixgrv_app.core import distributed
 from mixgrv_app.core.distributed import World
 from mixgrv_app.core.errors import TrainingError
-from mixgrv_app.core.fileio import read_json, write_json
+from mixgrv_app.core.fileio import known_fields, read_json, write_json
 from mixgrv_app.core.models import TURBO
 from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, Event, EventSink, Log, Metric, ProgressTracker,
                                   ignore_events)
@@ -165,8 +165,7 @@ class TrainingConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainingConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        return cls(**known_fields(cls, data))
 
 
 #: Starting points by dataset size, for musicians who do not want to know what rank means.
@@ -721,7 +720,8 @@ def _train(config: TrainingConfig, events: EventSink, cancel: CancelToken, resum
            stop_after_steps: int | None, world: World) -> TrainingResult:
     import torch
 
-    from mixgrv_app.core import checkpoints, device as device_policy
+    from mixgrv_app.core import device as device_policy
+    from mixgrv_app.core.torch_model import loading
 
     main = world.is_main
 
@@ -745,7 +745,7 @@ def _train(config: TrainingConfig, events: EventSink, cancel: CancelToken, resum
 
     store = TrackStore(config.dataset, config.max_frames)
     dit_dir = Path(config.models_dir) / config.variant
-    model = checkpoints.load_dit_model(dit_dir, device=dev, dtype=base_dtype)
+    model = loading.load_dit_model(dit_dir, device=dev, dtype=base_dtype)
     decoder = model.decoder
     null_emb = model.null_condition_emb.detach().float().to(dev)
     del model  # the condition encoder, tokenizer and detokenizer are not needed on preprocessed tensors
@@ -959,7 +959,7 @@ def _train(config: TrainingConfig, events: EventSink, cancel: CancelToken, resum
 def _render_sample(config: TrainingConfig, checkpoint: Path, events: EventSink) -> str | None:
     """A short fixed-seed sample with this checkpoint's adapter, saved beside it. It renders in
     its own process, so a failure there (memory, a missing model part) never ends training."""
-    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
+    from mixgrv_app.core.child_jobs import ChildDied, run_in_child_process
 
     request = {"models_dir": config.models_dir, "variant": config.variant, "adapter": str(checkpoint / ADAPTER),
                "caption": config.sample_caption or config.dataset, "seconds": config.sample_seconds,
@@ -987,7 +987,7 @@ def sample_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken
 
 # ------------------------------------------------------------------------------------ child process
 def child_entry(request: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
-    """What the training child runs (see core/jobs.py run_in_child_process)."""
+    """What the training child runs (see core/child_jobs.py run_in_child_process)."""
     result = train(TrainingConfig.from_dict(request["config"]), events, cancel, resume=request.get("resume"))
     return asdict(result)
 
@@ -1001,7 +1001,7 @@ def run_in_child(config: TrainingConfig, events: EventSink = ignore_events, canc
     raises ``training.crashed``, both naming the last step and the checkpoint to resume from;
     what it saved stays valid.
     """
-    from mixgrv_app.core.jobs import ChildDied, run_in_child_process
+    from mixgrv_app.core.child_jobs import ChildDied, run_in_child_process
 
     if not resume:
         config.name = config.name or new_run_name(config.dataset)

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
-from PySide6.QtCore import QEvent, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout, QWidget
 
 from mixgrv_app.core.history import Take
 from mixgrv_app.ui.player import PLAYING, Player
 from mixgrv_app.ui.waveform import WaveformView
+from mixgrv_app.ui.widgets import Retranslating
 
 
 def lane_order(label: str) -> float:
@@ -70,7 +71,7 @@ class Lane(QFrame):
         super().mousePressEvent(event)
 
 
-class ABView(QFrame):
+class ABView(Retranslating, QFrame):
     """Lanes + one transport; ``closed`` when the user dismisses the comparison."""
 
     closed = Signal()
@@ -124,11 +125,6 @@ class ABView(QFrame):
         for lane in self.lanes:
             lane.retranslate_ui()
         self._render_play()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     def set_takes(self, takes: list[Take]) -> None:
         for lane in self.lanes:

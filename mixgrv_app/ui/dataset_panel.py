@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
 )
 
 from mixgrv_app.core import dataset as ds_core
+from mixgrv_app.core import dataset_import
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.jobs import Progress
 from mixgrv_app.ui.messages import text_for, text_for_error
-from mixgrv_app.ui.widgets import DropZone
+from mixgrv_app.ui.widgets import DropZone, Retranslating
 from mixgrv_app.workers.base import JobRunner
 from mixgrv_app.workers.dataset import import_job
 
@@ -151,7 +152,7 @@ def _worst(warnings: list[dict[str, Any]]) -> str:
 class ImportReportDialog(QDialog):
     """What the last import did: each skipped file with its reason."""
 
-    def __init__(self, result: ds_core.ImportResult, parent: QWidget | None = None) -> None:
+    def __init__(self, result: dataset_import.ImportResult, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Import report"))
         self.resize(560, 380)
@@ -179,17 +180,17 @@ def _esc(text: str) -> str:
     return html.escape(text)
 
 
-class DatasetPanel(QWidget):
+class DatasetPanel(Retranslating, QWidget):
     """Dataset chooser, drop zone, import progress and the track table."""
 
     dataset_changed = Signal(object)   # ds_core.Dataset | None
     track_selected = Signal(object)    # ds_core.Track | None
-    import_finished = Signal(object)   # ds_core.ImportResult
+    import_finished = Signal(object)   # dataset_import.ImportResult
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.dataset: ds_core.Dataset | None = None
-        self.last_result: ds_core.ImportResult | None = None
+        self.last_result: dataset_import.ImportResult | None = None
         self._runner: JobRunner | None = None
         self._pending: list[str] = []
 
@@ -418,9 +419,6 @@ class DatasetPanel(QWidget):
         if self._runner is not None:
             self._runner.cancel()
 
-    def wait_for_import(self, timeout_ms: int = -1) -> bool:
-        return self._runner.wait(timeout_ms) if self._runner is not None else True
-
     @Slot(object)
     def _on_import_progress(self, p: Progress) -> None:
         if p.total:
@@ -430,7 +428,7 @@ class DatasetPanel(QWidget):
         self.progress_label.setText(f"{int(p.done)}/{int(p.total)} {p.message}{eta}"[:90])
 
     @Slot(object)
-    def _on_import_done(self, result: ds_core.ImportResult) -> None:
+    def _on_import_done(self, result: dataset_import.ImportResult) -> None:
         self.last_result = result
         self.reload_current()
         self._update_summary()

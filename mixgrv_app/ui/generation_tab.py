@@ -20,9 +20,8 @@ from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refc
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -46,6 +45,7 @@ from mixgrv_app.ui.lora_panel import LoraPanel
 from mixgrv_app.ui.player import Player
 from mixgrv_app.ui.request_form import RequestForm
 from mixgrv_app.ui.results_view import ResultsView
+from mixgrv_app.ui.widgets import Retranslating
 from mixgrv_app.workers.generation import GenerationOutcome, GenerationWorker, RenderSpec
 from mixgrv_app.core.models import display_name
 
@@ -120,7 +120,7 @@ QFrame#progressPanel { background: @alternate; border-radius: 10px; }
 """
 
 
-class GenerationTab(QWidget):
+class GenerationTab(Retranslating, QWidget):
     """The whole tab. ``models_root`` overrides the models folder setting (tests, CLI-like use)."""
 
     generation_finished = Signal(object)   # GenerationOutcome (tests wait on it)
@@ -321,11 +321,6 @@ class GenerationTab(QWidget):
         self.generate_button.setText(self.tr("Generating…") if self._busy_kind in ("generate", "ab") else self.tr("Generate"))
         self.cancel_button.setText(self.tr("Cancel"))
         self.shortcut_hint.setText(self.tr("⌘↩ generates · Space plays or pauses"))
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     @Slot()
     def _on_scheme_changed(self, *_args) -> None:  # noqa: ANN002

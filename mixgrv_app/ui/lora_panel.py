@@ -17,15 +17,11 @@ from __future__ import annotations
 
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
-import json
 import logging
-import shutil
-import struct
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
@@ -40,94 +36,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from mixgrv_app import paths
+from mixgrv_app.core.lora import AdapterError, LibraryEntry, import_adapter_folder, read_adapter_folder, scan_library
+from mixgrv_app.ui.messages import text_for_error
+from mixgrv_app.ui.widgets import Retranslating
 
 log = logging.getLogger(__name__)
-
-CONFIG_FILE = "adapter_config.json"
-WEIGHTS_FILE = "adapter_model.safetensors"
-
-
-class AdapterProblem(ValueError):
-    """Why a folder is not a usable LoRA adapter (English; the panel shows a translated line)."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason, self.detail = reason, detail
-
-
-def read_adapter_folder(folder: str | Path) -> dict[str, Any]:
-    """Check a PEFT LoRA folder without torch; returns {r, alpha, targets, tensors}. Raises AdapterProblem.
-
-    Only the file layout is checked here (cheap, at import time). Whether the adapter fits the
-    chosen model (layer count, widths) is checked by the pipeline when it is loaded.
-    """
-    folder = Path(folder)
-    config_path, weights_path = folder / CONFIG_FILE, folder / WEIGHTS_FILE
-    if not config_path.is_file():
-        raise AdapterProblem("missing_config", str(config_path))
-    if not weights_path.is_file():
-        raise AdapterProblem("missing_weights", str(weights_path))
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise AdapterProblem("bad_config", str(exc)) from exc
-    if not isinstance(config, dict) or str(config.get("peft_type", "LORA")).upper() != "LORA":
-        raise AdapterProblem("not_lora", str(config.get("peft_type") if isinstance(config, dict) else config))
-    try:
-        with open(weights_path, "rb") as fh:
-            (length,) = struct.unpack("<Q", fh.read(8))
-            if length <= 0 or length > 100_000_000:
-                raise ValueError("bad header length")
-            header = json.loads(fh.read(length))
-    except (OSError, ValueError, struct.error) as exc:
-        raise AdapterProblem("bad_weights", str(exc)) from exc
-    keys = [k for k in header if k != "__metadata__"]
-    a_keys = [k for k in keys if ".lora_A." in k]
-    if not a_keys or len([k for k in keys if ".lora_B." in k]) != len(a_keys):
-        raise AdapterProblem("no_lora_tensors", f"{len(keys)} tensors")
-    return {
-        "r": config.get("r"),
-        "alpha": config.get("lora_alpha"),
-        "targets": config.get("target_modules"),
-        "tensors": len(keys),
-        "base_model": config.get("base_model_name_or_path") or "",
-    }
-
-
-@dataclass
-class LibraryEntry:
-    name: str
-    path: str
-    source: str  # "run" | "imported"
-
-
-def scan_library() -> list[LibraryEntry]:
-    """Trained runs' final adapters and imported adapters, by name."""
-    found: list[LibraryEntry] = []
-    try:
-        for run in sorted(paths.runs_dir().iterdir()):
-            adapter = run / "final" / "adapter"
-            if (adapter / CONFIG_FILE).is_file() and (adapter / WEIGHTS_FILE).is_file():
-                found.append(LibraryEntry(run.name, str(adapter), "run"))
-    except OSError:
-        pass
-    try:
-        for folder in sorted(paths.loras_dir().iterdir()):
-            if (folder / CONFIG_FILE).is_file() and (folder / WEIGHTS_FILE).is_file():
-                found.append(LibraryEntry(folder.name, str(folder), "imported"))
-    except OSError:
-        pass
-    return found
-
-
-def _unique_folder(parent: Path, name: str) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_. " or ord(c) > 127 else "_" for c in name).strip() or "adapter"
-    candidate, n = parent / safe, 2
-    while candidate.exists():
-        candidate, n = parent / f"{safe} {n}", n + 1
-    return candidate
-
 
 class AdapterRow(QWidget):
     """One adapter: name and origin, load/unload, on/off, strength."""
@@ -228,7 +141,7 @@ class AdapterRow(QWidget):
         self.style().polish(self.load_button)
 
 
-class LoraPanel(QWidget):
+class LoraPanel(Retranslating, QWidget):
     """The library list with per-adapter controls; ``changed`` when the wanted state moves."""
 
     changed = Signal()
@@ -274,11 +187,6 @@ class LoraPanel(QWidget):
         for row in self.rows.values():
             row.retranslate_ui()
         self._render_summary()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     # -- library ------------------------------------------------------------------------------
     @Slot()
@@ -330,42 +238,16 @@ class LoraPanel(QWidget):
     def import_folder(self, folder: str) -> AdapterRow | None:
         """Check ``folder`` and copy it into the library; the row for it, or None (and a message)."""
         try:
-            info = read_adapter_folder(folder)
-        except AdapterProblem as exc:
-            self.message.emit(self._problem_text(exc, folder))
-            return None
-        source = Path(folder)
-        name = source.name if source.name not in ("adapter", "final") else (source.parent.parent.name if source.name == "adapter" and source.parent.name == "final" else source.parent.name)
-        target = _unique_folder(paths.loras_dir(), name)
-        try:
-            target.mkdir(parents=True)
-            for file_name in (CONFIG_FILE, WEIGHTS_FILE):
-                shutil.copy2(source / file_name, target / file_name)
-        except OSError as exc:
-            shutil.rmtree(target, ignore_errors=True)
-            self.message.emit(self.tr("The adapter could not be copied into the library: {error}").format(error=exc))
+            target, info = import_adapter_folder(folder)
+        except AdapterError as exc:
+            self.message.emit(text_for_error(exc))
             return None
         self.refresh()
         row = self.rows.get(str(target))
         self.message.emit(self.tr("Imported “{name}” (rank {r}).").format(name=target.name, r=info.get("r") or "?"))
         return row
 
-    def _problem_text(self, exc: AdapterProblem, folder: str) -> str:
-        name = Path(folder).name
-        texts = {
-            "missing_config": self.tr("“{name}” is not a LoRA adapter folder: adapter_config.json is missing."),
-            "missing_weights": self.tr("“{name}” is not a LoRA adapter folder: adapter_model.safetensors is missing."),
-            "bad_config": self.tr("The adapter_config.json in “{name}” cannot be read. Export the adapter again."),
-            "not_lora": self.tr("“{name}” holds a PEFT adapter that is not LoRA; mixgrv can only use LoRA adapters."),
-            "bad_weights": self.tr("The weights file in “{name}” is damaged or not a safetensors file."),
-            "no_lora_tensors": self.tr("The weights in “{name}” contain no LoRA A/B tensors."),
-        }
-        return texts.get(exc.reason, self.tr("“{name}” cannot be used as a LoRA adapter.")).format(name=name)
-
     # -- wanted state ------------------------------------------------------------------------------
-    def row_for(self, path: str) -> AdapterRow | None:
-        return self.rows.get(str(path))
-
     def active_adapters(self) -> list[dict[str, Any]]:
         """Loaded adapters in list order: [{name, path, scale, enabled}]."""
         out = []
@@ -400,8 +282,8 @@ class LoraPanel(QWidget):
         if row is None:
             try:
                 read_adapter_folder(path)
-            except AdapterProblem as exc:
-                self.message.emit(self._problem_text(exc, path))
+            except AdapterError as exc:
+                self.message.emit(text_for_error(exc))
                 return None
             row = self._add_row(LibraryEntry(adapter_title(path), path, "run"))
             self.list.setVisible(True)

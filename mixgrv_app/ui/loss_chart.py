@@ -91,9 +91,6 @@ class LossChart(QChartView):
     def point_count(self) -> int:
         return self._raw.count()
 
-    def smoothed_values(self) -> list[float]:
-        return [p.y() for p in self._smooth.points()]
-
     def _rescale(self) -> None:
         if self._raw.count() == 0:
             return

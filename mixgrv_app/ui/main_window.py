@@ -37,7 +37,10 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QStackedLayout, 
 from mixgrv_app import __version__
 from mixgrv_app import settings as opts
 from mixgrv_app.signals import app_signals
-from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, StatusPill, label, local_paths
+from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, PlaceholderPage, Retranslating, StatusPill, label, local_paths
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QMessageBox
@@ -53,7 +56,7 @@ STATUS_KEYS = ("backend", "device", "model")
 
 
 def _action(parent: QObject, shortcut=None, role: QAction.MenuRole | None = None, checkable: bool = False) -> QAction:  # noqa: ANN001
-    """A QAction built with setters (constructor keywords are costly and leak in PySide6 6.12)."""
+    """A QAction built with setters (constructor keywords cost start-up time in PySide6 6.12)."""
     action = QAction(parent)
     if isinstance(shortcut, QKeySequence.StandardKey):
         # setShortcuts(list), not setShortcut(): the latter's overload check builds the whole
@@ -120,7 +123,7 @@ class DropOverlay(QWidget):
         self.show()
 
 
-class MainWindow(QMainWindow):
+class MainWindow(Retranslating, QMainWindow):
     # the cleaned, existing paths handed to the Training tab (tests and other parts listen)
     audio_imported = Signal(list)
     #: the window painted its first frame (bench/startup.py measures up to here)
@@ -313,11 +316,6 @@ class MainWindow(QMainWindow):
             self._overlay = DropOverlay(self)
             self._overlay.label.setText(self.overlay_text())
         return self._overlay
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     # -- the one import entry point ----------------------------------------------------------
     def training_tab(self) -> QWidget:

@@ -75,6 +75,7 @@ MESSAGES: dict[str, str] = {
     "generate.tokenizer_missing": QT_TRANSLATE_NOOP("Messages", "{path} is missing. Download the Qwen3-Embedding-0.6B folder again."),
     "job.internal": QT_TRANSLATE_NOOP("Messages", "Something went wrong inside mixgrv ({reason}). Try again; if it keeps happening, send the log file (Help menu) to the developers."),
     "lora.corrupt": QT_TRANSLATE_NOOP("Messages", "The LoRA adapter {path} cannot be read ({reason}). Export or train it again."),
+    "lora.import_failed": QT_TRANSLATE_NOOP("Messages", "The LoRA adapter {path} could not be copied into the library ({reason}). Check the free disk space and try again."),
     "lora.missing_file": QT_TRANSLATE_NOOP("Messages", "The LoRA adapter {path} has no {file}. Choose the folder that holds adapter_config.json and adapter_model.safetensors."),
     "lora.not_found": QT_TRANSLATE_NOOP("Messages", "The LoRA adapter folder {path} was not found. Check the path."),
     "lora.not_loaded": QT_TRANSLATE_NOOP("Messages", "No adapter named '{name}' is loaded. Add it again."),

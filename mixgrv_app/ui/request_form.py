@@ -24,7 +24,7 @@ import random
 from pathlib import Path
 from typing import Callable, Any
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, QT_TRANSLATE_NOOP, Signal, Slot
+from PySide6.QtCore import QCoreApplication, Qt, QT_TRANSLATE_NOOP, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from mixgrv_app import settings as opts
 from mixgrv_app.core import models as model_catalogue
 from mixgrv_app.core import prompts, requests
-from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, local_paths, polish
+from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, Retranslating, local_paths, polish
 from mixgrv_app.core.models import display_name
 
 log = logging.getLogger(__name__)
@@ -272,7 +272,7 @@ class ReferenceDrop(QFrame):
             self.set_path(path)
 
 
-class RequestForm(QWidget):
+class RequestForm(Retranslating, QWidget):
     """All request fields; ``values()`` / ``set_values()``; persisted with ``save()``."""
 
     generate_requested = Signal()
@@ -467,11 +467,6 @@ class RequestForm(QWidget):
         self.reference.retranslate_ui()
         self._render_variants()
         self._render_duration()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     # -- variants --------------------------------------------------------------------------------
     def set_models_root(self, models_root: str | Path | None) -> None:

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -45,6 +45,7 @@ from mixgrv_app.core.history import History, Take
 from mixgrv_app.ui.player import PLAYING, Player
 from mixgrv_app.ui.waveform import WaveformView
 from mixgrv_app.core.models import display_name
+from mixgrv_app.ui.widgets import Retranslating
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class TakeCard(QFrame):
             self.style().polish(self)
 
 
-class ResultsView(QWidget):
+class ResultsView(Retranslating, QWidget):
     """History list + transport. The tab connects ``reuse_requested`` and ``ab_requested``."""
 
     reuse_requested = Signal(object)   # Take
@@ -254,11 +255,6 @@ class ResultsView(QWidget):
             card.retranslate_ui()
         self._render_play_button()
         self._render_count()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-        super().changeEvent(event)
 
     # -- list -----------------------------------------------------------------------------------
     def reload(self) -> None:

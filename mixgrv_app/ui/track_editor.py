@@ -2,7 +2,7 @@
 
 The model learns what a song is from its caption, lyrics and metas (BPM, key, time signature,
 language), so this is where a musician fixes them. Edits are debounced and written through
-``core.dataset.edit_track`` / ``set_metadata`` (atomic JSON saves); nothing needs a Save button.
+``core.dataset_labels.edit_track`` / ``set_metadata`` (atomic JSON saves); nothing needs a Save button.
 A track without a caption or genre is marked as unlabelled in the table and here.
 """
 
@@ -19,14 +19,16 @@ from PySide6.QtWidgets import (
 )
 
 from mixgrv_app.core import dataset as ds_core
+from mixgrv_app.core import dataset_labels, prompts
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.ui.messages import text_for_error
 from mixgrv_app.ui.request_form import KEY_NAMES, LANGUAGES, TIME_SIGNATURES, structure_tag_row
+from mixgrv_app.ui.widgets import Retranslating
 
 AUTOSAVE_MS = 400
 
 
-class TrackEditor(QWidget):
+class TrackEditor(Retranslating, QWidget):
     """Caption, genre, lyrics, metas and prompt override of the selected track."""
 
     track_saved = Signal(object)     # ds_core.Track after an autosave
@@ -196,7 +198,7 @@ class TrackEditor(QWidget):
             self.title.setText(t.filename if track else self.tr("No song selected"))
             self.caption.setPlainText(t.caption)
             self.genre.setText(t.genre)
-            self.lyrics.setPlainText("" if t.is_instrumental and t.lyrics == ds_core.INSTRUMENTAL_LYRICS else t.lyrics)
+            self.lyrics.setPlainText("" if t.is_instrumental and t.lyrics == prompts.INSTRUMENTAL_LYRICS else t.lyrics)
             self.instrumental.setChecked(bool(t.is_instrumental))
             self.bpm.setValue(int(t.bpm or 0))
             self.key.setCurrentIndex(max(0, self.key.findData(t.keyscale or "")))
@@ -234,7 +236,7 @@ class TrackEditor(QWidget):
     def _on_instrumental(self, on: bool) -> None:
         self.lyrics.setEnabled(not on)
         if on and not self._loading:
-            self._dirty["lyrics"] = ds_core.INSTRUMENTAL_LYRICS
+            self._dirty["lyrics"] = prompts.INSTRUMENTAL_LYRICS
         self._changed("is_instrumental", on)
 
     def save_now(self) -> None:
@@ -245,7 +247,7 @@ class TrackEditor(QWidget):
             return
         changes, self._dirty = self._dirty, {}
         try:
-            track = ds_core.edit_track(self.dataset, self.track.id, **changes)
+            track = dataset_labels.edit_track(self.dataset, self.track.id, **changes)
         except MixgrvError as exc:
             self.status.setText(text_for_error(exc))
             return
@@ -274,7 +276,7 @@ class TrackEditor(QWidget):
             return
         self.save_now()
         for t in list(self.dataset.tracks):
-            ds_core.edit_track(self.dataset, t.id, save=False, is_instrumental=True, lyrics=ds_core.INSTRUMENTAL_LYRICS)
+            dataset_labels.edit_track(self.dataset, t.id, save=False, is_instrumental=True, lyrics=prompts.INSTRUMENTAL_LYRICS)
         self.dataset.save()
         self.dataset_saved.emit(self.dataset)
         if self.track is not None:

@@ -29,10 +29,11 @@ from mixgrv_app.ui.request_form import WholeNumberSpin
 
 if TYPE_CHECKING:
     from mixgrv_app.ui.loss_chart import LossChart
+from mixgrv_app.ui.widgets import Retranslating
 
 
 # ------------------------------------------------------------------------------------------- preprocess
-class PreprocessPanel(QWidget):
+class PreprocessPanel(Retranslating, QWidget):
     """Start/cancel preprocessing; per-track state and overall progress."""
 
     start_requested = Signal()
@@ -112,7 +113,7 @@ class PreprocessPanel(QWidget):
 
 
 # ------------------------------------------------------------------------------------------- training
-class TrainingPanel(QWidget):
+class TrainingPanel(Retranslating, QWidget):
     """Presets, advanced settings, start/stop/resume and the live view of a run."""
 
     start_requested = Signal(dict)       # settings

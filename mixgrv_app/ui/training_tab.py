@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, Qt, Slot
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from mixgrv_app.core.jobs import Artifact, Log, Metric, Progress
@@ -25,6 +25,7 @@ from mixgrv_app.ui.dataset_panel import DatasetPanel, format_seconds
 from mixgrv_app.ui.messages import text_for, text_for_error
 from mixgrv_app.ui.track_editor import TrackEditor
 from mixgrv_app.ui.training_controls import PreprocessPanel, TrainingPanel
+from mixgrv_app.ui.widgets import Retranslating
 from mixgrv_app.workers import preprocess as preprocess_worker
 from mixgrv_app.workers import training as training_worker
 from mixgrv_app.workers.base import JobRunner
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 LABELS, PREPROCESS, TRAIN = range(3)
 
 
-class TrainingTab(QWidget):
+class TrainingTab(Retranslating, QWidget):
     """Dataset panel + labels / preprocessing / training steps."""
 
     def __init__(self, parent: QWidget | None = None, models_root: str | None = None) -> None:
@@ -87,13 +88,6 @@ class TrainingTab(QWidget):
         self.steps.setTabText(PREPROCESS, self.tr("2  Prepare"))
         self.steps.setTabText(TRAIN, self.tr("3  Train"))
         self._update_models_status()
-
-    def changeEvent(self, event: QEvent) -> None:
-        if event.type() == QEvent.Type.LanguageChange:
-            self.retranslate_ui()
-            for child in (self.dataset_panel, self.track_editor, self.preprocess_panel, self.training_panel):
-                child.retranslate_ui()
-        super().changeEvent(event)
 
     # -- entry point -------------------------------------------------------------------------
     def import_audio_paths(self, paths: list[str]) -> None:

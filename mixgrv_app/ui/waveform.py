@@ -38,10 +38,6 @@ class WaveformView(QWidget):
         self.setFixedHeight(52)
 
     # -- state -----------------------------------------------------------------------------
-    def set_peaks(self, peaks: list[float]) -> None:
-        self._peaks = [max(0.0, min(1.0, float(p))) for p in peaks]
-        self.update()
-
     def peaks(self) -> list[float]:
         return list(self._peaks)
 

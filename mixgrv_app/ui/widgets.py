@@ -1,4 +1,5 @@
-"""Small widgets shared by the tabs: a file drop zone, a placeholder page, a status pill.
+"""Small widgets shared by the tabs: a file drop zone, a placeholder page, a status pill, and
+the :class:`Retranslating` mixin every widget with a ``retranslate_ui()`` uses.
 
 Each is styled through its objectName / dynamic properties in resources/style.qss, so the
 tabs look alike without repeating colours in Python.
@@ -13,19 +14,28 @@ from __future__ import annotations
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
 
-from PySide6.QtCore import QMimeData, QUrl, Signal
+from PySide6.QtCore import QEvent, QMimeData, QUrl, Signal
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 ACCEPTS_FILE_DROPS = "acceptsFileDrops"
 
 
-def label(text: str = "", name: str = "", wrap: bool = False, center: bool = False) -> QLabel:
-    """A QLabel set up with setters, not constructor keywords.
+class Retranslating:
+    """Mixin for a QWidget subclass that has ``retranslate_ui()``: runs it on every
+    LanguageChange (Qt sends one to each widget when the translator changes). List it before
+    the Qt base class: ``class Panel(Retranslating, QWidget)``."""
 
-    PySide6 6.12 keyword properties in constructors drop a reference to None per keyword
-    (see mixgrv_app/pyside_fix.py) and their first use builds ~150 enum types (~25 ms at start).
-    """
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.LanguageChange:
+            self.retranslate_ui()
+        super().changeEvent(event)
+
+
+def label(text: str = "", name: str = "", wrap: bool = False, center: bool = False) -> QLabel:
+    """A QLabel set up with setters, not constructor keywords: in PySide6 6.12 the first
+    keyword property builds ~150 enum types (~25 ms on the start path). (The reference to None
+    that each keyword drops is harmless since mixgrv_app/pyside_fix.py.)"""
     widget = QLabel(text)
     if name:
         widget.setObjectName(name)

@@ -12,6 +12,8 @@ Why not a QThread with a worker object: PySide6 6.12 runs lambdas connected to w
 signals in the worker thread, and ``finished -> quit`` plus ``wait()`` inside a GUI slot
 deadlocks (platform-notes). A Python thread that only ever *emits* avoids both traps.
 
+The bridge itself, :class:`EventRelay`, is shared with ``workers.generation.GenerationWorker``.
+
 Outcome signals, exactly one per run, then ``finished``:
 ``succeeded(result)``, ``failed(exception)`` or ``cancelled()`` (the job raised
 :class:`~mixgrv_app.core.jobs.Cancelled`).
@@ -57,6 +59,7 @@ Job = Callable[[EventSink, CancelToken], Any]
 
 # Kinds carried by the private relay signal.
 _EVENT, _SUCCEEDED, _FAILED, _CANCELLED = "event", "succeeded", "failed", "cancelled"
+
 
 #: what a job is, for the quit sheet's words ("job" when none fits)
 JOB_KINDS = ("training", "preprocess", "import", "autolabel", "download", "export", "generation", "job")
@@ -143,19 +146,55 @@ def job_registry() -> JobRegistry:
     return _registry
 
 
-class JobRunner(QObject):
-    """Runs ``job(events, cancel)`` in a background thread; signals arrive in the GUI thread."""
+class EventRelay(QObject):
+    """The thread → GUI bridge of a worker: its background thread calls :meth:`_emit` only, which
+    emits ONE private signal queued to this object; :meth:`_deliver` (a subclass's) then runs in
+    the GUI thread, in emission order, and re-emits job events with :meth:`_relay_event`."""
 
     progress = Signal(object)   # core.jobs.Progress
     log = Signal(object)        # core.jobs.Log
     metric = Signal(object)     # core.jobs.Metric
     artifact = Signal(object)   # core.jobs.Artifact
+
+    _relay = Signal(object, object, object)  # (job id, kind, payload), emitted from the worker thread
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        # Explicitly queued: the emitter is the worker thread, the receiver lives in the GUI thread.
+        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+
+    def _emit(self, job_id: int, kind: str, payload: Any) -> None:
+        """Worker thread: hand ``payload`` to the GUI thread."""
+        try:
+            self._relay.emit(job_id, kind, payload)
+        except RuntimeError:
+            # The worker's C++ object is gone (its window closed); nobody is listening.
+            pass
+
+    def _relay_event(self, event: Any) -> None:
+        """GUI thread: a core.jobs event as the matching public signal."""
+        if isinstance(event, Progress):
+            self.progress.emit(event)
+        elif isinstance(event, Log):
+            self.log.emit(event)
+        elif isinstance(event, Metric):
+            self.metric.emit(event)
+        elif isinstance(event, Artifact):
+            self.artifact.emit(event)
+        else:
+            log.warning("job emitted an unknown event: %r", event)
+
+    def _deliver(self, job_id: object, kind: object, payload: object) -> None:
+        raise NotImplementedError
+
+
+class JobRunner(EventRelay):
+    """Runs ``job(events, cancel)`` in a background thread; signals arrive in the GUI thread."""
+
     succeeded = Signal(object)  # the job's return value
     failed = Signal(object)     # the exception (a MixgrvError carries code/params for ui.messages)
     cancelled = Signal()
     finished = Signal()         # after exactly one of succeeded / failed / cancelled
-
-    _relay = Signal(object, object, object)  # (run id, kind, payload), emitted from the job thread
 
     def __init__(self, job: Job, parent: QObject | None = None, *, kind: str = "job",
                  on_quit: str = QUIT_CANCEL) -> None:
@@ -168,8 +207,6 @@ class JobRunner(QObject):
         self._run_id = 0
         self.result: Any = None
         self.error: BaseException | None = None
-        # Explicitly queued: the emitter is the job thread, the receiver lives in the GUI thread.
-        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     # -- control (GUI thread) -------------------------------------------------------------
 
@@ -219,13 +256,6 @@ class JobRunner(QObject):
 
     # -- job thread -----------------------------------------------------------------------
 
-    def _emit(self, run_id: int, kind: str, payload: Any) -> None:
-        try:
-            self._relay.emit(run_id, kind, payload)
-        except RuntimeError:
-            # The runner's C++ object is gone (its window closed); nobody is listening.
-            pass
-
     def _work(self, run_id: int, cancel: CancelToken) -> None:
         def events(event: Any) -> None:
             self._emit(run_id, _EVENT, event)
@@ -247,16 +277,7 @@ class JobRunner(QObject):
         if run_id != self._run_id:
             return  # a stale event from an earlier run
         if kind == _EVENT:
-            if isinstance(payload, Progress):
-                self.progress.emit(payload)
-            elif isinstance(payload, Log):
-                self.log.emit(payload)
-            elif isinstance(payload, Metric):
-                self.metric.emit(payload)
-            elif isinstance(payload, Artifact):
-                self.artifact.emit(payload)
-            else:
-                log.warning("job emitted an unknown event: %r", payload)
+            self._relay_event(payload)
             return
         self._running = False
         if kind == _SUCCEEDED:

@@ -1,15 +1,15 @@
 """The Generation tab's worker: queues model work to the warm model process, relays its events.
 
 The models live in a child process (``core/generation_service.py`` behind
-``core.jobs.ChildService``), so nothing the frameworks do can hold this process's interpreter
+``core.child_jobs.ChildService``), so nothing the frameworks do can hold this process's interpreter
 lock: the window stays responsive while models load and takes render, and the GUI process never
 imports torch or MLX. One thread here sends the queued jobs to that process in order and waits
 on its pipe (blocking I/O, no interpreter lock held).
 
-The Qt side is the same bridge as ``workers.base.JobRunner``: the thread only *emits* one private
-relay signal, queued to this QObject in the GUI thread, which re-emits the public signals there
-(platform-notes: PySide6 6.12 runs lambdas connected to worker-thread signals in the worker
-thread). Widgets connect to the public signals only.
+The Qt side is ``workers.base.EventRelay``, the bridge ``JobRunner`` uses too: the thread only
+*emits* one private relay signal, queued to this QObject in the GUI thread, which re-emits the
+public signals there (platform-notes: PySide6 6.12 runs lambdas connected to worker-thread
+signals in the worker thread). Widgets connect to the public signals only.
 
 When the model process dies (killed for memory, a framework crash) the job fails with
 ``generate.process_died``; the next job starts a fresh process and loads the models again.
@@ -26,17 +26,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.history import History, Take, new_id
-from mixgrv_app.core.jobs import (Artifact, CancelToken, Cancelled, ChildDied, ChildService, EventSink, Log, Metric,
-                                  Progress)
-from mixgrv_app.workers.base import RunningJob, job_registry
+from mixgrv_app.core.child_jobs import ChildDied, ChildService
+from mixgrv_app.core.jobs import Cancelled, CancelToken, EventSink
+from mixgrv_app.workers.base import _CANCELLED, _EVENT, _FAILED, _SUCCEEDED, EventRelay, RunningJob, job_registry
 
 log = logging.getLogger(__name__)
 
-_EVENT, _SUCCEEDED, _FAILED, _CANCELLED = "event", "succeeded", "failed", "cancelled"
 SERVICE = "mixgrv_app.core.generation_service:create"
 
 
@@ -61,24 +60,19 @@ class GenerationOutcome:
     backend: dict[str, Any] = field(default_factory=dict)  # what the takes ran on (core.backend.describe)
 
 
-class GenerationWorker(QObject):
+class GenerationWorker(EventRelay):
     """Queue model work to the model process; signals arrive in the GUI thread, in order.
 
-    Public signals (GUI thread): ``progress(Progress)``, ``log(Log)``, ``started(str kind)``,
-    ``succeeded((kind, result))``, ``failed(exception)``, ``cancelled()``, then
-    ``finished(kind)`` after each job.
+    Public signals (GUI thread): ``progress(Progress)``, ``log(Log)``, ``artifact(Artifact)``,
+    ``started(str kind)``, ``succeeded((kind, result))``, ``failed(exception)``, ``cancelled()``,
+    then ``finished(kind)`` after each job.
     """
 
-    progress = Signal(object)
-    log = Signal(object)
-    artifact = Signal(object)
     started = Signal(str)
     succeeded = Signal(object)
     failed = Signal(object)
     cancelled = Signal()
     finished = Signal(str)  # the kind of job that ended: generate / ab / adapters / warmup / settings
-
-    _relay = Signal(object, object, object)  # (job id, kind, payload) from the worker thread
 
     def __init__(self, models_root: str | Path, history: History, parent: QObject | None = None,
                  backend: str = "auto") -> None:
@@ -96,7 +90,6 @@ class GenerationWorker(QObject):
         # listed in the job registry (the quit guard) while a take is queued or rendering;
         # "stop and save" cancels it: finished takes are already in the history
         self.running_entry = RunningJob("generation", self.cancel)
-        self._relay.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
         self._thread.start()
 
     # -- GUI thread: submit / cancel ---------------------------------------------------------
@@ -172,12 +165,6 @@ class GenerationWorker(QObject):
         return self._job_id
 
     # -- worker thread --------------------------------------------------------------------------
-    def _emit(self, job_id: int, kind: str, payload: Any) -> None:
-        try:
-            self._relay.emit(job_id, kind, payload)
-        except RuntimeError:
-            pass  # the tab was closed; nobody listens
-
     def _loop(self) -> None:
         while True:
             item = self._queue.get()
@@ -216,14 +203,7 @@ class GenerationWorker(QObject):
             self.started.emit(payload)
             return
         if kind == _EVENT:
-            if isinstance(payload, Progress):
-                self.progress.emit(payload)
-            elif isinstance(payload, Log):
-                self.log.emit(payload)
-            elif isinstance(payload, Artifact):
-                self.artifact.emit(payload)
-            elif isinstance(payload, Metric):
-                pass
+            self._relay_event(payload)
             return
         job_kind = self._pending.pop(job_id, "")  # type: ignore[arg-type]
         if not self.is_generating():

@@ -61,7 +61,7 @@ def preprocess_job(dataset: str, models_root: str, max_seconds: float) -> Callab
     def job(events: EventSink, cancel: CancelToken) -> Any:
         from dataclasses import asdict
 
-        from mixgrv_app.core.jobs import run_in_child_process
+        from mixgrv_app.core.child_jobs import run_in_child_process
         from mixgrv_app.core.preprocess import result_from_dict
 
         request = asdict(_request(dataset, models_root, max_seconds))

@@ -27,6 +27,7 @@ import torch
 from safetensors.torch import load_file
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.fileio import read_json, write_json
 from mixgrv_app.core.jobs import Log
 from mixgrv_app.core.preprocess import MANIFEST, tensors_dir
@@ -152,9 +153,9 @@ def _rank_process(launcher: subprocess.Popen, rank: int):
 def _assert_loadable(folder: Path, models: Path) -> None:
     from peft import PeftModel
 
-    fresh = checkpoints.load_dit_model(models / "acestep-v15-turbo")
+    fresh = loading.load_dit_model(models / "acestep-v15-turbo")
     PeftModel.from_pretrained(fresh.decoder, str(folder / ADAPTER))
-    fresh = checkpoints.load_dit_model(models / "acestep-v15-turbo")
+    fresh = loading.load_dit_model(models / "acestep-v15-turbo")
     model = prepare_decoder(fresh.decoder, TrainingConfig(rank=4, alpha=8))
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad])
     state, rng = restore_checkpoint(folder, model, optimizer)
@@ -209,7 +210,7 @@ def test_kill_9_of_one_rank_names_step_and_checkpoint_and_resumes(parity_checkpo
     assert (info["status"], info["world_size"]) == ("done", 2)
     from peft import PeftModel
 
-    PeftModel.from_pretrained(checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo").decoder,
+    PeftModel.from_pretrained(loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo").decoder,
                               str(run / "final" / ADAPTER))
 
 

@@ -89,7 +89,7 @@ def test_scenario(qtbot, qapp, parity, parity_checkpoints, artifacts_dir, tmp_pa
     from mixgrv_app.app import build_window
     from mixgrv_app.core.history import History
     from mixgrv_app.ui.main_window import GENERATION
-    from mixgrv_app.ui.player import PLAYING, STOPPED
+    from mixgrv_app.ui.player import STOPPED
 
     opts.reset_for_tests()
     store = opts.settings()

@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 import torch
 from safetensors import safe_open
 
 from mixgrv_app.core import dataset as D
+from mixgrv_app.core import dataset_import, dataset_labels
 from mixgrv_app.core import preprocess as P
 from mixgrv_app.core.jobs import Artifact, CancelToken, Cancelled, Progress
 from support.audio_corpus import tone
@@ -36,10 +36,10 @@ def dataset(tmp_path):
     sf.write(str(src / "drums.flac"), tone(0.45, 48000, 1, seed=2), 48000)
     sf.write(str(src / "bass.mp3"), tone(0.5, 22050, 2, seed=3), 22050)
     D.create_dataset("pp", custom_tag="mytag", tag_position="prepend")
-    D.run_import(D.ImportRequest("pp", [str(src)]))
+    dataset_import.run_import(dataset_import.ImportRequest("pp", [str(src)]))
     ds = D.open_dataset("pp")
-    D.edit_track(ds, "피아노", caption="warm piano", bpm=90, lyrics="[Verse]\n안녕 hello", language="ko")
-    D.edit_track(ds, "drums", caption="tight drums", keyscale="C major", timesignature="4")
+    dataset_labels.edit_track(ds, "피아노", caption="warm piano", bpm=90, lyrics="[Verse]\n안녕 hello", language="ko")
+    dataset_labels.edit_track(ds, "drums", caption="tight drums", keyscale="C major", timesignature="4")
     return D.open_dataset("pp")
 
 
@@ -145,7 +145,7 @@ def test_tensors_have_upstreams_keys_shapes_dtypes_and_conditions(parity_checkpo
     # a label change redoes only that track; same audio and seed give the same latents
     drums = dataset.track("drums")
     before = P.load_tensors(out / f"{drums.id}.safetensors")
-    D.edit_track(D.open_dataset("pp"), "drums", caption="loose drums")
+    dataset_labels.edit_track(D.open_dataset("pp"), "drums", caption="loose drums")
     assert {e["filename"]: e["status"] for e in P.plan(req)}["drums.flac"] == "stale"
     third, _ = _run(parity_checkpoints, encoders=encoders)
     assert {t.filename: t.status for t in third.tracks} == {"피아노.wav": "unchanged", "drums.flac": "done",
@@ -237,9 +237,9 @@ def test_missing_model_folder_stops_the_job(tmp_path, dataset, parity_checkpoint
 
 
 def test_encoder_loaded_from_bf16_files_equals_a_float32_load(parity_checkpoints, encoders):
-    from mixgrv_app.core import checkpoints
+    from mixgrv_app.core.torch_model import loading
 
-    full = checkpoints.load_dit_model(parity_checkpoints / VARIANT, device="cpu", dtype="float32")
+    full = loading.load_dit_model(parity_checkpoints / VARIANT, device="cpu", dtype="float32")
     ref = full.encoder.state_dict()
     for key, value in encoders.encoder.state_dict().items():
         assert value.dtype == ref[key].dtype and torch.equal(value, ref[key]), key
@@ -248,7 +248,7 @@ def test_encoder_loaded_from_bf16_files_equals_a_float32_load(parity_checkpoints
 def test_child_process_entry_round_trip(parity_checkpoints, dataset):
     from dataclasses import asdict
 
-    from mixgrv_app.core.jobs import run_in_child_process
+    from mixgrv_app.core.child_jobs import run_in_child_process
 
     req = P.PreprocessRequest(dataset="pp", models_dir=str(parity_checkpoints), variant=VARIANT, device="cpu",
                               max_seconds=0.2)

@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.jobs import Artifact, CancelToken
 from mixgrv_app.core.training import (ADAPTER, TrainingConfig, flow_matching_loss, list_checkpoints, list_runs,
                                       read_metrics, run_dir, run_in_child, train)
@@ -51,13 +52,13 @@ def test_training_lowers_the_loss_on_a_fixed_batch(dataset, parity_checkpoints):
             return flow_matching_loss(decoder, batch["x0"], noise, t, batch["encoder_hidden_states"],
                                       batch["context_latents"]).item()
 
-    base = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    base = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
     before = fixed_loss(base.decoder)
     events = []
     result = train(_config(dataset, parity_checkpoints, name="learn", epochs=25, save_every=25, timesteps="turbo8",
                            render_samples=True), events.append)
     assert result.status == "done" and (run_dir("learn") / "final" / ADAPTER / "adapter_model.safetensors").is_file()
-    fresh = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    fresh = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
     PeftModel.from_pretrained(fresh.decoder, result.final_adapter)  # upstream's loader path
     after = fixed_loss(fresh.decoder)
     print(f"fixed-batch loss {before:.4f} -> {after:.4f}")

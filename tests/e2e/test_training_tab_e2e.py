@@ -5,14 +5,12 @@ The GUI thread's longest stall is measured throughout; screenshots go to test-ar
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
 import soundfile as sf
 from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication
 
 from mixgrv_app.ui.training_tab import PREPROCESS, TRAIN, TrainingTab
 
@@ -130,7 +128,6 @@ def test_training_tab_end_to_end(qtbot, tmp_path, parity_checkpoints, artifacts_
     qtbot.mouseClick(panel.findChild(type(panel.stop_button), "stopTrainingButton"), Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not tab._training.is_running(), timeout=180000)
     assert panel.resume_combo.findData("tab-run-2") >= 0
-    from mixgrv_app.core.training import TrainingConfig, train
 
     # shorten the resumed run so the test ends soon: the run's saved config decides the rest
     import json

@@ -16,7 +16,8 @@ import pytest
 from mixgrv_app.core import model_download as md
 from mixgrv_app.core import models
 from mixgrv_app.core.errors import CheckpointError
-from mixgrv_app.core.jobs import ChildDied, Progress
+from mixgrv_app.core.child_jobs import ChildDied
+from mixgrv_app.core.jobs import Progress
 from tests.support.local_hub import (
     LocalHub,
     bytes_on_disk,

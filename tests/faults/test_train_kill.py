@@ -13,12 +13,12 @@ import math
 import os
 import signal
 import threading
-import time
 
 import pytest
 import torch
 
 from mixgrv_app.core import checkpoints, training
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.errors import TrainingError
 from mixgrv_app.core.jobs import CancelToken, Log, Metric
 from mixgrv_app.core.training import (TrainingConfig, list_runs, prepare_decoder, read_metrics, run_dir, run_in_child,
@@ -45,9 +45,9 @@ def _assert_loadable(folder, models):
     """The adapter loads with PEFT and the whole state restores into fresh engine objects."""
     from peft import PeftModel
 
-    fresh = checkpoints.load_dit_model(models / "acestep-v15-turbo")
+    fresh = loading.load_dit_model(models / "acestep-v15-turbo")
     PeftModel.from_pretrained(fresh.decoder, str(folder / "adapter"))
-    fresh = checkpoints.load_dit_model(models / "acestep-v15-turbo")
+    fresh = loading.load_dit_model(models / "acestep-v15-turbo")
     model = prepare_decoder(fresh.decoder, TrainingConfig(rank=4, alpha=8))
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad])
     state, rng = restore_checkpoint(folder, model, optimizer)

@@ -9,8 +9,6 @@ float64 checksums within the case's atol.
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +16,7 @@ import soundfile as sf
 from safetensors.numpy import load_file
 
 from mixgrv_app import cli
+from tests.conftest import parity_dir
 
 
 def _cases(root):
@@ -25,8 +24,7 @@ def _cases(root):
 
 
 def _case_names():
-    env = os.environ.get("MIXGRV_PARITY_DIR")
-    root = Path(env) if env else Path(__file__).resolve().parents[3] / "shared" / "parity" / "v1"
+    root = parity_dir()
     if not (root / "cli_cases.json").is_file():
         return ["cli_cases.json missing"]
     return [c["case"] for c in _cases(root)]
@@ -43,16 +41,18 @@ def test_cli_case(parity, tmp_path, monkeypatch, name, capsys):
     assert cli.main(["generate", "--quiet", *argv]) == 0, capsys.readouterr().err
 
     expected = load_file(str(parity / case["expected_file"]))
+    vae = json.loads((parity / "cases.json").read_text(encoding="utf-8"))["model_dims"]["vae"]
     n = case["samples_per_channel"]
+    head, tail = expected["out.audio_head"].shape[-1], expected["out.audio_tail"].shape[-1]
     items = []
     for output in sorted(case["outputs"], key=lambda o: o["batch_index"]):
         data, rate = sf.read(str(tmp_path / output["file"]), dtype="float32", always_2d=True)
-        assert rate == 48000 and data.shape == (n, 2), (output["file"], data.shape)
+        assert rate == vae["sampling_rate"] and data.shape == (n, vae["audio_channels"]), (output["file"], data.shape)
         items.append(data.T)
     audio = np.stack(items)
     derived = {
-        "out.audio_head": audio[:, :, :48000],
-        "out.audio_tail": audio[:, :, n - 48000:n],
+        "out.audio_head": audio[:, :, :head],
+        "out.audio_tail": audio[:, :, n - tail:n],
         "out.audio_sum": audio.astype(np.float64).sum(axis=-1),
         "out.audio_sumsq": (audio.astype(np.float64) ** 2).sum(axis=-1),
     }

@@ -141,7 +141,8 @@ def test_compiled_turbo_sampling_equals_plain(parity, backend):
         backend.compile_step = compiled
         try:
             cond, context, _ = _plan_inputs(backend, x)
-            outs[compiled] = diffuse(backend, SamplingPlan(turbo=True, cond=cond, context=context, shift=3.0), x["in.noise"])
+            plan = SamplingPlan(turbo=True, cond=cond, context=context, shift=cases[name]["params"]["shift"])
+            outs[compiled] = diffuse(backend, plan, x["in.noise"])
         finally:
             backend.compile_step = True
     assert _diff(outs[True], outs[False]) <= BOUND

@@ -19,6 +19,7 @@ mx = pytest.importorskip("mlx.core")
 
 from mixgrv_app.core import checkpoints  # noqa: E402
 from mixgrv_app.core.mlx_model import loading  # noqa: E402
+from tests.conftest import case_names  # noqa: E402
 
 
 def _cases(parity, prefix):
@@ -67,35 +68,29 @@ def text_encoder(parity_checkpoints):
     return loading.load_text_encoder(parity_checkpoints / checkpoints.TEXT_ENCODER_FOLDER)
 
 
-def test_text_encoder_cases(parity, text_encoder):
-    names = _cases(parity, "a_")
-    assert names
-    for name in names:
-        case, t = _load_case(parity, name)
-        _check(name, case, t, "out.last_hidden_state", text_encoder(_mx(t["in.text_input_ids"])))
-        _check(name, case, t, "out.lyric_embeddings", text_encoder.embed_tokens(_mx(t["in.lyric_input_ids"])))
+@pytest.mark.parametrize("name", case_names("a_"))
+def test_text_encoder_cases(parity, text_encoder, name):
+    case, t = _load_case(parity, name)
+    _check(name, case, t, "out.last_hidden_state", text_encoder(_mx(t["in.text_input_ids"])))
+    _check(name, case, t, "out.lyric_embeddings", text_encoder.embed_tokens(_mx(t["in.lyric_input_ids"])))
 
 
-def test_condition_encoder_cases(parity, dit):
-    names = _cases(parity, "c_")
-    assert names
-    for name in names:
-        case, t = _load_case(parity, name)
-        states, mask = dit.encoder(*(_mx(t[k]) for k in (
-            "in.text_hidden_states", "in.text_attention_mask", "in.lyric_hidden_states", "in.lyric_attention_mask",
-            "in.refer_audio_acoustic_hidden_states_packed", "in.refer_audio_order_mask")))
-        _check(name, case, t, "out.encoder_hidden_states", states)
-        _check(name, case, t, "out.encoder_attention_mask", mask)
+@pytest.mark.parametrize("name", case_names("c_"))
+def test_condition_encoder_cases(parity, dit, name):
+    case, t = _load_case(parity, name)
+    states, mask = dit.encoder(*(_mx(t[k]) for k in (
+        "in.text_hidden_states", "in.text_attention_mask", "in.lyric_hidden_states", "in.lyric_attention_mask",
+        "in.refer_audio_acoustic_hidden_states_packed", "in.refer_audio_order_mask")))
+    _check(name, case, t, "out.encoder_hidden_states", states)
+    _check(name, case, t, "out.encoder_attention_mask", mask)
 
 
-def test_dit_forward_cases(parity, dit):
-    names = _cases(parity, "d_")
-    assert names
-    for name in names:
-        case, t = _load_case(parity, name)
-        velocity = dit.decoder(_mx(t["in.hidden_states"]), _mx(t["in.timestep"]), _mx(t["in.timestep_r"]),
-                               _mx(t["in.encoder_hidden_states"]), _mx(t["in.context_latents"]))
-        _check(name, case, t, "out.velocity", velocity)
+@pytest.mark.parametrize("name", case_names("d_"))
+def test_dit_forward_cases(parity, dit, name):
+    case, t = _load_case(parity, name)
+    velocity = dit.decoder(_mx(t["in.hidden_states"]), _mx(t["in.timestep"]), _mx(t["in.timestep_r"]),
+                           _mx(t["in.encoder_hidden_states"]), _mx(t["in.context_latents"]))
+    _check(name, case, t, "out.velocity", velocity)
 
 
 def test_dit_cached_context_equals_plain_call(parity, dit):
@@ -121,30 +116,26 @@ def test_audio_tokenizer_cases(parity, dit):
     _check(name, case, t, "out.detokenized_from_indices", dit.detokenize(from_indices))
 
 
-def test_codes_to_hints_cases(parity, dit):
-    names = _cases(parity, "e_codes")
-    assert names
-    for name in names:
-        case, t = _load_case(parity, name)
-        ids = [int(m) for m in re.findall(r"<\|audio_code_(\d+)\|>", case["params"]["code_string"])]
-        codes = np.clip(np.array(ids, dtype=np.int64), 0, dit.tokenizer.quantizer.codebook_size - 1)
-        _check(name, case, t, "out.code_ids_parsed", mx.array(codes))
-        _check(name, case, t, "out.hints_25hz", dit.codes_to_hints(mx.array(codes)[None, :, None]))
+@pytest.mark.parametrize("name", case_names("e_codes"))
+def test_codes_to_hints_cases(parity, dit, name):
+    case, t = _load_case(parity, name)
+    ids = [int(m) for m in re.findall(r"<\|audio_code_(\d+)\|>", case["params"]["code_string"])]
+    codes = np.clip(np.array(ids, dtype=np.int64), 0, dit.tokenizer.quantizer.codebook_size - 1)
+    _check(name, case, t, "out.code_ids_parsed", mx.array(codes))
+    _check(name, case, t, "out.hints_25hz", dit.codes_to_hints(mx.array(codes)[None, :, None]))
 
 
-def test_lm_cases(parity, parity_checkpoints):
-    names = _cases(parity, "k_")
+@pytest.mark.parametrize("name", case_names("k_"))
+def test_lm_cases(parity, parity_checkpoints, name):
     lm_dirs = sorted(p for p in parity_checkpoints.iterdir() if p.name.startswith(checkpoints.LM_PREFIX))
-    if names:
-        assert lm_dirs, "the parity set has k_ cases but no LM folder"
-    for name in names:
-        lm = loading.load_lm(lm_dirs[0])
-        case, t = _load_case(parity, name)
-        ids = _mx(t["in.input_ids"])
-        _check(name, case, t, "out.next_token_logits", lm.logits(ids)[:, -1])
-        want = t["out.greedy_new_tokens"]
-        got = np.array(lm.greedy(ids, want.shape[-1]))
-        assert np.array_equal(got.reshape(-1), want.reshape(-1)), f"{name}: greedy tokens differ"
+    assert lm_dirs, "the parity set has k_ cases but no LM folder"
+    lm = loading.load_lm(lm_dirs[0])
+    case, t = _load_case(parity, name)
+    ids = _mx(t["in.input_ids"])
+    _check(name, case, t, "out.next_token_logits", lm.logits(ids)[:, -1])
+    want = t["out.greedy_new_tokens"]
+    got = np.array(lm.greedy(ids, want.shape[-1]))
+    assert np.array_equal(got.reshape(-1), want.reshape(-1)), f"{name}: greedy tokens differ"
 
 
 def test_silence_latent_reader_without_torch(parity_checkpoints):

@@ -10,12 +10,14 @@ rule f_seed_noise documents (checked here first). Max errors are printed (``-s``
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
 from mixgrv_app.core import schedule as S
+from tests.conftest import case_names
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +35,15 @@ def _atol(cases, name, key):
 
 # ---- schedule-level ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["f_turbo_generate_shift1", "f_turbo_generate_shift2", "f_turbo_generate_shift3",
-                                  "f_turbo_generate_custom_timesteps"])
+def _turbo_shift(params) -> dict:
+    """The case's shift as a keyword, or none (the sampler's default, upstream's) when not given."""
+    return {"shift": params["shift"]} if "shift" in params else {}
+
+
+@pytest.mark.parametrize("name", case_names("f_turbo_generate"))
 def test_turbo_schedule_fed_timesteps(cases, name):
     params = cases[name]["params"]
-    values = S.turbo_timesteps(params.get("shift", 3.0), params.get("timesteps_requested"))
+    values = S.turbo_timesteps(timesteps=params.get("timesteps_requested"), **_turbo_shift(params))
     assert [float(np.float32(v)) for v in values] == params["timestep_fed_to_decoder_per_step_fp32"]
 
 
@@ -48,8 +54,7 @@ def test_turbo_shift_snaps_to_table():
     assert len(S.turbo_timesteps(3.0, [0.5] * 25)) == 20
 
 
-@pytest.mark.parametrize("name", ["g_base_generate_apg", "g_base_generate_no_cfg", "g_base_generate_apg_cfg_interval",
-                                  "g_base_generate_adg"])
+@pytest.mark.parametrize("name", case_names("g_base_generate"))
 def test_base_schedule_fed_timesteps(cases, name):
     params = cases[name]["params"]
     t = S.base_timesteps(params["infer_steps"], params["shift"])
@@ -66,10 +71,12 @@ def test_linspace_matches_torch_bit_for_bit():
 
 def test_g_apg_step(parity, cases):
     t = _load(parity, "g_apg_step")
-    buffer = S.MomentumBuffer()
-    g1 = S.apg_guidance(t["in.pred_cond_1"], t["in.pred_uncond_1"], 7.0, buffer)
+    params = cases["g_apg_step"]["params"]
+    buffer = S.MomentumBuffer(momentum=params["momentum"])
+    guidance = dict(scale=params["guidance_scale"], norm_threshold=params["norm_threshold"], eta=params["eta"])
+    g1 = S.apg_guidance(t["in.pred_cond_1"], t["in.pred_uncond_1"], buffer=buffer, **guidance)
     np.testing.assert_allclose(buffer.running_average, t["out.running_average_1"], atol=1e-6, rtol=0)
-    g2 = S.apg_guidance(t["in.pred_cond_2"], t["in.pred_uncond_2"], 7.0, buffer)
+    g2 = S.apg_guidance(t["in.pred_cond_2"], t["in.pred_uncond_2"], buffer=buffer, **guidance)
     np.testing.assert_allclose(buffer.running_average, t["out.running_average_2"], atol=1e-6, rtol=0)
     np.testing.assert_allclose(g1, t["out.guided_1"], atol=_atol(cases, "g_apg_step", "guided_1"), rtol=0)
     np.testing.assert_allclose(g2, t["out.guided_2"], atol=_atol(cases, "g_apg_step", "guided_2"), rtol=0)
@@ -77,11 +84,13 @@ def test_g_apg_step(parity, cases):
 
 def test_g_adg_step(parity, cases):
     t = _load(parity, "g_adg_step")
-    guided = S.adg_guidance(t["in.latents"], t["in.pred_cond"], t["in.pred_uncond"], np.float32(0.6), 7.0)
+    params = cases["g_adg_step"]["params"]
+    sigma, scale = np.float32(params["sigma"]), params["guidance_scale"]
+    guided = S.adg_guidance(t["in.latents"], t["in.pred_cond"], t["in.pred_uncond"], sigma, scale)
     np.testing.assert_allclose(guided, t["out.guided"], atol=_atol(cases, "g_adg_step", "guided"), rtol=0)
     # batch > 1 (upstream crashes): each item equals its single-item result
     two = S.adg_guidance(np.concatenate([t["in.latents"]] * 2), np.concatenate([t["in.pred_cond"]] * 2),
-                         np.concatenate([t["in.pred_uncond"]] * 2), np.float32(0.6), 7.0)
+                         np.concatenate([t["in.pred_uncond"]] * 2), sigma, scale)
     np.testing.assert_array_equal(two[1:], guided)
 
 
@@ -199,30 +208,34 @@ def _check(cases, name, key, got, expected, errors):
 PARITY_ERRORS: dict[str, float] = {}
 
 
-def test_f_seed_noise_documents_torch_rule(parity):
+def test_f_seed_noise_documents_torch_rule(parity, cases):
     torch = pytest.importorskip("torch")
     t = _load(parity, "f_seed_noise")
-    per_item = np.concatenate([torch.randn(1, 37, 64, generator=torch.Generator("cpu").manual_seed(s)).numpy() for s in (1234, 98765)])
+    params = cases["f_seed_noise"]["params"]
+    seeds, batch, frames = params["seeds"], params["B"], params["T"]
+    channels = t["out.noise_seed_list"].shape[-1]
+    assert t["out.noise_seed_list"].shape == (batch, frames, channels) == (len(seeds), frames, channels)
+    per_item = _torch_noise(seeds, frames, channels)
     np.testing.assert_array_equal(per_item, t["out.noise_seed_list"])
-    one = torch.randn(2, 37, 64, generator=torch.Generator("cpu").manual_seed(1234)).numpy()
+    one = torch.randn(batch, frames, channels, generator=torch.Generator("cpu").manual_seed(seeds[0])).numpy()
     np.testing.assert_array_equal(one, t["out.noise_single_seed"])
     np.testing.assert_array_equal(per_item, _load(parity, "shared_conditioning")["in.noise"])
 
 
-@pytest.mark.parametrize("name,shift", [("f_turbo_generate_shift1", 1.0), ("f_turbo_generate_shift2", 2.0),
-                                        ("f_turbo_generate_shift3", 3.0), ("f_turbo_generate_custom_timesteps", 3.0)])
-def test_f_turbo_generate(parity, cases, turbo, name, shift):
+@pytest.mark.parametrize("name", case_names("f_turbo_generate"))
+def test_f_turbo_generate(parity, cases, turbo, name):
     from mixgrv_app.core.pipeline import SamplingPlan, diffuse
 
     x = _shared(parity, name)
     cond, context, _ = _plan_inputs(turbo.backend, x)
-    timesteps = cases[name]["params"].get("timesteps_requested")
-    plan = SamplingPlan(turbo=True, cond=cond, context=context, shift=shift, timesteps=timesteps)
+    params = cases[name]["params"]
+    plan = SamplingPlan(turbo=True, cond=cond, context=context, timesteps=params.get("timesteps_requested"),
+                        **_turbo_shift(params))
     out = diffuse(turbo.backend, plan, x["in.noise"])
     _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
 
 
-@pytest.mark.parametrize("name", ["f_turbo_cover_strength", "f_turbo_cover_noise_strength"])
+@pytest.mark.parametrize("name", case_names("f_turbo_cover"))
 def test_f_turbo_cover(parity, cases, turbo, name):
     from mixgrv_app.core.pipeline import SamplingPlan, diffuse
 
@@ -257,8 +270,7 @@ def test_f_turbo_repaint(parity, cases, turbo):
     _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
 
 
-@pytest.mark.parametrize("name", ["g_base_generate_apg", "g_base_generate_apg_cfg_interval", "g_base_generate_no_cfg",
-                                  "g_base_generate_adg"])
+@pytest.mark.parametrize("name", case_names("g_base_generate"))
 def test_g_base_generate(parity, cases, base, name):
     from mixgrv_app.core.pipeline import SamplingPlan, diffuse
 
@@ -286,11 +298,7 @@ def test_i_lora_scales(parity, cases, turbo):
     np.testing.assert_allclose(velocity(), t["out.velocity_base_model"], atol=_atol(cases, name, "velocity_disabled"), rtol=0)
     adapter = turbo.load_adapter(parity / "lora" / "adapter", name="adapter")
     try:
-        for state, action in (("scale_1_0", lambda: turbo.set_adapter_scale(adapter, 1.0)),
-                              ("scale_0_5", lambda: turbo.set_adapter_scale(adapter, 0.5)),
-                              ("disabled", lambda: turbo.enable_adapter(adapter, False)),
-                              ("reenabled_after_scale_0_5", lambda: turbo.enable_adapter(adapter, True)),
-                              ("scale_request_1_7_clamped", lambda: turbo.set_adapter_scale(adapter, 1.7))):
+        for state, action in _lora_scale_script(t, turbo, adapter):
             action()
             _check(cases, name, f"velocity_{state}", velocity(), t[f"out.velocity_{state}"], PARITY_ERRORS)
         turbo.enable_adapter(adapter, False)
@@ -301,6 +309,35 @@ def test_i_lora_scales(parity, cases, turbo):
     # unlike upstream's unload_lora, ours really removes the adapter
     np.testing.assert_allclose(velocity(), t["out.velocity_base_model"], atol=_atol(cases, name, "velocity_disabled"), rtol=0)
     assert backend.adapter_names() == []
+
+
+def _scale_named(key: str) -> float:
+    """The LoRA scale a tensor name spells as ``scale_<int>_<fraction>`` (``scale_0_5`` → 0.5)."""
+    whole, fraction = re.search(r"scale_(?:request_)?(\d+)_(\d+)", key).groups()
+    return float(f"{whole}.{fraction}")
+
+
+def _lora_scale_script(t, gen, adapter):
+    """Upstream's i_lora_scales sequence, its scales read from the expected tensors' names: each
+    plain ``scale_*`` (the one re-enabled later goes last), disable, re-enable, then the
+    over-range request that upstream clamps."""
+    states = [k.removeprefix("out.velocity_") for k in t if k.startswith("out.velocity_")]
+    reenabled = next(s for s in states if s.startswith("reenabled_after_"))
+    requested = next(s for s in states if s.startswith("scale_request_"))
+    plain = sorted((s for s in states if s.startswith("scale_") and s != requested),
+                   key=lambda s: _scale_named(s) == _scale_named(reenabled))
+    assert plain and _scale_named(plain[-1]) == _scale_named(reenabled)
+    script = [(s, lambda s=s: gen.set_adapter_scale(adapter, _scale_named(s))) for s in plain]
+    script += [("disabled", lambda: gen.enable_adapter(adapter, False)),
+               (reenabled, lambda: gen.enable_adapter(adapter, True)),
+               (requested, lambda: gen.set_adapter_scale(adapter, _scale_named(requested)))]
+    return script
+
+
+def _called_with(case, argument: str) -> float:
+    """A number the case's upstream call passes (``shift=3.0``, ``set_lora_scale(0.5)``)."""
+    pattern = rf"{re.escape(argument)}\(([\d.]+)\)" if argument.endswith("scale") else rf"\b{argument}=([\d.]+)"
+    return float(re.search(pattern, case["upstream_call"]).group(1))
 
 
 def test_two_adapters_stack(parity, turbo):
@@ -334,21 +371,24 @@ def test_i_lora_generate_scale_0_5(parity, cases, turbo):
 
     name = "i_lora_generate_scale_0_5"
     x = _shared(parity, name)
-    adapter = turbo.load_adapter(parity / "lora" / "adapter", scale=0.5)
+    scale, shift = _called_with(cases[name], "set_lora_scale"), _called_with(cases[name], "shift")
+    adapter = turbo.load_adapter(parity / "lora" / "adapter", scale=scale)
     try:
         cond, context, _ = _plan_inputs(turbo.backend, x)
-        out = diffuse(turbo.backend, SamplingPlan(turbo=True, cond=cond, context=context, shift=3.0), x["in.noise"])
+        out = diffuse(turbo.backend, SamplingPlan(turbo=True, cond=cond, context=context, shift=shift), x["in.noise"])
     finally:
         turbo.unload_adapter(adapter)
     _check(cases, name, "target_latents", out, _load(parity, name)["out.target_latents"], PARITY_ERRORS)
 
 
-def _torch_noise(seeds, frames):
+def _torch_noise(seeds, frames, channels):
+    """Upstream's per-item noise: one CPU torch generator per seed (the rule f_seed_noise checks)."""
     torch = pytest.importorskip("torch")
-    return np.concatenate([torch.randn(1, frames, 64, generator=torch.Generator("cpu").manual_seed(s)).numpy() for s in seeds])
+    return np.concatenate([torch.randn(1, frames, channels, generator=torch.Generator("cpu").manual_seed(s)).numpy()
+                           for s in seeds])
 
 
-@pytest.mark.parametrize("name", ["l_pipeline_turbo_generate_music", "l_pipeline_base_generate_music"])
+@pytest.mark.parametrize("name", case_names("l_pipeline"))
 def test_l_pipeline(parity, cases, turbo, base, name):
     from mixgrv_app.core.requests import GenerationRequest
 
@@ -362,9 +402,10 @@ def test_l_pipeline(parity, cases, turbo, base, name):
         variant=generator.variant, steps=params["inference_steps"], guidance=params["guidance_scale"], shift=params["shift"],
         seed=params["seeds"][0], batch_size=len(params["seeds"]),
     )
-    noise = _torch_noise(params["seeds"], params["latent_length"])  # upstream's torch-generator noise (test input only)
-    result = generator.render(request, initial_noise=noise)
     expected = _load(parity, name)
+    channels = expected["out.pred_latents"].shape[-1]
+    noise = _torch_noise(params["seeds"], params["latent_length"], channels)  # upstream's noise (test input only)
+    result = generator.render(request, initial_noise=noise)
     _check(cases, name, "pred_latents", result.latents, expected["out.pred_latents"], PARITY_ERRORS)
     if "out.audio_head" in expected:
         head = np.stack([a[:, : expected["out.audio_head"].shape[-1]] for a in result.audio])
@@ -372,10 +413,12 @@ def test_l_pipeline(parity, cases, turbo, base, name):
         PARITY_ERRORS[name + ".audio_head"] = error
         print(f"{name} audio_head: max error {error:.3g}")
         assert error <= _atol(cases, name, "audio_head")
-    assert all(a.shape == (2, 240000) for a in result.audio)  # 5.0 s: 128 frames decoded, trimmed to 240000
+    # the decoded latent frames, trimmed to the requested duration
+    audio_channels = json.loads((parity / "cases.json").read_text(encoding="utf-8"))["model_dims"]["vae"]["audio_channels"]
+    assert all(a.shape == (audio_channels, S.output_samples(params["audio_duration"])) for a in result.audio)
 
 
-@pytest.mark.parametrize("name", ["m_cli_turbo_en_metas", "m_cli_base_apg", "m_cli_turbo_lora_0_5"])
+@pytest.mark.parametrize("name", case_names("m_cli"))
 def test_m_cli_pred_latents_via_pipeline(parity, cases, turbo, base, name):
     """The m_cli cases at pipeline level: prompts from the CLI args, in.initial_noise, pred_latents."""
     from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
@@ -384,7 +427,7 @@ def test_m_cli_pred_latents_via_pipeline(parity, cases, turbo, base, name):
     generator = turbo if "turbo" in args["--variant"] else base
     adapters = [AdapterSpec(str(parity / args["--lora"].rsplit(":", 1)[0]), float(args["--lora"].rsplit(":", 1)[1]))] if "--lora" in args else []
     request = GenerationRequest(
-        caption=args["--caption"], lyrics=args.get("--lyrics", ""), language=args["--language"],
+        caption=args["--caption"], lyrics=args.get("--lyrics", ""), instrumental="--instrumental" in args, language=args["--language"],
         bpm=int(args["--bpm"]) if "--bpm" in args else None, keyscale=args.get("--key"), timesignature=args.get("--time-signature"),
         duration=float(args["--duration"]), variant=args["--variant"], steps=int(args["--steps"]) if "--steps" in args else None,
         guidance=float(args["--guidance"]) if "--guidance" in args else None, shift=float(args["--shift"]),
@@ -397,7 +440,7 @@ def test_m_cli_pred_latents_via_pipeline(parity, cases, turbo, base, name):
         generator.use_adapters([])
     _check(cases, name, "pred_latents", result.latents, expected["out.pred_latents"], PARITY_ERRORS)
     np.testing.assert_array_equal(expected["in.initial_noise"], np.stack(
-        [np.random.default_rng(int(args["--seed"]) + i).standard_normal((expected["in.initial_noise"].shape[1], 64), dtype=np.float32)
+        [np.random.default_rng(int(args["--seed"]) + i).standard_normal(expected["in.initial_noise"].shape[1:], dtype=np.float32)
          for i in range(int(args["--batch"]))]))
 
 
@@ -411,11 +454,15 @@ def test_adapter_reader_matches_safetensors(parity):
 
     weights, info = read_adapter(parity / "lora" / "adapter")
     raw = load_np(str(parity / "lora" / "adapter" / "adapter_model.safetensors"))
-    assert info.rank == 4 and info.alpha == 8 and info.modules == 24
-    assert weights.scaling("layers.0.self_attn.q_proj") == 2.0
-    a, b = weights.pairs["layers.1.cross_attn.v_proj"]
-    np.testing.assert_array_equal(a, raw["base_model.model.layers.1.cross_attn.v_proj.lora_A.weight"])
-    np.testing.assert_array_equal(b, raw["base_model.model.layers.1.cross_attn.v_proj.lora_B.weight"])
+    config = json.loads((parity / "lora" / "adapter" / "adapter_config.json").read_text(encoding="utf-8"))
+    modules = sorted(k[len("base_model.model."):-len(".lora_A.weight")] for k in raw if k.endswith(".lora_A.weight"))
+    assert info.rank == config["r"] and info.alpha == config["lora_alpha"] and info.modules == len(modules)
+    assert sorted(weights.pairs) == modules
+    for module in modules:
+        assert weights.scaling(module) == config["lora_alpha"] / config["r"]
+        a, b = weights.pairs[module]
+        np.testing.assert_array_equal(a, raw[f"base_model.model.{module}.lora_A.weight"])
+        np.testing.assert_array_equal(b, raw[f"base_model.model.{module}.lora_B.weight"])
 
 
 def test_adapter_reader_bf16_patterns_and_errors(parity, tmp_path):
@@ -432,12 +479,17 @@ def test_adapter_reader_bf16_patterns_and_errors(parity, tmp_path):
                for k, v in load_file(str(folder / "adapter_model.safetensors")).items()}
     save_file(tensors, str(folder / "adapter_model.safetensors"))
     config = json.loads((folder / "adapter_config.json").read_text())
-    config["alpha_pattern"] = {"cross_attn.q_proj": 2}
+    modules = sorted(read_adapter(folder)[0].pairs)
+    patterned, other = modules[-1], modules[0]
+    pattern = patterned.split(".", 2)[-1]  # e.g. "self_attn.v_proj": every layer's copy of that Linear
+    assert not other.endswith(pattern)
+    config["alpha_pattern"] = {pattern: 2 * config["r"] + 1}
     (folder / "adapter_config.json").write_text(json.dumps(config))
     weights, _ = read_adapter(folder)
-    key = "base_model.model.layers.0.self_attn.k_proj.lora_A.weight"
-    np.testing.assert_array_equal(weights.pairs["layers.0.self_attn.k_proj"][0], tensors[key].float().numpy())
-    assert weights.scaling("layers.2.cross_attn.q_proj") == 0.5 and weights.scaling("layers.2.self_attn.q_proj") == 2.0
+    key = f"base_model.model.{other}.lora_A.weight"
+    np.testing.assert_array_equal(weights.pairs[other][0], tensors[key].float().numpy())
+    assert weights.scaling(patterned) == (2 * config["r"] + 1) / config["r"]
+    assert weights.scaling(other) == config["lora_alpha"] / config["r"]
 
     config["use_dora"] = True
     (folder / "adapter_config.json").write_text(json.dumps(config))
@@ -460,15 +512,22 @@ def test_adapter_reader_bf16_patterns_and_errors(parity, tmp_path):
 def test_adapter_validation_against_model_shapes(parity):
     from mixgrv_app.core.lora import AdapterError, read_adapter, validate_adapter
 
+    from mixgrv_app.core.checkpoints import read_headers
+
     weights, _ = read_adapter(parity / "lora" / "adapter")
-    shapes = {f"layers.{i}.{kind}.{p}_proj": (48 if p in "qo" else 24, 48 if p != "o" else 48)
-              for i in range(3) for kind in ("self_attn", "cross_attn") for p in "qkvo"}
+    # the decoder's Linear shapes (out, in) as the turbo checkpoint's header gives them
+    shapes = {key[len("decoder."):-len(".weight")]: tuple(shape)
+              for key, (_path, _dtype, shape) in read_headers(parity / "checkpoints" / "acestep-v15-turbo").items()
+              if key.startswith("decoder.") and key.endswith("_proj.weight") and len(shape) == 2}
+    assert set(weights.pairs) <= set(shapes)
     validate_adapter(weights, shapes, "adapter", "acestep-v15-turbo")
-    shapes["layers.0.self_attn.q_proj"] = (64, 48)
+    module = sorted(weights.pairs)[0]
+    out_features, in_features = shapes[module]
+    shapes[module] = (out_features + 16, in_features)
     with pytest.raises(AdapterError) as info:
         validate_adapter(weights, shapes, "adapter", "acestep-v15-turbo")
     assert info.value.code == "lora.shape_mismatch"
-    del shapes["layers.0.self_attn.q_proj"]
+    del shapes[module]
     with pytest.raises(AdapterError) as info:
         validate_adapter(weights, shapes, "adapter", "acestep-v15-turbo")
     assert info.value.code == "lora.unknown_module"

@@ -44,15 +44,14 @@ def test_every_prompt_string_and_ids_match(items, tokenizer):
         assert len(item["caption_input_ids"]) == item["caption_num_tokens"]
 
 
-def test_truncation_keeps_max_minus_one_plus_eot(items, tokenizer):
-    by_id = {i["id"]: i for i in items["items"]}
-    long_caption = by_id["p5_long_caption_truncated"]
-    long_lyrics = by_id["p4_long_lyrics_truncated"]
-    assert long_caption["caption_truncated"] and long_lyrics["lyric_truncated"]
-    ids = tokenizer.encode(long_caption["caption_prompt"], 256)
-    assert len(ids) == 256 and ids[-1] == tokenizer.pad_id
-    ids = tokenizer.encode(long_lyrics["lyric_prompt"], 2048)
-    assert len(ids) == 2048 and ids[-1] == tokenizer.pad_id
+@pytest.mark.parametrize("part", ["caption", "lyric"])
+def test_truncation_keeps_max_minus_one_plus_eot(items, tokenizer, part):
+    truncated = [i for i in items["items"] if i[f"{part}_truncated"]]
+    assert truncated, f"the parity set has no prompt whose {part} is truncated"
+    for item in truncated:
+        limit = item[f"{part}_tokenizer_kwargs"]["max_length"]
+        ids = tokenizer.encode(item[f"{part}_prompt"], limit)
+        assert len(ids) == limit and ids[-1] == tokenizer.pad_id, item["id"]
 
 
 def test_raw_tokenizer_calls(items, tokenizer):
@@ -69,12 +68,13 @@ def test_metas_defaults():
 
 
 def test_batch_padding(parity, items, tokenizer):
-    tensors = load_file(str(parity / "cases" / "b_prompt_batch_padding.safetensors"))
+    case = json.loads((parity / "cases.json").read_text(encoding="utf-8"))["cases"]["b_prompt_batch_padding"]
+    tensors = load_file(str(parity / case["file"]))
     by_id = {i["id"]: i for i in items["items"]}
-    chosen = [by_id["p0_en_full"], by_id["p1_ko_full"]]
-    ids, mask = tokenizer.encode_batch([c["caption_prompt"] for c in chosen], 256)
+    chosen = [by_id[prompt_id] for prompt_id in case["params"]["prompt_ids"]]
+    ids, mask = tokenizer.encode_batch([c["caption_prompt"] for c in chosen], chosen[0]["caption_tokenizer_kwargs"]["max_length"])
     np.testing.assert_array_equal(ids, tensors["out.text_input_ids"])
     np.testing.assert_array_equal(mask, tensors["out.text_attention_mask"])
-    ids, mask = tokenizer.encode_batch([c["lyric_prompt"] for c in chosen], 2048)
+    ids, mask = tokenizer.encode_batch([c["lyric_prompt"] for c in chosen], chosen[0]["lyric_tokenizer_kwargs"]["max_length"])
     np.testing.assert_array_equal(ids, tensors["out.lyric_input_ids"])
     np.testing.assert_array_equal(mask, tensors["out.lyric_attention_mask"])

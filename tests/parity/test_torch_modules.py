@@ -17,6 +17,8 @@ import torch
 from safetensors.torch import load_file
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
+from tests.conftest import case_names
 
 torch.set_num_threads(1)
 
@@ -56,51 +58,45 @@ def _check(case, tensors, key, got):
 
 @pytest.fixture(scope="module")
 def dit(parity_checkpoints):
-    return checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    return loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
 
 
 @pytest.fixture(scope="module")
 def text_encoder(parity_checkpoints):
-    return checkpoints.load_text_encoder(parity_checkpoints / checkpoints.TEXT_ENCODER_FOLDER)
+    return loading.load_text_encoder(parity_checkpoints / checkpoints.TEXT_ENCODER_FOLDER)
 
 
 @pytest.fixture(scope="module")
 def vae(parity_checkpoints):
-    return checkpoints.load_vae(parity_checkpoints / checkpoints.VAE_FOLDER)
+    return loading.load_vae(parity_checkpoints / checkpoints.VAE_FOLDER)
 
 
 @torch.no_grad()
-def test_text_encoder_cases(parity, text_encoder):
-    names = _cases(parity, "a_")
-    assert names
-    for name in names:
-        case, t = _load_case(parity, name)
-        _check(case, t, "out.last_hidden_state", text_encoder(t["in.text_input_ids"]))
-        _check(case, t, "out.lyric_embeddings", text_encoder.embed_tokens(t["in.lyric_input_ids"]))
+@pytest.mark.parametrize("name", case_names("a_"))
+def test_text_encoder_cases(parity, text_encoder, name):
+    case, t = _load_case(parity, name)
+    _check(case, t, "out.last_hidden_state", text_encoder(t["in.text_input_ids"]))
+    _check(case, t, "out.lyric_embeddings", text_encoder.embed_tokens(t["in.lyric_input_ids"]))
 
 
 @torch.no_grad()
-def test_condition_encoder_cases(parity, dit):
-    names = _cases(parity, "c_")
-    assert names
-    for name in names:
-        case, t = _load_case(parity, name)
-        states, mask = dit.encoder(t["in.text_hidden_states"], t["in.text_attention_mask"], t["in.lyric_hidden_states"],
-                                   t["in.lyric_attention_mask"], t["in.refer_audio_acoustic_hidden_states_packed"],
-                                   t["in.refer_audio_order_mask"])
-        _check(case, t, "out.encoder_hidden_states", states)
-        _check(case, t, "out.encoder_attention_mask", mask)
+@pytest.mark.parametrize("name", case_names("c_"))
+def test_condition_encoder_cases(parity, dit, name):
+    case, t = _load_case(parity, name)
+    states, mask = dit.encoder(t["in.text_hidden_states"], t["in.text_attention_mask"], t["in.lyric_hidden_states"],
+                               t["in.lyric_attention_mask"], t["in.refer_audio_acoustic_hidden_states_packed"],
+                               t["in.refer_audio_order_mask"])
+    _check(case, t, "out.encoder_hidden_states", states)
+    _check(case, t, "out.encoder_attention_mask", mask)
 
 
 @torch.no_grad()
-def test_dit_forward_cases(parity, dit):
-    names = _cases(parity, "d_")
-    assert names
-    for name in names:
-        case, t = _load_case(parity, name)
-        velocity = dit.decoder(t["in.hidden_states"], t["in.timestep"], t["in.timestep_r"],
-                               t["in.encoder_hidden_states"], t["in.context_latents"])
-        _check(case, t, "out.velocity", velocity)
+@pytest.mark.parametrize("name", case_names("d_"))
+def test_dit_forward_cases(parity, dit, name):
+    case, t = _load_case(parity, name)
+    velocity = dit.decoder(t["in.hidden_states"], t["in.timestep"], t["in.timestep_r"],
+                           t["in.encoder_hidden_states"], t["in.context_latents"])
+    _check(case, t, "out.velocity", velocity)
 
 
 @torch.no_grad()
@@ -117,13 +113,13 @@ def test_audio_tokenizer_cases(parity, dit):
 
 
 @torch.no_grad()
-def test_codes_to_hints_cases(parity, dit):
-    for name in _cases(parity, "e_codes"):
-        case, t = _load_case(parity, name)
-        ids = [int(m) for m in re.findall(r"<\|audio_code_(\d+)\|>", case["params"]["code_string"])]
-        codes = torch.tensor(ids, dtype=torch.int64).clamp(0, dit.tokenizer.quantizer.codebook_size - 1)
-        _check(case, t, "out.code_ids_parsed", codes)
-        _check(case, t, "out.hints_25hz", dit.codes_to_hints(codes[None, :, None]))
+@pytest.mark.parametrize("name", case_names("e_codes"))
+def test_codes_to_hints_cases(parity, dit, name):
+    case, t = _load_case(parity, name)
+    ids = [int(m) for m in re.findall(r"<\|audio_code_(\d+)\|>", case["params"]["code_string"])]
+    codes = torch.tensor(ids, dtype=torch.int64).clamp(0, dit.tokenizer.quantizer.codebook_size - 1)
+    _check(case, t, "out.code_ids_parsed", codes)
+    _check(case, t, "out.hints_25hz", dit.codes_to_hints(codes[None, :, None]))
 
 
 @torch.no_grad()
@@ -139,12 +135,13 @@ def test_vae_cases(parity, vae):
 
 
 @torch.no_grad()
-def test_lm_cases(parity, parity_checkpoints):
+@pytest.mark.parametrize("name", case_names("k_"))
+def test_lm_cases(parity, parity_checkpoints, name):
     lm_dirs = sorted(p for p in parity_checkpoints.iterdir() if p.name.startswith(checkpoints.LM_PREFIX))
-    for name in _cases(parity, "k_"):
-        lm = checkpoints.load_lm(lm_dirs[0])
-        case, t = _load_case(parity, name)
-        _check(case, t, "out.next_token_logits", lm.logits(t["in.input_ids"])[:, -1])
-        want = t["out.greedy_new_tokens"]
-        got = lm.greedy(t["in.input_ids"], want.shape[-1])
-        assert torch.equal(got.reshape(-1), want.reshape(-1))
+    assert lm_dirs, "the parity set has k_ cases but no LM folder"
+    lm = loading.load_lm(lm_dirs[0])
+    case, t = _load_case(parity, name)
+    _check(case, t, "out.next_token_logits", lm.logits(t["in.input_ids"])[:, -1])
+    want = t["out.greedy_new_tokens"]
+    got = lm.greedy(t["in.input_ids"], want.shape[-1])
+    assert torch.equal(got.reshape(-1), want.reshape(-1))

@@ -18,9 +18,10 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.training import (TrainingConfig, draw_step_noise, flow_matching_loss, inject_lora,
                                       logit_normal_timesteps, lora_parameters)
+from tests.conftest import case_names
 
 torch.set_num_threads(1)
 
@@ -50,13 +51,13 @@ def _sampler(case) -> str:
 
 def _seeded_draws(case, x0, null_emb, condition):
     """Our engine's draws for one step, from a generator seeded like upstream's global RNG."""
-    config = TrainingConfig(timesteps=_sampler(case), cfg_dropout=case["params"].get("cfg_ratio", 0.15))
+    config = TrainingConfig(timesteps=_sampler(case), cfg_dropout=case["params"].get("cfg_ratio", TrainingConfig.cfg_dropout))
     generator = torch.Generator().manual_seed(case["params"]["global_torch_seed"])
     return draw_step_noise(config, x0, null_emb, condition, generator)
 
 
 def _adapter_model(parity, parity_checkpoints):
-    model = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    model = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
     adapter_dir = parity / "lora" / "adapter"
     cfg = json.loads((adapter_dir / "adapter_config.json").read_text())
     peft_model = inject_lora(model.decoder, TrainingConfig(rank=cfg["r"], alpha=cfg["lora_alpha"], dropout=0.0))
@@ -79,8 +80,8 @@ def test_every_training_case_is_known(parity):
 def test_model_forward_objective(parity, parity_checkpoints):
     names = [n for n in _cases(parity) if n.startswith("j_model_forward")]
     assert names
-    model = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
-    silence = checkpoints.load_silence_latent(parity_checkpoints / "acestep-v15-turbo")
+    model = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    silence = loading.load_silence_latent(parity_checkpoints / "acestep-v15-turbo")
     for name in names:
         case, t = _case(parity, name)
         with torch.no_grad():
@@ -92,7 +93,7 @@ def test_model_forward_objective(parity, parity_checkpoints):
             # the draws are upstream's, in upstream's order
             assert torch.equal(noise, t["in.rng1_randn_like"])
             assert torch.equal(tt, logit_normal_timesteps(t["in.rng2_randn"], t["in.rng3_randn"]))
-            keep = t["in.rng0_rand"] >= 0.15
+            keep = t["in.rng0_rand"] >= case["params"].get("cfg_ratio", TrainingConfig.cfg_dropout)
             null = model.null_condition_emb.expand_as(states)
             assert torch.equal(cond, torch.where(keep[:, None, None], states, null))
             loss = flow_matching_loss(model.decoder, t["in.x0"], noise, tt, cond, context)
@@ -101,15 +102,7 @@ def test_model_forward_objective(parity, parity_checkpoints):
         assert err <= _atol(case, "loss")
 
 
-def _training_cases():
-    from tests.conftest import parity_dir
-
-    path = parity_dir() / "cases.json"
-    names = [n for n in json.loads(path.read_text())["cases"] if n.startswith("j_training_loss")] if path.is_file() else []
-    return names or ["j_training_loss_missing"]
-
-
-@pytest.mark.parametrize("name", _training_cases())
+@pytest.mark.parametrize("name", case_names("j_training_loss"))
 def test_lora_training_step(parity, parity_checkpoints, name):
     assert name in _cases(parity), f"{name} missing from the parity set"
     case, t = _case(parity, name)

@@ -1,6 +1,6 @@
 """Oobleck VAE parity (h_vae_* cases) on both backends, MLX vs torch, loading and weight norm.
 
-torch loads through ``core.checkpoints.load_vae``; MLX reads the same official ``vae/`` folder
+torch loads through ``core.torch_model.loading.load_vae``; MLX reads the same official ``vae/`` folder
 with ``OobleckVAE.from_folder`` (mx.load, layout converted once). Tolerances: each case's
 ``suggested_atol`` for both backends (MLX CPU fp32 observed ~1e-6, same as torch).
 """
@@ -14,6 +14,7 @@ import pytest
 from safetensors.numpy import load_file
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.errors import CheckpointError
 
 torch = pytest.importorskip("torch")
@@ -44,8 +45,15 @@ def vae_dir(parity_checkpoints):
 
 
 @pytest.fixture(scope="module")
+def vae_config(vae_dir):
+    from mixgrv_app.core.configs import VAEConfig
+
+    return VAEConfig.from_json(vae_dir / "config.json")
+
+
+@pytest.fixture(scope="module")
 def torch_vae(vae_dir):
-    return checkpoints.load_vae(vae_dir)
+    return loading.load_vae(vae_dir)
 
 
 @pytest.fixture(scope="module")
@@ -112,19 +120,20 @@ def test_windows_match_upstream(parity):
     assert mlx_windows(frames, p["chunk_size"], p["overlap"]) == want
 
 
-def test_mlx_matches_torch_on_random_input(torch_vae, mlx_vae):
+def test_mlx_matches_torch_on_random_input(torch_vae, mlx_vae, vae_config):
     rng = np.random.default_rng(0)
-    latents = rng.standard_normal((2, 64, 11)).astype(np.float32)
+    latents = rng.standard_normal((2, vae_config.decoder_input_channels, 11)).astype(np.float32)
     a, b = _run("torch", torch_vae, "decode", latents), _run("mlx", mlx_vae, "decode", latents)
     assert np.abs(a - b).max() <= 2e-5 * max(1.0, np.abs(a).max())
-    audio = (0.3 * rng.standard_normal((1, 2, 1920 * 9))).astype(np.float32)
+    audio = (0.3 * rng.standard_normal((1, vae_config.audio_channels, vae_config.hop_length * 9))).astype(np.float32)
     (m1, s1), (m2, s2) = _run("torch", torch_vae, "encode", audio), _run("mlx", mlx_vae, "encode", audio)
     assert np.abs(m1 - m2).max() <= 2e-5 and np.abs(s1 - s2).max() <= 2e-5
 
 
-def test_posterior_sample_uses_given_noise(torch_vae, mlx_vae):
-    mean, std = np.full((1, 64, 3), 0.5, np.float32), np.full((1, 64, 3), 2.0, np.float32)
-    noise = np.random.default_rng(1).standard_normal((1, 64, 3)).astype(np.float32)
+def test_posterior_sample_uses_given_noise(torch_vae, mlx_vae, vae_config):
+    shape = (1, vae_config.decoder_input_channels, 3)
+    mean, std = np.full(shape, 0.5, np.float32), np.full(shape, 2.0, np.float32)
+    noise = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
     want = mean + std * noise
     got_t = torch_vae.sample(torch.from_numpy(mean), torch.from_numpy(std), noise=torch.from_numpy(noise))
     np.testing.assert_allclose(got_t.numpy(), want, rtol=1e-6)
@@ -193,11 +202,11 @@ def test_wrong_shape_names_key(vae_dir):
     assert err.value.code == "checkpoint.missing_key" and "encoder.snake1.alpha" in str(err.value)
 
 
-def _test_signal(seconds: float) -> np.ndarray:
+def _test_signal(seconds: float, config) -> np.ndarray:
     rng = np.random.default_rng(3)
-    t = np.arange(int(seconds * 48000), dtype=np.float32) / 48000
+    t = np.arange(int(seconds * config.sampling_rate), dtype=np.float32) / config.sampling_rate
     return (0.3 * np.sin(2 * np.pi * 220 * t) * np.sin(2 * np.pi * 0.25 * t)
-            + 0.05 * rng.standard_normal((2, t.size), dtype=np.float32)).astype(np.float32)[None]
+            + 0.05 * rng.standard_normal((config.audio_channels, t.size), dtype=np.float32)).astype(np.float32)[None]
 
 
 def _set_encode_window(monkeypatch, chunk: int, overlap: int) -> None:
@@ -209,16 +218,17 @@ def _set_encode_window(monkeypatch, chunk: int, overlap: int) -> None:
         monkeypatch.setattr(module, "ENCODE_OVERLAP_SAMPLES", overlap)
 
 
-def test_long_source_audio_is_encoded_in_windows(parity_checkpoints, monkeypatch):
+def test_long_source_audio_is_encoded_in_windows(parity_checkpoints, monkeypatch, vae_config):
     """A cover/repaint source longer than the encode window is encoded window by window
     (upstream: 30 s windows with 2 s of context; a 10-minute source then needs the memory of
     34 s) and matches one untiled pass. Here the context is upstream's 2 s and the window 6 s,
     so 7 s of audio takes four windows. Shorter audio is encoded in one pass, exactly as given."""
     from mixgrv_app.core.pipeline import open_backend
 
-    chunk, overlap = 6 * 48000, 2 * 48000
+    rate, hop = vae_config.sampling_rate, vae_config.hop_length
+    chunk, overlap = 6 * rate, 2 * rate
     _set_encode_window(monkeypatch, chunk, overlap)
-    audio = _test_signal(7)
+    audio = _test_signal(7, vae_config)
     backend = open_backend(parity_checkpoints, "acestep-v15-turbo", backend="torch", device="cpu")
     lengths: list[int] = []
     encode = backend.vae.encode
@@ -227,26 +237,27 @@ def test_long_source_audio_is_encoded_in_windows(parity_checkpoints, monkeypatch
     assert len(lengths) == 4 and max(lengths) <= chunk
     with torch.inference_mode():
         whole_mean, whole_std = (o.transpose(1, 2).numpy() for o in encode(torch.from_numpy(audio)))
-    assert mean.shape == whole_mean.shape == (1, 7 * 25, 64)
+    assert mean.shape == whole_mean.shape == (1, 7 * rate // hop, vae_config.decoder_input_channels)
     assert float(np.abs(mean - whole_mean).max()) <= 1e-4 * max(1.0, float(np.abs(whole_mean).max()))
     assert float(np.abs(std - whole_std).max()) <= 1e-4 * max(1.0, float(np.abs(whole_std).max()))
 
     lengths.clear()
-    short = audio[..., : 3 * 48000 + 77]  # not a multiple of the hop: encoded as given, in one pass
+    short = audio[..., : 3 * rate + 77]  # not a multiple of the hop: encoded as given, in one pass
     backend.vae_encode(short)
     assert lengths == [short.shape[-1]]
 
 
-def test_windowed_encode_agrees_between_backends(parity_checkpoints, monkeypatch):
+def test_windowed_encode_agrees_between_backends(parity_checkpoints, monkeypatch, vae_config):
     """MLX and torch cut the same windows and keep the same cores. The window is shrunk (12
     latent frames, 3 of context) so 1 s needs five: MLX's CPU convolutions take ~15 s per
     second of audio at the VAE's 128 channels."""
     from mixgrv_app.core.pipeline import open_backend
 
-    _set_encode_window(monkeypatch, 12 * 1920, 3 * 1920)
-    audio = _test_signal(1)
+    hop = vae_config.hop_length
+    _set_encode_window(monkeypatch, 12 * hop, 3 * hop)
+    audio = _test_signal(1, vae_config)
     torch_mean, torch_std = open_backend(parity_checkpoints, "acestep-v15-turbo", backend="torch",
                                          device="cpu").vae_encode(audio)
     mlx_mean, mlx_std = open_backend(parity_checkpoints, "acestep-v15-turbo", backend="mlx", device="cpu").vae_encode(audio)
-    assert mlx_mean.shape == torch_mean.shape == (1, 25, 64)
+    assert mlx_mean.shape == torch_mean.shape == (1, vae_config.sampling_rate // hop, vae_config.decoder_input_channels)
     assert float(np.abs(mlx_mean - torch_mean).max()) <= 1e-4 and float(np.abs(mlx_std - torch_std).max()) <= 1e-4

@@ -11,6 +11,7 @@ import soundfile as sf
 def prepared_dataset(tmp: Path, models: Path, name: str = "train-set", songs: int = 2, seconds: float = 1.2) -> str:
     """Write ``songs`` short stereo clips, import them, label them and preprocess them."""
     from mixgrv_app.core import dataset as ds_core
+    from mixgrv_app.core import dataset_import, dataset_labels
     from mixgrv_app.core.preprocess import PreprocessRequest, run
 
     src = tmp / "songs"
@@ -21,10 +22,10 @@ def prepared_dataset(tmp: Path, models: Path, name: str = "train-set", songs: in
         tone = 0.3 * np.sin(2 * np.pi * (220 + 110 * i) * t) + 0.02 * rng.standard_normal(t.shape)
         sf.write(src / f"song{i}.wav", np.stack([tone, tone * 0.8], axis=1).astype(np.float32), 48000, subtype="PCM_16")
     ds_core.create_dataset(name)
-    ds_core.add_files(name, [str(src)])
+    dataset_import.add_files(name, [str(src)])
     ds = ds_core.open_dataset(name)
     for i, track in enumerate(ds.tracks):
-        ds_core.edit_track(ds, track.id, caption=f"test tone {i}", bpm=120)
+        dataset_labels.edit_track(ds, track.id, caption=f"test tone {i}", bpm=120)
     run(PreprocessRequest(dataset=name, models_dir=str(models), max_seconds=seconds))
     return name
 

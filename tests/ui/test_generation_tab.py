@@ -6,7 +6,6 @@ tests/e2e/test_generation_tab_e2e.py; here every test takes well under a second.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -17,15 +16,15 @@ import pytest
 import soundfile
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
-from PySide6.QtWidgets import QApplication
 
 from mixgrv_app import paths
 from mixgrv_app import settings as opts
 from mixgrv_app.core import requests
 from mixgrv_app.core.history import History, Take, new_id, peaks_of
 from mixgrv_app.ui import request_form as rf
-from mixgrv_app.ui.lora_panel import AdapterProblem, LoraPanel, read_adapter_folder
-from mixgrv_app.ui.player import PLAYING, STOPPED, Player
+from mixgrv_app.core.lora import AdapterError, read_adapter_folder
+from mixgrv_app.ui.lora_panel import LoraPanel
+from mixgrv_app.ui.player import STOPPED, Player
 from mixgrv_app.ui.results_view import ResultsView
 from mixgrv_app.ui.waveform import WaveformView
 
@@ -203,7 +202,7 @@ def test_lora_library_finds_runs_and_validates_imports(qtbot, parity, tmp_path):
     broken.mkdir()
     (broken / "adapter_config.json").write_text('{"peft_type": "LORA"}')
     (broken / "adapter_model.safetensors").write_bytes(b"\x00" * 4)
-    with pytest.raises(AdapterProblem):
+    with pytest.raises(AdapterError):
         read_adapter_folder(broken)
     messages = []
     panel.message.connect(messages.append)

@@ -11,7 +11,7 @@ import types
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QLocale, QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QLocale, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QVBoxLayout, QWidget
 
@@ -208,6 +208,31 @@ def test_the_real_tabs_open_in_the_window(qtbot, qapp):
     assert not errors, f"a tab failed to build: {errors!r}"
     assert callable(getattr(window.training_tab(), "import_audio_paths", None))
     window.close()
+
+
+def test_language_switch_reaches_the_panels_inside_the_real_tabs(qtbot, qapp):
+    """Every panel retranslates itself on LanguageChange (ui/widgets.Retranslating), however
+    deep it sits in the real tabs: the training settings, the dataset list, the LoRA library."""
+    opts.reset_for_tests()
+    store = opts.settings()
+    store.set(opts.LANGUAGE, "en")
+    window = build_window(qapp, store)
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.tabs_ready, timeout=20000):
+        pass
+    training, generation = window.training_tab(), window.generation_tab()
+    panels = (training.training_panel.preset_label, training.dataset_panel.dataset_label, generation.lora_panel.title)
+    english = [w.text() for w in panels]
+    assert english == ["Preset", "Dataset", "LoRA adapters"]
+    window.language_actions["ko"].trigger()
+    qtbot.waitUntil(lambda: all(w.text() != e for w, e in zip(panels, english, strict=True)), timeout=5000)
+    assert [w.text() for w in panels] == [QApplication.translate(context, text) for context, text in (
+        ("TrainingPanel", "Preset"), ("DatasetPanel", "Dataset"), ("LoraPanel", "LoRA adapters"))]
+    assert training.steps.tabText(0) == QApplication.translate("TrainingTab", "1  Labels") != "1  Labels"
+    window.close()
+    i18n.install(qapp, "en")
+    opts.reset_for_tests()
 
 
 DOCK_SCRIPT = r"""

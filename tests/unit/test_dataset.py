@@ -18,6 +18,7 @@ import soundfile as sf
 
 from mixgrv_app import paths
 from mixgrv_app.core import dataset as D
+from mixgrv_app.core import dataset_import, dataset_labels
 from mixgrv_app.core.errors import DatasetError
 from mixgrv_app.core.jobs import CancelToken, Log, Progress
 from support.audio_corpus import build_corpus, snapshot, tone
@@ -43,7 +44,7 @@ def test_import_corpus_every_good_file_in_every_bad_one_skipped_nothing_else_cha
     before = snapshot(root)
     D.create_dataset("corpus")
     events = []
-    result = D.run_import(D.ImportRequest("corpus", [str(root / "good"), str(root / "bad")]), events.append)
+    result = dataset_import.run_import(dataset_import.ImportRequest("corpus", [str(root / "good"), str(root / "bad")]), events.append)
 
     assert not result.cancelled
     skipped = {Path(s.source).name: s.code for s in result.skipped}
@@ -88,7 +89,7 @@ def test_import_corpus_every_good_file_in_every_bad_one_skipped_nothing_else_cha
 def test_labels_from_sidecars_and_csv(corpus):
     root, _, _ = corpus
     D.create_dataset("labels")
-    D.run_import(D.ImportRequest("labels", [str(root / "good" / "names"), str(root / "good" / "wav")]))
+    dataset_import.run_import(dataset_import.ImportRequest("labels", [str(root / "good" / "names"), str(root / "good" / "wav")]))
     ds = D.open_dataset("labels")
     t = ds.track("노래 1")
     assert t.caption == "korean ballad, piano" and t.labeled
@@ -106,7 +107,7 @@ def test_sidecar_encodings_and_csv_given_explicitly(tmp_path):
     csv_dir.mkdir()
     (csv_dir / "meta.csv").write_text("File;BPM;Key;Caption\n곡.wav;98.6;F# minor;dreamy synth\n", encoding="utf-8-sig")
     D.create_dataset("enc")
-    res = D.run_import(D.ImportRequest("enc", [str(tmp_path / "곡.wav"), str(csv_dir / "meta.csv")]))
+    res = dataset_import.run_import(dataset_import.ImportRequest("enc", [str(tmp_path / "곡.wav"), str(csv_dir / "meta.csv")]))
     assert len(res.imported) == 1 and not res.skipped
     t = D.open_dataset("enc").tracks[0]
     assert t.lyrics == "[Chorus]\n사랑해" and (t.bpm, t.keyscale, t.caption) == (99, "F# minor", "dreamy synth")
@@ -120,7 +121,7 @@ def test_one_corrupt_file_among_fifty(tmp_path):
         sf.write(str(src / f"{i:02d}.wav"), x * (0.3 + i / 100), 16000)  # distinct bytes
     (src / "25b.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk" * 10)
     D.create_dataset("album")
-    res = D.run_import(D.ImportRequest("album", [str(src)]))
+    res = dataset_import.run_import(dataset_import.ImportRequest("album", [str(src)]))
     assert len(res.imported) == 49
     assert [(Path(s.source).name, s.code) for s in res.skipped] == [("25b.wav", "audio.undecodable")]
 
@@ -131,9 +132,9 @@ def test_duplicates_are_skipped_and_near_duplicates_flagged(tmp_path):
     sf.write(str(tmp_path / "song.mp3"), data, sr)
     _melody_file(tmp_path / "other.wav", 8)
     D.create_dataset("dups")
-    first = D.run_import(D.ImportRequest("dups", [str(song), str(tmp_path / "other.wav")]))
+    first = dataset_import.run_import(dataset_import.ImportRequest("dups", [str(song), str(tmp_path / "other.wav")]))
     assert len(first.imported) == 2
-    again = D.run_import(D.ImportRequest("dups", [str(song), str(tmp_path / "song.mp3")]))
+    again = dataset_import.run_import(dataset_import.ImportRequest("dups", [str(song), str(tmp_path / "song.mp3")]))
     assert [(Path(s.source).name, s.code) for s in again.skipped] == [("song.wav", "dataset.duplicate_file")]
     mp3 = again.imported[0]
     near = [w for w in mp3.warnings if w["code"] == "analysis.near_duplicate"]
@@ -154,14 +155,14 @@ def test_cancel_keeps_what_was_imported_and_a_valid_json(tmp_path):
         if isinstance(event, Progress) and event.done >= 3:
             cancel.cancel()
 
-    with pytest.raises(D.ImportCancelled) as e:  # a jobs.Cancelled, carrying the partial result
-        D.run_import(D.ImportRequest("cancel", [str(src)]), sink, cancel)
+    with pytest.raises(dataset_import.ImportCancelled) as e:  # a jobs.Cancelled, carrying the partial result
+        dataset_import.run_import(dataset_import.ImportRequest("cancel", [str(src)]), sink, cancel)
     res = e.value.result
     assert res.cancelled and len(res.imported) == 3
     ds = D.open_dataset("cancel")
     assert len(ds.tracks) == 3 and ds.meta.num_samples == 3
     assert sorted(os.listdir(ds.root / "audio")) == ["0.wav", "1.wav", "2.wav"]  # no stray temp copies
-    res = D.run_import(D.ImportRequest("cancel", [str(src)]))  # adding again resumes: 3 duplicates, 3 new
+    res = dataset_import.run_import(dataset_import.ImportRequest("cancel", [str(src)]))  # adding again resumes: 3 duplicates, 3 new
     assert len(res.imported) == 3 and {s.code for s in res.skipped} == {"dataset.duplicate_file"}
 
 
@@ -194,7 +195,7 @@ def test_create_rename_delete_and_names(tmp_path):
         D.create_dataset("내 데이터")
     assert e.value.code == "dataset.exists"
     _melody_file(tmp_path / "a.wav", 1, seconds=1.0)
-    D.run_import(D.ImportRequest("내 데이터", [str(tmp_path / "a.wav")]))
+    dataset_import.run_import(dataset_import.ImportRequest("내 데이터", [str(tmp_path / "a.wav")]))
     (paths.tensors_dir() / "내 데이터").mkdir()
     ds = D.rename_dataset("내 데이터", "Renamed")
     assert D.list_datasets() == ["Renamed"] and ds.meta.custom_tag == "mytag"
@@ -216,32 +217,32 @@ def test_create_rename_delete_and_names(tmp_path):
 def test_edit_fields_tags_and_training_text(tmp_path):
     _melody_file(tmp_path / "a.wav", 1, seconds=1.0)
     D.create_dataset("edit", custom_tag="zz", tag_position="prepend")
-    D.run_import(D.ImportRequest("edit", [str(tmp_path / "a.wav")]))
+    dataset_import.run_import(dataset_import.ImportRequest("edit", [str(tmp_path / "a.wav")]))
     ds = D.open_dataset("edit")
-    t = D.edit_track(ds, "a", caption="warm lofi", genre="lofi", bpm="92.4", keyscale="D minor", timesignature="4",
+    t = dataset_labels.edit_track(ds, "a", caption="warm lofi", genre="lofi", bpm="92.4", keyscale="D minor", timesignature="4",
                      language="KO", lyrics="[Verse]\nhello")
     assert (t.caption, t.bpm, t.language, t.labeled, t.is_instrumental) == ("warm lofi", 92, "ko", True, False)
-    text, caption = D.training_text(t, ds.meta)
+    text, caption = dataset_labels.training_text(t, ds.meta)
     assert (text, caption) == ("zz, warm lofi", "zz, warm lofi")  # dataset tag, prepended
-    D.edit_track(ds, 1, custom_tag="mine")
-    D.edit_track(ds, 1, custom_tag="first", tag_mode="prepend")
-    t = D.edit_track(ds, 1, custom_tag="last", tag_mode="append")
+    dataset_labels.edit_track(ds, 1, custom_tag="mine")
+    dataset_labels.edit_track(ds, 1, custom_tag="first", tag_mode="prepend")
+    t = dataset_labels.edit_track(ds, 1, custom_tag="last", tag_mode="append")
     assert t.custom_tag == "first, mine, last"
-    t = D.edit_track(ds, t.id, tag_position="append")
-    assert D.training_text(t, ds.meta)[0] == "warm lofi, first, mine, last"
-    t = D.edit_track(ds, 1, tag_position="replace", prompt_override="genre")
-    assert D.training_text(t, ds.meta) == ("lofi", "first, mine, last")
-    t = D.edit_track(ds, 1, prompt_override="none", tag_position="")
+    t = dataset_labels.edit_track(ds, t.id, tag_position="append")
+    assert dataset_labels.training_text(t, ds.meta)[0] == "warm lofi, first, mine, last"
+    t = dataset_labels.edit_track(ds, 1, tag_position="replace", prompt_override="genre")
+    assert dataset_labels.training_text(t, ds.meta) == ("lofi", "first, mine, last")
+    t = dataset_labels.edit_track(ds, 1, prompt_override="none", tag_position="")
     ds.meta.genre_ratio = 100
-    assert D.training_text(t, ds.meta)[0] == "lofi"  # randint(0,100) < 100 nearly always
+    assert dataset_labels.training_text(t, ds.meta)[0] == "lofi"  # randint(0,100) < 100 nearly always
     ds.meta.genre_ratio = 0
-    assert D.training_text(t, ds.meta)[0] == "first, mine, last, warm lofi"
-    t = D.edit_track(ds, 1, is_instrumental="true", lyrics="")
+    assert dataset_labels.training_text(t, ds.meta)[0] == "first, mine, last, warm lofi"
+    t = dataset_labels.edit_track(ds, 1, is_instrumental="true", lyrics="")
     assert t.lyrics == "[Instrumental]" and t.is_instrumental
     for field, value in (("bpm", "fast"), ("bpm", 999), ("language", "klingon"), ("prompt_override", "lyrics"),
                          ("tag_position", "middle"), ("is_instrumental", "maybe"), ("filename", "x.wav")):
         with pytest.raises(DatasetError) as e:
-            D.edit_track(ds, 1, **{field: value})
+            dataset_labels.edit_track(ds, 1, **{field: value})
         assert e.value.code == "dataset.bad_field"
     with pytest.raises(DatasetError) as e:
         ds.track("nope")
@@ -253,15 +254,15 @@ def test_edit_fields_tags_and_training_text(tmp_path):
 def test_upstream_json_export_and_import(tmp_path):
     _melody_file(tmp_path / "a.wav", 1, seconds=1.0)
     D.create_dataset("src", custom_tag="tag", tag_position="append", genre_ratio=20)
-    D.run_import(D.ImportRequest("src", [str(tmp_path / "a.wav")]))
+    dataset_import.run_import(dataset_import.ImportRequest("src", [str(tmp_path / "a.wav")]))
     ds = D.open_dataset("src")
-    D.edit_track(ds, 1, caption="cap", bpm=100, lyrics="la la")
-    out = D.export_upstream_json("src", tmp_path / "up.json")
+    dataset_labels.edit_track(ds, 1, caption="cap", bpm=100, lyrics="la la")
+    out = dataset_import.export_upstream_json("src", tmp_path / "up.json")
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert set(data["metadata"]) == set(D.UPSTREAM_META_FIELDS)
+    assert set(data["metadata"]) == set(dataset_import.UPSTREAM_META_FIELDS)
     assert (data["metadata"]["tag_position"], data["metadata"]["genre_ratio"], data["metadata"]["num_samples"]) == ("append", 20, 1)
     sample = data["samples"][0]
-    assert set(sample) == set(D.UPSTREAM_SAMPLE_FIELDS)
+    assert set(sample) == set(dataset_import.UPSTREAM_SAMPLE_FIELDS)
     assert Path(sample["audio_path"]).is_absolute() and Path(sample["audio_path"]).is_file()
     # an upstream file with an extra field and a relative path, imported under a new name
     sample["unknown_future_field"] = 1
@@ -270,14 +271,14 @@ def test_upstream_json_export_and_import(tmp_path):
     sample["audio_path"] = "up_audio/a.wav"
     data["samples"].append(dict(sample, id="missing1", audio_path="up_audio/gone.wav"))
     (tmp_path / "up2.json").write_text(json.dumps(data), encoding="utf-8")
-    res = D.run_import_upstream(D.UpstreamImportRequest(str(tmp_path / "up2.json"), "copy"))
+    res = dataset_import.run_import_upstream(dataset_import.UpstreamImportRequest(str(tmp_path / "up2.json"), "copy"))
     assert [s.code for s in res.skipped] == ["audio.not_found"]
     copy = D.open_dataset("copy")
     t = copy.tracks[0]
     assert (t.id, t.caption, t.bpm, t.lyrics, copy.meta.tag_position, copy.meta.genre_ratio) == (
         sample["id"], "cap", 100, "la la", "append", 20)
     with pytest.raises(DatasetError) as e:
-        D.run_import_upstream(D.UpstreamImportRequest(str(tmp_path / "a.wav")))
+        dataset_import.run_import_upstream(dataset_import.UpstreamImportRequest(str(tmp_path / "a.wav")))
     assert e.value.code == "dataset.corrupt"
 
 
@@ -292,7 +293,7 @@ def test_corrupt_dataset_json_is_an_error_with_a_code():
 def test_remove_track_deletes_only_the_managed_copy(tmp_path):
     src = _melody_file(tmp_path / "a.wav", 1, seconds=1.0)
     D.create_dataset("rm")
-    D.run_import(D.ImportRequest("rm", [str(src)]))
+    dataset_import.run_import(dataset_import.ImportRequest("rm", [str(src)]))
     ds = D.open_dataset("rm")
     copy = ds.audio_file(ds.tracks[0])
     D.remove_track(ds, "a.wav")
@@ -336,17 +337,17 @@ def test_edits_during_an_import_are_not_lost(tmp_path):
     def sink(event):
         if isinstance(event, Progress) and event.done == 2:
             ui_view.tracks[:] = D.open_dataset("race").tracks
-            D.edit_track(ui_view, "0.wav", caption="edited mid-import")
+            dataset_labels.edit_track(ui_view, "0.wav", caption="edited mid-import")
             D.set_metadata("race", custom_tag="tag")
 
-    D.run_import(D.ImportRequest("race", [str(src)]), sink)
+    dataset_import.run_import(dataset_import.ImportRequest("race", [str(src)]), sink)
     final = D.open_dataset("race")
     assert [t.filename for t in final.tracks] == ["0.wav", "1.wav", "2.wav", "3.wav"]
     assert final.track("0.wav").caption == "edited mid-import" and final.meta.custom_tag == "tag"
     # a stale view saving an edit does not drop tracks imported after it was read
     stale = D.open_dataset("race")
     stale.tracks = stale.tracks[:1]
-    D.edit_track(stale, "0.wav", bpm=100)
+    dataset_labels.edit_track(stale, "0.wav", bpm=100)
     assert len(D.open_dataset("race").tracks) == 4 and len(stale.tracks) == 4
 
 

@@ -8,7 +8,8 @@ import threading
 import pytest
 
 from mixgrv_app.core.errors import MixgrvError
-from mixgrv_app.core.jobs import CancelToken, Cancelled, ChildDied, ChildService, Progress, child_command
+from mixgrv_app.core.child_jobs import child_command, ChildDied, ChildService
+from mixgrv_app.core.jobs import Cancelled, CancelToken, Progress
 
 COUNTER = "tests.support.counter_service:create"
 

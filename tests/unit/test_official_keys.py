@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import torch
 
 from mixgrv_app.core.configs import DiTConfig, Qwen3Config, VAEConfig

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.synthetic import TreeSpec, write_tree
 
 
@@ -15,7 +16,7 @@ def test_synthetic_tree_loads_and_generates(tmp_path):
     root = write_tree(tmp_path / "checkpoints", spec)
     found = checkpoints.find_components(root)
     assert set(found.dits) == {"acestep-v15-turbo", "acestep-v15-base"} and found.vae and found.text_encoder
-    model = checkpoints.load_dit_model(root / "acestep-v15-turbo")
+    model = loading.load_dit_model(root / "acestep-v15-turbo")
     assert model.config.hidden_size == 40 and len(model.decoder.layers) == 3
 
     from mixgrv_app.core.pipeline import Generator
@@ -28,7 +29,7 @@ def test_synthetic_tree_loads_and_generates(tmp_path):
     assert a.audio[0].shape == (2, 480000) and np.isfinite(a.audio[0]).all()
     assert float(np.abs(a.audio[0] - b.audio[0]).max()) > 1e-3  # another seed, another song
 
-    from mixgrv_app.core.mlx_model import loading
+    from mixgrv_app.core.mlx_model import loading as mlx_loading
 
-    mlx_model = loading.load_dit_model(root / "acestep-v15-base")
+    mlx_model = mlx_loading.load_dit_model(root / "acestep-v15-base")
     assert mlx_model.config.hidden_size == 40

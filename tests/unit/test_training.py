@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from mixgrv_app.core import checkpoints
+from mixgrv_app.core.torch_model import loading
 from mixgrv_app.core.errors import TrainingError
 from mixgrv_app.core.training import (TrainingConfig, estimate_run_memory, flow_matching_loss, inject_lora,
                                       learning_rate, lora_parameter_count, lora_parameters, prepare_decoder,
@@ -63,7 +64,7 @@ def test_lora_count_matches_upstream_at_full_size():
 @pytest.mark.parametrize("targets,kinds", [("self", {"self_attn"}), ("cross", {"cross_attn"}),
                                            ("both", {"self_attn", "cross_attn"})])
 def test_targets_select_the_attention_kind(parity_checkpoints, targets, kinds):
-    model = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+    model = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
     params = lora_parameters(inject_lora(model.decoder, TrainingConfig(rank=4, alpha=8, targets=targets)))
     assert {k.split(".")[4] for k in params} == kinds
     assert all(p.dtype == torch.float32 for p in params.values())
@@ -78,7 +79,7 @@ def test_engine_setup_keeps_loss_and_gradients(parity_checkpoints):
     ctx, cond, t = torch.randn(2, 37, 128, generator=g), torch.randn(2, 9, 48, generator=g), torch.tensor([0.3, 0.8])
     results = []
     for engine in (False, True):
-        model = checkpoints.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
+        model = loading.load_dit_model(parity_checkpoints / "acestep-v15-turbo")
         config = TrainingConfig(rank=4, alpha=8, dropout=0.0)
         torch.manual_seed(1)
         peft = prepare_decoder(model.decoder, config) if engine else inject_lora(model.decoder, config)

@@ -1,11 +1,12 @@
 """The VAE's inference-only fast paths (core/torch_model/vae.py) give the plain modules' results
-and never touch their inputs; with gradients on, the plain (autograd-safe) path runs."""
+and never touch their inputs; with gradients on, the plain (autograd-safe) path runs. Also the
+per-device decode window."""
 
 from __future__ import annotations
 
 import torch
 
-from mixgrv_app.core.torch_model.vae import ResidualUnit, Snake1d, pointwise_conv
+from mixgrv_app.core.torch_model.vae import ResidualUnit, Snake1d, _pointwise_conv
 
 
 def _snake(channels: int = 8) -> Snake1d:
@@ -31,10 +32,10 @@ def test_pointwise_conv_matches_the_convolution_for_every_batch_item():
     conv = torch.nn.Conv1d(16, 12, 1)
     x = torch.randn(3, 16, 777)
     with torch.inference_mode():
-        torch.testing.assert_close(pointwise_conv(x, conv), conv(x), rtol=0, atol=2e-6)
+        torch.testing.assert_close(_pointwise_conv(x, conv), conv(x), rtol=0, atol=2e-6)
     no_bias = torch.nn.Conv1d(16, 12, 1, bias=False)
     with torch.inference_mode():
-        torch.testing.assert_close(pointwise_conv(x, no_bias), no_bias(x), rtol=0, atol=2e-6)
+        torch.testing.assert_close(_pointwise_conv(x, no_bias), no_bias(x), rtol=0, atol=2e-6)
 
 
 def test_residual_unit_fast_path_equals_autograd_path_and_gradients_still_flow():
@@ -58,12 +59,12 @@ def test_residual_unit_fast_path_equals_autograd_path_and_gradients_still_flow()
 def test_polyphase_upsample_equals_the_transposed_convolution_for_the_vae_strides():
     import math
 
-    from mixgrv_app.core.torch_model.vae import PolyphaseUpsample
+    from mixgrv_app.core.torch_model.vae import _PolyphaseUpsample
 
     torch.manual_seed(3)
     for stride in (2, 4, 6, 10):
         conv = torch.nn.ConvTranspose1d(12, 8, 2 * stride, stride=stride, padding=math.ceil(stride / 2))
-        upsample = PolyphaseUpsample()
+        upsample = _PolyphaseUpsample()
         x = torch.randn(2, 12, 37)
         with torch.inference_mode():
             torch.testing.assert_close(upsample(x, conv), conv(x), rtol=0, atol=2e-6)
@@ -74,9 +75,18 @@ def test_polyphase_upsample_equals_the_transposed_convolution_for_the_vae_stride
 
 
 def test_polyphase_upsample_leaves_training_to_the_module():
-    from mixgrv_app.core.torch_model.vae import PolyphaseUpsample
+    from mixgrv_app.core.torch_model.vae import _PolyphaseUpsample
 
     conv = torch.nn.ConvTranspose1d(4, 3, 4, stride=2, padding=1)
     x = torch.randn(1, 4, 9, requires_grad=True)
-    PolyphaseUpsample()(x, conv).sum().backward()
+    _PolyphaseUpsample()(x, conv).sum().backward()
     assert x.grad is not None and conv.weight.grad is not None
+
+
+def test_decode_window_caps_mps_only():
+    """MPS runs upstream's 32/8 window (conv1d output-length limit); other devices the asked one."""
+    from mixgrv_app.core.torch_model.backend import decode_window
+
+    assert decode_window("mps", 256, 64) == (32, 8)
+    assert decode_window("mps", 16, 4) == (16, 4)
+    assert decode_window("cpu", 1024, 64) == decode_window("cuda", 1024, 64) == (1024, 64)

@@ -31,16 +31,14 @@ adapter costs ~3% of a step), where the plain step skips it.
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import mlx.core as mx
 import numpy as np
 
 from mixgrv_app.core.backend import BackendInfo, LoraWeights
-from mixgrv_app.core.checkpoints import TEXT_ENCODER_FOLDER, VAE_FOLDER, require_generation_set
+from mixgrv_app.core.checkpoints import require_generation_set
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.mlx_model import loading
 from mixgrv_app.core.mlx_model.lora import AdapterTable, LoRALinear, get_module, linear_paths, set_module

@@ -72,10 +72,10 @@ def attention_mask(length: int, *, window: int | None = None, causal: bool = Fal
     allowed = allowed[None, None]
     if key_padding is not None:
         allowed = allowed & key_padding.astype(mx.bool_)[:, None, None, :]
-    return mx.where(allowed, mx.array(0.0, dtype=dtype), mx.array(mask_min(dtype), dtype=dtype))
+    return mx.where(allowed, mx.array(0.0, dtype=dtype), mx.array(_mask_min(dtype), dtype=dtype))
 
 
-def mask_min(dtype) -> float:
+def _mask_min(dtype) -> float:
     """The additive mask value for ``dtype``: float32's min (upstream's NEG) or bf16's own min."""
     return NEG if dtype == mx.float32 else float(mx.finfo(dtype).min)
 
@@ -104,7 +104,7 @@ class Attention(nn.Module):
             q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         if mask is not None and mask.dtype != q.dtype:
             # clip first: float32's min is -inf in bf16 (a fully masked row would give NaN)
-            mask = mx.maximum(mask, mask_min(q.dtype)).astype(q.dtype)
+            mask = mx.maximum(mask, _mask_min(q.dtype)).astype(q.dtype)
         out = mx.fast.scaled_dot_product_attention(q, k, v, scale=self.head_dim ** -0.5, mask=mask)
         return self.o_proj(out.transpose(0, 2, 1, 3).reshape(b, length, self.heads * self.head_dim))
 
@@ -146,7 +146,7 @@ class EncoderStack(nn.Module):
     def run_layers(self, h: mx.array, key_padding: mx.array | None = None) -> mx.array:
         rope = self.rotary_emb(h.shape[1], h.dtype)
         masks: dict = {}
-        for layer, window in zip(self.layers, self.windows):
+        for layer, window in zip(self.layers, self.windows, strict=True):
             if window not in masks:
                 masks[window] = attention_mask(h.shape[1], window=window, key_padding=key_padding, dtype=h.dtype)
             h = layer(h, rope, masks[window])

@@ -17,7 +17,7 @@ import numpy as np
 from mlx.utils import tree_flatten
 
 from mixgrv_app.core import checkpoints
-from mixgrv_app.core.configs import DiTConfig, Qwen3Config, VAEConfig
+from mixgrv_app.core.configs import DiTConfig, Qwen3Config
 from mixgrv_app.core.errors import CheckpointError
 
 DTYPES = {"float32": mx.float32, "bfloat16": mx.bfloat16}

@@ -210,7 +210,7 @@ def unfold_weight_norm(state_dict: dict[str, mx.array]) -> dict[str, mx.array]:
     return out
 
 
-def to_mlx_layout(state_dict: dict[str, mx.array], dtype=mx.float32) -> dict[str, mx.array]:
+def _to_mlx_layout(state_dict: dict[str, mx.array], dtype=mx.float32) -> dict[str, mx.array]:
     """Official (weight-norm split, channel-first) tensors → this module's parameters."""
     out = {}
     for key, value in fold_weight_norm(state_dict).items():
@@ -282,7 +282,7 @@ class OobleckVAE(nn.Module):
     def load_official_state_dict(self, state_dict: dict[str, mx.array], file: str = "vae") -> None:
         """Check every key/shape against the official layout, then convert and load."""
         check_official_state_dict(self, state_dict, file)
-        self.update(tree_unflatten(list(to_mlx_layout(state_dict, self.dtype).items())))
+        self.update(tree_unflatten(list(_to_mlx_layout(state_dict, self.dtype).items())))
         mx.eval(self.parameters())
 
     @classmethod

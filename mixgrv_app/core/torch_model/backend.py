@@ -1,9 +1,10 @@
 """The torch implementation of the generation backend protocol (core/backend.py).
 
 Loads the DiT (one variant), the Qwen3 text encoder, the Oobleck VAE and the silence latent
-with core/checkpoints.py's loaders, then answers the pipeline's model calls with numpy in and out. The
+with torch_model/loading.py, then answers the pipeline's model calls with numpy in and out. The
 condition stays on the device between steps (:class:`TorchCondition`). LoRA adapters are side
-paths on the decoder's Linear layers (forward hooks; base weights untouched until a merge), so
+paths on the decoder's Linear layers (torch_model/lora.py: forward hooks; base weights untouched
+until a merge), so
 switching, scaling, disabling or removing an adapter never reloads anything and never needs
 peft.
 
@@ -19,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from mixgrv_app.core.backend import BackendInfo, LoraWeights
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.models import TEXT_ENCODER_FOLDER
 from mixgrv_app.core.tiling import ENCODE_CHUNK_SAMPLES, ENCODE_OVERLAP_SAMPLES
+from mixgrv_app.core.torch_model.lora import SidePaths, linear_paths
 
 VAE_FOLDER = "vae"
 
@@ -59,23 +60,12 @@ class TorchCondition:
         return int(self.hidden.shape[0])
 
 
-class _SidePaths:
-    """The adapters attached to one Linear layer, applied by a forward hook."""
-
-    def __init__(self, module: torch.nn.Module) -> None:
-        self.module = module
-        self.entries: dict[str, tuple[torch.Tensor, torch.Tensor, float]] = {}  # name -> (A, B, alpha/r)
-        self.handle = module.register_forward_hook(self._hook)
-        self.state: dict[str, tuple[float, bool]] = {}  # shared view: name -> (scale, enabled)
-
-    def _hook(self, module: torch.nn.Module, inputs: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
-        x = inputs[0]
-        for name, (a, b, scaling) in self.entries.items():
-            scale, enabled = self.state.get(name, (1.0, True))
-            if not enabled:
-                continue
-            output = output + F.linear(F.linear(x.to(a.dtype), a), b).to(output.dtype) * (scaling * scale)
-        return output
+def decode_window(device_type: str, chunk_size: int, overlap: int) -> tuple[int, int]:
+    """The decode window (chunk, overlap) in latent frames a device can run: MPS is capped at
+    upstream's 32/8 (conv1d output-length limit, facts §3); elsewhere the asked window."""
+    if device_type == "mps":
+        return min(chunk_size, 32), min(overlap, 8)
+    return chunk_size, overlap
 
 
 class TorchBackend:
@@ -92,7 +82,7 @@ class TorchBackend:
         self._silence = silence.to(device=device, dtype=torch.float32)       # [1, frames, 64]
         self.hidden_size = int(model.config.hidden_size)
         self.text_hidden_size = int(text_encoder.config.hidden_size)
-        self._side_paths: dict[str, _SidePaths] = {}
+        self._side_paths: dict[str, SidePaths] = {}
         self._adapter_state: dict[str, tuple[float, bool]] = {}
         self._adapter_order: list[str] = []
 
@@ -155,6 +145,7 @@ class TorchBackend:
     # ---- VAE -------------------------------------------------------------------------------
     @torch.inference_mode()
     def vae_decode(self, latents: np.ndarray, chunk_size: int = 256, overlap: int = 64) -> np.ndarray:
+        chunk_size, overlap = decode_window(self.device.type, chunk_size, overlap)
         z = self._t(latents, torch.float32).transpose(1, 2).to(self._vae_dtype())
         audio = self.vae.tiled_decode(z, chunk_size=chunk_size, overlap=overlap)
         return self._np(audio)
@@ -176,8 +167,7 @@ class TorchBackend:
 
     # ---- adapters --------------------------------------------------------------------------
     def linear_shapes(self) -> dict[str, tuple[int, int]]:
-        return {name: (int(m.out_features), int(m.in_features))
-                for name, m in self.model.decoder.named_modules() if isinstance(m, torch.nn.Linear)}
+        return linear_paths(self.model.decoder)
 
     def add_adapter(self, weights: LoraWeights) -> None:
         modules = dict(self.model.decoder.named_modules())
@@ -185,7 +175,7 @@ class TorchBackend:
             module = modules[path]
             side = self._side_paths.get(path)
             if side is None:
-                side = self._side_paths[path] = _SidePaths(module)
+                side = self._side_paths[path] = SidePaths(module)
                 side.state = self._adapter_state
             param = module.weight
             lora_dtype = torch.float32 if param.dtype == torch.float32 else param.dtype
@@ -214,7 +204,7 @@ class TorchBackend:
 
     @torch.inference_mode()
     def merge_adapters(self) -> None:
-        for path, side in list(self._side_paths.items()):
+        for side in list(self._side_paths.values()):
             weight = side.module.weight
             for name, (a, b, scaling) in side.entries.items():
                 scale, enabled = self._adapter_state[name]
@@ -258,7 +248,7 @@ def _loading(component: str, folder: Path, loader, **kwargs):
 
 def open_backend(models_root: str | Path, variant: str, device: str = "auto") -> TorchBackend:
     """Load the variant's DiT, the text encoder, the VAE and the silence latent."""
-    from mixgrv_app.core.checkpoints import load_dit_model, load_silence_latent, load_text_encoder, load_vae
+    from mixgrv_app.core.torch_model.loading import load_dit_model, load_silence_latent, load_text_encoder, load_vae
 
     root = Path(models_root)
     dev = pick_device(device)

@@ -189,7 +189,7 @@ class EncoderStack(nn.Module):
     def run_layers(self, h: torch.Tensor, key_padding: torch.Tensor | None = None) -> torch.Tensor:
         rope = self.rotary_emb(h.shape[1], h.device, h.dtype)
         masks: dict[int | None, torch.Tensor | None] = {}
-        for layer, window in zip(self.layers, self.windows):
+        for layer, window in zip(self.layers, self.windows, strict=True):
             if window not in masks:
                 masks[window] = attention_mask(h.shape[1], device=h.device, window=window, key_padding=key_padding,
                                                dtype=h.dtype)

@@ -48,7 +48,7 @@ class Snake1d(nn.Module):
         return torch.mul(x, alpha).sin_().square_().mul_(inv_beta).add_(x)
 
 
-def pointwise_conv(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
+def _pointwise_conv(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     """A kernel-1 Conv1d as one matrix product per batch item: bias + [Cout, Cin] @ [Cin, L].
 
     With few channels and long signals (the VAE's last blocks: 32–128 channels, 1.4 M samples
@@ -65,7 +65,7 @@ def pointwise_conv(x: torch.Tensor, conv: nn.Conv1d) -> torch.Tensor:
     return out
 
 
-class PolyphaseUpsample:
+class _PolyphaseUpsample:
     """A ConvTranspose1d (kernel = m · stride) run as a plain Conv1d, for inference.
 
     Output sample l·s + r is Σ_j W[:, :, j·s + r]ᵀ · x[l − j]: for each phase r a convolution
@@ -117,7 +117,7 @@ class ResidualUnit(nn.Module):
         self.conv2 = nn.Conv1d(channels, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = pointwise_conv(self.snake2(self.conv1(self.snake1(x))), self.conv2)
+        y = _pointwise_conv(self.snake2(self.conv1(self.snake1(x))), self.conv2)
         crop = (x.shape[-1] - y.shape[-1]) // 2
         if crop > 0:
             x = x[..., crop:-crop]
@@ -145,7 +145,7 @@ class DecoderBlock(nn.Module):
         self.snake1 = Snake1d(in_channels)
         self.conv_t1 = nn.ConvTranspose1d(in_channels, out_channels, 2 * stride, stride=stride,
                                           padding=math.ceil(stride / 2))
-        self._upsample = PolyphaseUpsample()
+        self._upsample = _PolyphaseUpsample()
         self.res_unit1 = ResidualUnit(out_channels, 1)
         self.res_unit2 = ResidualUnit(out_channels, 3)
         self.res_unit3 = ResidualUnit(out_channels, 9)
@@ -223,7 +223,7 @@ def unfold_weight_norm(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.T
     return out
 
 
-def official_shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
+def _official_shapes(model: nn.Module) -> dict[str, tuple[int, ...]]:
     """The key → shape map of the official file for this module (weight norm split)."""
     return {k: tuple(v.shape) for k, v in unfold_weight_norm(
         {k: torch.empty(p.shape, device="meta") for k, p in model.state_dict().items()}).items()}
@@ -233,7 +233,7 @@ def check_official_state_dict(model: nn.Module, state_dict: dict, file: str = "v
     """Strict key-for-key, shape-for-shape check of an official VAE state dict."""
     from mixgrv_app.core.errors import CheckpointError
 
-    expected = official_shapes(model)
+    expected = _official_shapes(model)
     for key, shape in expected.items():
         if key not in state_dict:
             raise CheckpointError("checkpoint.missing_key", f"{file}: the weight '{key}' is missing.", file=file, key=key)
@@ -244,12 +244,6 @@ def check_official_state_dict(model: nn.Module, state_dict: dict, file: str = "v
     for key in state_dict:
         if key not in expected:
             raise CheckpointError("checkpoint.unexpected_key", f"{file}: unexpected weight '{key}'.", file=file, key=key)
-
-
-def decode_window(device_type: str) -> tuple[int, int]:
-    """Upstream's decode tiling (chunk, overlap) in latent frames: MPS is capped at 32/8 (conv1d
-    output-length limit, facts §3), everything else 512/64."""
-    return (32, 8) if device_type == "mps" else (512, 64)
 
 
 class OobleckVAE(nn.Module):
