@@ -849,12 +849,24 @@ The details were written to the log:
         <translation>스텝 {step}에서 NaN이 나와 건너뛰었습니다.</translation>
     </message>
     <message>
+        <source>The 5 Hz LM folder {folder} is not in {path}. Download {folder} from the ACE-Step release into that folder, or turn thinking off.</source>
+        <translation>5 Hz LM 폴더 {folder}이(가) {path}에 없습니다. ACE-Step 릴리스에서 {folder}을(를) 받아 그 폴더에 넣거나, 생각하기(think)를 끄세요.</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM folder {path} has no chat template (chat_template.jinja). Download the LM folder again.</source>
+        <translation>5 Hz LM 폴더 {path}에 채팅 템플릿(chat_template.jinja)이 없습니다. LM 폴더를 다시 받으세요.</translation>
+    </message>
+    <message>
         <source>The BPM {value} is out of range; choose {min} to {max} or leave it empty.</source>
         <translation>BPM {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하거나 비워 두세요.</translation>
     </message>
     <message>
         <source>The CSV value &apos;{value}&apos; for {field} was ignored. Fix it in the CSV or edit the track.</source>
         <translation>CSV의 {field} 값 &apos;{value}&apos;은(는) 무시했습니다. CSV에서 고치거나 트랙을 직접 편집하세요.</translation>
+    </message>
+    <message>
+        <source>The LM tokenizer has no token for audio code {value}. Download the LM folder again.</source>
+        <translation>LM 토크나이저에 오디오 코드 {value}의 토큰이 없습니다. LM 폴더를 다시 받으세요.</translation>
     </message>
     <message>
         <source>The LoRA adapter folder {path} was not found. Check the path.</source>
@@ -969,6 +981,10 @@ The details were written to the log:
         <translation>모델이 잘못된 값(NaN/Inf)을 냈습니다. 다른 시드로 해 보거나 CPU에서 생성하세요.</translation>
     </message>
     <message>
+        <source>The prompt is {tokens} tokens; the LM reads at most {limit}. Shorten the caption or lyrics.</source>
+        <translation>프롬프트가 {tokens} 토큰입니다. LM은 최대 {limit} 토큰까지 읽습니다. 캡션이나 가사를 줄이세요.</translation>
+    </message>
+    <message>
         <source>The repaint region needs an end after its start (start {start} s, end {end} s).</source>
         <translation>다시 그릴 구간은 끝이 시작보다 뒤여야 합니다(시작 {start}초, 끝 {end}초).</translation>
     </message>
@@ -1033,8 +1049,16 @@ The details were written to the log:
         <translation>이 컴퓨터에서는 {device} 장치를 쓸 수 없습니다. cpu 또는 auto를 고르세요.</translation>
     </message>
     <message>
+        <source>The {size} LM needs about {need_gb} GB free, but only {free_gb} GB is free. Close other apps or choose a smaller LM (0.6B).</source>
+        <translation>{size} LM에는 약 {need_gb} GB의 여유 메모리가 필요하지만 {free_gb} GB만 남아 있습니다. 다른 앱을 닫거나 더 작은 LM(0.6B)을 고르세요.</translation>
+    </message>
+    <message>
         <source>The {task} task needs a source audio file. Choose one and try again.</source>
         <translation>{task} 작업에는 원본 오디오 파일이 필요합니다. 파일을 고르고 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>There are no audio codes to describe. Choose an audio file with sound in it.</source>
+        <translation>설명할 오디오 코드가 없습니다. 소리가 들어 있는 오디오 파일을 고르세요.</translation>
     </message>
     <message>
         <source>There is no dataset named &apos;{name}&apos;. Check the name with &apos;mixgrv dataset list&apos;.</source>
@@ -1159,6 +1183,10 @@ The details were written to the log:
     <message>
         <source>{path} is incomplete (the download stopped early). Download it again.</source>
         <translation>{path}가 불완전합니다(다운로드가 중간에 멈춤). 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>{path} is missing. Download the 5 Hz LM folder again.</source>
+        <translation>{path} 파일이 없습니다. 5 Hz LM 폴더를 다시 받으세요.</translation>
     </message>
     <message>
         <source>{path} is missing. Download the Qwen3-Embedding-0.6B folder again.</source>

@@ -284,24 +284,26 @@ class LMPlanner:
     # --- the one-phase modes ----------------------------------------------------------------
     def _understand_phase(self, prompt: str, *, temperature: float, top_k, top_p, repetition_penalty: float,
                           seed: int | None, user_metadata=None, skip_language: bool = False, cancel=None,
-                          on_token=None) -> tuple[str, engine.Generation]:
+                          on_token=None, max_new_tokens: int | None = None) -> tuple[str, engine.Generation]:
         sampling = LMSettings(temperature=temperature, top_k=top_k, top_p=top_p,
                               repetition_penalty=repetition_penalty).sampling()
         gen = self._run(prompt, phase="understand", settings=sampling, stream=UniformStream(seed),
-                        max_new_tokens=self._open_budget(), cancel=cancel, on_token=on_token, target_duration=None,
+                        max_new_tokens=min(self._open_budget(), max_new_tokens or self._open_budget()),
+                        cancel=cancel, on_token=on_token, target_duration=None,
                         user_metadata=user_metadata, stop_at_reasoning=False, skip_genres=False, skip_caption=False,
                         skip_language=skip_language)
         return self.vocab.decode(gen.tokens), gen
 
     def understand(self, codes, *, temperature: float = 0.3, top_k: int | None = None, top_p: float | None = None,
-                   repetition_penalty: float = 1.0, seed: int | None = None, cancel=None, on_token=None) -> dict[str, Any]:
+                   repetition_penalty: float = 1.0, seed: int | None = None, cancel=None, on_token=None,
+                   max_new_tokens: int | None = None) -> dict[str, Any]:
         """Audio codes (ids or a code string) → caption, genres, bpm, key, time signature, language, lyrics."""
         text = codes_text(codes)
         if not text.strip():
             raise LMError("lm.no_codes", "There are no audio codes to describe. Choose an audio file with sound in it.")
         output, gen = self._understand_phase(self.prompts.understand(text), temperature=temperature, top_k=top_k,
                                              top_p=top_p, repetition_penalty=repetition_penalty, seed=seed,
-                                             cancel=cancel, on_token=on_token)
+                                             cancel=cancel, on_token=on_token, max_new_tokens=max_new_tokens)
         metadata = parse.parse_metadata(output)
         lyrics = parse.lyrics_after_think(output)
         if lyrics:
@@ -314,13 +316,14 @@ class LMPlanner:
 
     def create_sample(self, query: str, *, instrumental: bool = False, language: str | None = None,
                       temperature: float = 0.85, top_k: int | None = None, top_p: float | None = None,
-                      repetition_penalty: float = 1.0, seed: int | None = None, cancel=None, on_token=None) -> dict[str, Any]:
+                      repetition_penalty: float = 1.0, seed: int | None = None, cancel=None, on_token=None,
+                      max_new_tokens: int | None = None) -> dict[str, Any]:
         """Simple mode: a one-line idea → caption, lyrics and metadata."""
         query = query if query and query.strip() else NO_USER_INPUT
         user = {"language": language.strip()} if language and language.strip() and language.strip().lower() != "unknown" else None
         output, gen = self._understand_phase(self.prompts.inspiration(query, instrumental), temperature=temperature,
                                              top_k=top_k, top_p=top_p, repetition_penalty=repetition_penalty, seed=seed,
-                                             user_metadata=user, cancel=cancel, on_token=on_token)
+                                             user_metadata=user, cancel=cancel, on_token=on_token, max_new_tokens=max_new_tokens)
         metadata = parse.parse_metadata(output)
         lyrics = parse.lyrics_after_think(output)
         if lyrics:
@@ -332,7 +335,7 @@ class LMPlanner:
 
     def format(self, caption: str, lyrics: str, *, metas: Mapping[str, Any] | None = None, temperature: float = 0.85,
                top_k: int | None = None, top_p: float | None = None, repetition_penalty: float = 1.0,
-               seed: int | None = None, cancel=None, on_token=None) -> dict[str, Any]:
+               seed: int | None = None, cancel=None, on_token=None, max_new_tokens: int | None = None) -> dict[str, Any]:
         """Format mode: the user's caption and lyrics → an enhanced caption, lyrics and metadata."""
         caption = caption if caption and caption.strip() else NO_USER_INPUT
         lyrics = lyrics if lyrics and lyrics.strip() else INSTRUMENTAL_LYRICS
@@ -340,7 +343,7 @@ class LMPlanner:
         output, gen = self._understand_phase(self.prompts.format(caption, lyrics), temperature=temperature, top_k=top_k,
                                              top_p=top_p, repetition_penalty=repetition_penalty, seed=seed,
                                              user_metadata=user, skip_language=bool(user and user.get("language") is not None),
-                                             cancel=cancel, on_token=on_token)
+                                             cancel=cancel, on_token=on_token, max_new_tokens=max_new_tokens)
         metadata = parse.parse_metadata(output)
         metadata["lyrics"] = parse.lyrics_after_think(output) or lyrics
         return {"metadata": metadata, "output": output, "tokens": gen.tokens, "prompt_ids": gen.rows[0]}
@@ -364,3 +367,51 @@ def format_user_metadata(metas: Mapping[str, Any] | None) -> dict[str, Any] | No
         if metas.get(key):
             out[key] = metas[key]
     return out or None
+
+
+def duration_cap(total_bytes: int | None = None) -> int:
+    """The longest song the decoder lets the LM plan (upstream's GPU-tier ``max_duration_with_lm``):
+    600 s with 32 GB or more, 480 s with 16 GB, 240 s with 8 GB, else 120 s — picked from this
+    machine's total memory because the codes of a long song fill the LM's context and cache."""
+    if total_bytes is None:
+        import psutil
+
+        total_bytes = int(psutil.virtual_memory().total)
+    gb = total_bytes / 2**30
+    return 600 if gb >= 31 else 480 if gb >= 15 else 240 if gb >= 7.5 else 120
+
+
+def resolve_backend(backend: str = "auto") -> str:
+    """"auto": MLX on Apple Silicon when it imports, else torch."""
+    if backend in ("torch", "mlx"):
+        return backend
+    from mixgrv_app.core.device import is_apple_silicon
+
+    if is_apple_silicon():
+        try:
+            import mlx.core  # noqa: F401
+
+            return "mlx"
+        except ImportError:
+            pass
+    return "torch"
+
+
+def open_planner(models_root: str | os.PathLike[str], size: str = "0.6B", *, backend: str = "auto",
+                 device: str = "auto", dtype: str | None = None, **kwargs) -> LMPlanner:
+    """Find ``acestep-5Hz-lm-<size>/``, check memory, and load it on the chosen backend/device:
+    bf16 on Metal and CUDA, float32 on CPU (and on MPS, where fp16/bf16 issues are known)."""
+    folder = lm_folder(models_root, size)
+    backend = resolve_backend(backend)
+    if backend == "mlx":
+        import mlx.core as mx
+
+        dtype = dtype or ("bfloat16" if mx.metal.is_available() else "float32")
+        device = "metal" if mx.metal.is_available() else "cpu"
+    else:
+        from mixgrv_app.core import device as device_mod
+
+        policy = device_mod.select(device, dtype)
+        device, dtype = policy.device, policy.dtype
+    kwargs.setdefault("max_duration", duration_cap())
+    return LMPlanner(folder, backend=backend, device=device, dtype=dtype, **kwargs)
