@@ -266,6 +266,13 @@ class GenerationRequest:
 
         if self.task not in TASKS:
             raise bad("request.bad_task", f"Unknown task '{self.task}'; use one of {', '.join(TASKS)}.", value=str(self.task))
+        if self.audio_codes is not None and str(self.audio_codes).strip():
+            if self.task not in ("text2music", "cover"):
+                raise bad("request.codes_need_cover", f"Pasted audio codes make a cover; the {self.task} task cannot use them. "
+                          "Choose the cover task or clear the codes.", task=self.task)
+            if not self.has_codes():
+                raise bad("request.bad_audio_codes", "The pasted audio codes contain no <|audio_code_N|> tokens. "
+                          "Paste the code string a Think take wrote, or clear the field.")
         if not isinstance(self.caption, str) or (self.task == "text2music" and not self.has_codes() and not self.caption.strip()):
             raise bad("request.caption_missing", "The caption is empty. Describe the music you want (genre, instruments, mood).")
         if self.language not in LANGUAGES:
@@ -312,13 +319,6 @@ class GenerationRequest:
                       value=self.cfg_interval_start)
         if self.reference_audio:
             _require_file(self.reference_audio, "reference_audio")
-        if self.audio_codes is not None and str(self.audio_codes).strip():
-            if self.task not in ("text2music", "cover"):
-                raise bad("request.codes_need_cover", f"Pasted audio codes make a cover; the {self.task} task cannot use them. "
-                          "Choose the cover task or clear the codes.", task=self.task)
-            if not self.has_codes():
-                raise bad("request.bad_audio_codes", "The pasted audio codes contain no <|audio_code_N|> tokens. "
-                          "Paste the code string a Think take wrote, or clear the field.")
         if self.task in SOURCE_TASKS and not (self.task == "cover" and self.has_codes()):
             if not self.source_audio:
                 raise bad("request.source_required", f"The {self.task} task needs a source audio file. Choose one and try again.", task=self.task)
