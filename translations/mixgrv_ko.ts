@@ -953,6 +953,10 @@ The details were written to the log:
         <translation>오프라인 모드(HF_HUB_OFFLINE)가 켜져 있어 {repo}을(를) 다운로드할 수 없습니다. 오프라인 모드를 끄거나 모델이 이미 있는 폴더를 선택하세요.</translation>
     </message>
     <message>
+        <source>Pasted audio codes make a cover; the {task} task cannot use them. Choose the cover task or clear the codes.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>Seed {seed} was drawn for this take; reuse it to get the same song again.</source>
         <translation>이번 결과에는 시드 {seed}를 썼습니다. 같은 곡을 다시 얻으려면 이 시드를 쓰세요.</translation>
     </message>
@@ -965,12 +969,28 @@ The details were written to the log:
         <translation>스텝 {step}에서 NaN이 나와 건너뛰었습니다.</translation>
     </message>
     <message>
+        <source>Text to music needs a duration. Enter {min} to {max} seconds.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM folder {folder} is not in {path}. Download {folder} from the ACE-Step release into that folder, or turn thinking off.</source>
+        <translation>5 Hz LM 폴더 {folder}이(가) {path}에 없습니다. ACE-Step 릴리스에서 {folder}을(를) 받아 그 폴더에 넣거나, 생각하기(think)를 끄세요.</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM folder {path} has no chat template (chat_template.jinja). Download the LM folder again.</source>
+        <translation>5 Hz LM 폴더 {path}에 채팅 템플릿(chat_template.jinja)이 없습니다. LM 폴더를 다시 받으세요.</translation>
+    </message>
+    <message>
         <source>The BPM {value} is out of range; choose {min} to {max} or leave it empty.</source>
         <translation>BPM {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하거나 비워 두세요.</translation>
     </message>
     <message>
         <source>The CSV value &apos;{value}&apos; for {field} was ignored. Fix it in the CSV or edit the track.</source>
         <translation>CSV의 {field} 값 &apos;{value}&apos;은(는) 무시했습니다. CSV에서 고치거나 트랙을 직접 편집하세요.</translation>
+    </message>
+    <message>
+        <source>The LM tokenizer has no token for audio code {value}. Download the LM folder again.</source>
+        <translation>LM 토크나이저에 오디오 코드 {value}의 토큰이 없습니다. LM 폴더를 다시 받으세요.</translation>
     </message>
     <message>
         <source>The LoRA adapter folder {path} was not found. Check the path.</source>
@@ -1093,6 +1113,14 @@ The details were written to the log:
         <translation>모델 서버가 {repo}에 대한 접근을 거부했습니다({status}). 올바른 Hugging Face 토큰(HF_TOKEN)을 설정한 뒤 다시 시도하세요.</translation>
     </message>
     <message>
+        <source>The pasted audio codes contain no &lt;|audio_code_N|&gt; tokens. Paste the code string a Think take wrote, or clear the field.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The prompt is {tokens} tokens; the LM reads at most {limit}. Shorten the caption or lyrics.</source>
+        <translation>프롬프트가 {tokens} 토큰입니다. LM은 최대 {limit} 토큰까지 읽습니다. 캡션이나 가사를 줄이세요.</translation>
+    </message>
+    <message>
         <source>The repaint region needs an end after its start (start {start} s, end {end} s).</source>
         <translation>다시 그릴 구간은 끝이 시작보다 뒤여야 합니다(시작 {start}초, 끝 {end}초).</translation>
     </message>
@@ -1115,6 +1143,14 @@ The details were written to the log:
     <message>
         <source>The shift {value} is out of range; choose {min} to {max}.</source>
         <translation>시프트 {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하세요.</translation>
+    </message>
+    <message>
+        <source>The source {name} cannot be decoded ({reason}). Convert it to WAV or FLAC and choose it again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The source {name} is {seconds} s long; sources can be at most {max} s. Trim it in an audio editor and choose it again.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>The step count {value} is out of range; choose {min} to {max}.</source>
@@ -1157,8 +1193,28 @@ The details were written to the log:
         <translation>이 컴퓨터에서는 {device} 장치를 쓸 수 없습니다. cpu 또는 auto를 고르세요.</translation>
     </message>
     <message>
+        <source>The {size} LM needs about {need_gb} GB free, but only {free_gb} GB is free. Close other apps or choose a smaller LM (0.6B).</source>
+        <translation>{size} LM에는 약 {need_gb} GB의 여유 메모리가 필요하지만 {free_gb} GB만 남아 있습니다. 다른 앱을 닫거나 더 작은 LM(0.6B)을 고르세요.</translation>
+    </message>
+    <message>
+        <source>The {task} region {start}–{end} s is outside what this task allows. Choose {allowed}.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
         <source>The {task} task needs a source audio file. Choose one and try again.</source>
         <translation>{task} 작업에는 원본 오디오 파일이 필요합니다. 파일을 고르고 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>The {task} task needs a track from this list: {choices}. Choose one and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The {task} task runs only on the base model ({model}): turbo and sft were tuned for text to music, cover and repaint, so it is offered only with base. Switch to {model} and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There are no audio codes to describe. Choose an audio file with sound in it.</source>
+        <translation>설명할 오디오 코드가 없습니다. 소리가 들어 있는 오디오 파일을 고르세요.</translation>
     </message>
     <message>
         <source>There is no dataset named &apos;{name}&apos;. Check the name with &apos;mixgrv dataset list&apos;.</source>
@@ -1197,8 +1253,8 @@ The details were written to the log:
         <translation>알 수 없는 가이던스 &apos;{value}&apos;입니다. apg 또는 adg를 고르세요.</translation>
     </message>
     <message>
-        <source>Unknown task &apos;{value}&apos;; choose text2music, cover or repaint.</source>
-        <translation>알 수 없는 작업 &apos;{value}&apos;입니다. text2music, cover 또는 repaint를 고르세요.</translation>
+        <source>Unknown task &apos;{value}&apos;; choose text2music, cover, repaint, extend, lego, extract or complete.</source>
+        <translation type="unfinished"></translation>
     </message>
     <message>
         <source>{component} in the Hugging Face cache ({path}) does not match the publisher&apos;s files; it will be downloaded instead.</source>
@@ -1307,6 +1363,10 @@ The details were written to the log:
     <message>
         <source>{path} is incomplete (the download stopped early). Download it again.</source>
         <translation>{path}가 불완전합니다(다운로드가 중간에 멈춤). 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>{path} is missing. Download the 5 Hz LM folder again.</source>
+        <translation>{path} 파일이 없습니다. 5 Hz LM 폴더를 다시 받으세요.</translation>
     </message>
     <message>
         <source>{path} is missing. Download the Qwen3-Embedding-0.6B folder again.</source>
