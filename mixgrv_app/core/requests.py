@@ -467,3 +467,21 @@ def _require_file(path: str, field_name: str) -> None:
     if not Path(path).is_file():
         raise RequestError("request.file_not_found", f"The {field_name.replace('_', ' ')} {path} was not found. Check the path and try again.",
                            field=field_name, path=str(path))
+
+
+# ---- NOTE(ui): added by the app side (issue 16, the Generation tab's source panel) -------------
+# The "extend by N seconds before / after" control turns a direction and a length into a region
+# here, so the rule (how much of the source the new part overlaps, to join it smoothly) has one home.
+EXTEND_DEFAULT_SECONDS = 10.0       # what the extend control offers first
+EXTEND_OVERLAP_SECONDS = 2.0        # of the source repainted with the new part (at most a quarter of it)
+EXTEND_DIRECTIONS = ("after", "before")
+
+
+def extend_region(source_seconds: float, seconds: float, direction: str = "after") -> tuple[float, float]:
+    """The extend region that adds ``seconds`` after (or before) a source of ``source_seconds``."""
+    src = float(source_seconds)
+    overlap = min(EXTEND_OVERLAP_SECONDS, src / 4.0)
+    limits = region_limits("extend", src)
+    if direction == "before":
+        return max(limits.min_start, -float(seconds)), overlap
+    return src - overlap, min(limits.max_end, src + float(seconds))

@@ -285,6 +285,7 @@ class GenerationTab(QWidget):
         self.results.message.connect(self.show_message)
         self.results.reuse_requested.connect(self.reuse_take)
         self.results.ab_requested.connect(self.start_ab)
+        self.results.send_to_source_requested.connect(self.send_to_source)  # issue 16
         self.worker.started.connect(self._on_worker_started)
         self.worker.progress.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_succeeded)
@@ -363,9 +364,12 @@ class GenerationTab(QWidget):
 
     @Slot(object)
     def start_ab(self, take: Take) -> bool:
-        """Render ``take``'s request and seed without the LoRA and at two strengths."""
+        """Render ``take``'s request and seed without the LoRA and at two strengths; a take made
+        from a source without a LoRA is compared with that source instead (nothing to render)."""
         if self.worker.is_generating():
             return False
+        if self.source_ab(take):  # issue 16
+            return True
         adapters = [a for a in take.adapters if a.get("enabled", True)] or [
             a for a in self.lora_panel.active_adapters() if a["enabled"]
         ]
@@ -546,6 +550,66 @@ class GenerationTab(QWidget):
         self.form.reuse(take.request, take.seed)
         self.form.save()
         self.show_message(self.tr("Settings of this take are back in the form (seed {seed}).").format(seed=take.seed))
+
+    # ---- issue 16 (task & source) ------------------------------------------------------------------
+    @Slot(object)
+    def send_to_source(self, take: Take) -> None:
+        """"소스로 보내기": the take becomes the source (its length and peaks are known: nothing is decoded)."""
+        from mixgrv_app.core import requests
+
+        source = self.form.source
+        if source.task() not in requests.SOURCE_TASKS:
+            source.set_task(requests.SOURCE_TASKS[0])
+        source.set_source(take.audio_path, take.duration_s, take.peaks)
+        self.show_message(self.tr("This take is now the source: choose a task and press Generate."))
+
+    def source_ab(self, take: Take) -> bool:
+        """A/B of a take against the audio it was made from (True when shown)."""
+        from mixgrv_app.ui.source_panel import take_task
+
+        _task, origin = take_task(take.request)
+        path = str(take.request.get("source_audio") or "")
+        if not origin or origin == "codes" or any(a.get("enabled", True) for a in take.adapters):
+            return False
+        if not Path(path).is_file():
+            self.show_message(self.tr("The source of this take is gone, so it cannot be compared."))
+            return True
+        panel = self.form.source
+        if panel.source_path == path and panel.source_seconds:
+            self._show_source_ab(take, panel.source_seconds, panel.source_peaks)
+            return True
+        from mixgrv_app.workers.base import JobRunner
+        from mixgrv_app.workers.source import overview_job
+
+        runner = JobRunner(overview_job(path), self, kind="job")
+        self._source_ab_take = take
+        runner.succeeded.connect(self._on_source_ab_read)
+        runner.failed.connect(self._on_failed_source_ab)
+        self._source_ab_runner = runner
+        runner.start()
+        return True
+
+    @Slot(object)
+    def _on_source_ab_read(self, result: object) -> None:
+        _path, seconds, peaks = result  # type: ignore[misc]
+        self._show_source_ab(self._source_ab_take, seconds, peaks)
+
+    def _show_source_ab(self, take: Take, seconds: float, peaks: list[float]) -> None:
+        import dataclasses
+
+        path = str(take.request.get("source_audio"))
+        source = Take(id=f"source-{take.id}", created_at=take.created_at, audio_path=path, request={}, seed=take.seed,
+                      variant=take.variant, duration_s=float(seconds), peaks=list(peaks), ab_label="source")
+        self.ab_view.set_takes([source, dataclasses.replace(take, ab_label="take")])
+        self.ab_view.show()
+        self.show_message(self.tr("A/B against the source: press Space to play, 1–2 to switch."))
+
+    @Slot(object)
+    def _on_failed_source_ab(self, exc: object) -> None:
+        from mixgrv_app.ui.messages import text_for_error
+
+        self.show_message(text_for_error(exc) if isinstance(exc, BaseException) else str(exc))
+    # ---- end issue 16 ----
 
     @Slot(str)
     def show_message(self, text: str) -> None:

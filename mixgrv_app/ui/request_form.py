@@ -49,6 +49,9 @@ from mixgrv_app import settings as opts
 from mixgrv_app.core import models as model_catalogue
 from mixgrv_app.core import prompts, requests
 from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, local_paths, polish
+# ---- issue 16 (task & source) ----
+from mixgrv_app.ui.source_panel import SourcePanel
+# ---- end issue 16 ----
 
 log = logging.getLogger(__name__)
 
@@ -400,6 +403,13 @@ class RequestForm(QWidget):
         self.reference_label = QLabel(objectName="fieldTitle")
         self.settings_title = QLabel(objectName="fieldTitle")
 
+        # ---- issue 16 (task & source): the task selector and its fields, first in the form ----
+        self.source = SourcePanel()
+        self.source.changed.connect(self._on_changed)
+        self.source.switch_variant_requested.connect(self.switch_variant)
+        layout.addWidget(self.source)
+        layout.addSpacing(6)
+        # ---- end issue 16 ----
         layout.addWidget(self.caption_label)
         layout.addWidget(self.caption_edit)
         layout.addLayout(chips_box)
@@ -488,6 +498,7 @@ class RequestForm(QWidget):
         self.variant_combo.blockSignals(False)
         self._render_variants()
         self._update_enabled()
+        self._sync_source_variant()  # issue 16
 
     def _render_variants(self) -> None:
         for i in range(self.variant_combo.count()):
@@ -511,6 +522,26 @@ class RequestForm(QWidget):
     def _on_variant_changed(self) -> None:
         self._show_variant_defaults(self.variant())
         self._update_enabled()
+        self._sync_source_variant()  # issue 16
+
+    # ---- issue 16 (task & source) ----
+    def _sync_source_variant(self) -> None:
+        """The task panel knows the model (base-only tasks) and which models are installed."""
+        installed = [self.variant_combo.itemData(i) for i in range(self.variant_combo.count())]
+        self.source.set_variant(self.variant(), installed)
+
+    @Slot(str)
+    def switch_variant(self, variant: str) -> None:
+        index = self.variant_combo.findData(variant)
+        if index >= 0:
+            self.variant_combo.setCurrentIndex(index)
+
+    def _show_task_rows(self) -> None:
+        """Rows of the settings grid only some tasks use (the length: text to music only)."""
+        duration = "duration" in self.source.shown_fields()
+        for w in (self.labels["duration"], self.duration_slider, self.duration_value):
+            w.setVisible(duration)
+    # ---- end issue 16 ----
 
     def _show_variant_defaults(self, variant: str) -> None:
         defaults = requests.variant_defaults(variant)
@@ -534,6 +565,7 @@ class RequestForm(QWidget):
         for chip in self.tag_buttons:
             chip.setEnabled(lyrics_on)
         self.reuse_seed.setEnabled(self.last_seed is not None)
+        self._show_task_rows()  # issue 16
 
     # -- editing helpers ----------------------------------------------------------------------------
     def _use_example(self, index: int) -> None:
@@ -603,6 +635,7 @@ class RequestForm(QWidget):
             "seed": seed,
             "batch_size": self.batch_spin.value(),
             "reference_audio": self.reference.path or None,
+            **self.source.values(),  # issue 16: task, source_audio, region, track(s), cover fields, codes
         }
 
     def set_values(self, values: dict[str, Any]) -> None:
@@ -650,6 +683,7 @@ class RequestForm(QWidget):
             self.batch_spin.setValue(int(values["batch_size"]))
         if "reference_audio" in values:
             self.reference.set_path(str(values.get("reference_audio") or ""))
+        self.source.set_values(values)  # issue 16
         self._update_enabled()
 
     def reuse(self, request: dict[str, Any], seed: int | None) -> None:
@@ -694,8 +728,13 @@ class RequestForm(QWidget):
         if self.models_root and not model_catalogue.generation_ready(self.models_root):  # no folder given: not this form's concern
             return self.tr("The ACE-Step models are not downloaded yet. Get them under Settings > Models…")
         values = self.values(draw_seed=False)
-        if not values["caption"]:
+        # ---- issue 16: the task's own problems first; only text to music needs a caption ----
+        task_problem = self.source.problem()
+        if task_problem:
+            return task_problem
+        if not values["caption"] and values["task"] == "text2music" and not values.get("audio_codes"):
             return self.tr("Describe the song in the caption first (genre, mood, instruments).")
+        # ---- end issue 16 ----
         if values["reference_audio"] and not Path(values["reference_audio"]).is_file():
             return self.tr("The reference audio file is gone. Drop it again or remove it.")
         return ""

@@ -116,6 +116,14 @@ class TakeCard(QFrame):
             texts.append(f"LoRA {adapter.get('name', '?')} {int(round(float(adapter.get('scale', 0)) * 100))}%")
         if not active:
             texts.append(self.tr("no LoRA"))
+        # ---- issue 16: which task made the take, and from what ----
+        from mixgrv_app.ui.source_panel import take_task, task_label
+
+        task, origin = take_task(take.request)
+        if task != "text2music":
+            origin_text = self.tr("from codes") if origin == "codes" else origin
+            texts.insert(0, f"{task_label(task)} · {origin_text}" if origin_text else task_label(task))
+        # ---- end issue 16 ----
         for text in texts:
             chip = QLabel(text, objectName="metaChip")
             self.chips.addWidget(chip)
@@ -140,6 +148,7 @@ class ResultsView(QWidget):
     """History list + transport. The tab connects ``reuse_requested`` and ``ab_requested``."""
 
     reuse_requested = Signal(object)   # Take
+    send_to_source_requested = Signal(object)  # Take (issue 16: "소스로 보내기")
     ab_requested = Signal(object)      # Take
     message = Signal(str)              # translated status line
     export_finished = Signal(str)      # the written path (tests wait on it)
@@ -200,6 +209,7 @@ class ResultsView(QWidget):
         self.reuse_button = QPushButton(objectName="reuseButton")
         self.ab_button = QPushButton(objectName="abButton")
         self.export_button = QPushButton(objectName="exportButton")
+        self.send_to_source_button = QPushButton(objectName="sendToSourceButton")  # issue 16
         self.reveal_button = QToolButton(objectName="revealButton")
         self.delete_button = QToolButton(objectName="deleteButton")
         for button in (self.play_button, self.stop_button, self.reveal_button, self.delete_button):
@@ -212,6 +222,7 @@ class ResultsView(QWidget):
         row.addStretch(1)
         row.addWidget(self.reuse_button)
         row.addWidget(self.ab_button)
+        row.addWidget(self.send_to_source_button)  # issue 16
         row.addWidget(self.export_button)
         row.addWidget(self.reveal_button)
         row.addWidget(self.delete_button)
@@ -219,6 +230,7 @@ class ResultsView(QWidget):
         self.stop_button.clicked.connect(self.player.stop)
         self.reuse_button.clicked.connect(self._reuse)
         self.ab_button.clicked.connect(self._ab)
+        self.send_to_source_button.clicked.connect(self._send_to_source)  # issue 16
         self.export_button.clicked.connect(self.choose_export)
         self.reveal_button.clicked.connect(self.reveal_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -242,6 +254,8 @@ class ResultsView(QWidget):
         self.ab_button.setText(self.tr("A/B"))
         self.ab_button.setToolTip(self.tr("Render this take again with the same seed: without the LoRA and at two strengths"))
         self.export_button.setText(self.tr("Export…"))
+        self.send_to_source_button.setText(self.tr("Send to Source"))  # issue 16
+        self.send_to_source_button.setToolTip(self.tr("Use this take as the source of a cover, repaint, extend or instrument task"))
         self.reveal_button.setText(self.tr("Show"))
         self.reveal_button.setToolTip(self.tr("Show in Finder"))
         self.delete_button.setText(self.tr("Delete"))
@@ -301,7 +315,7 @@ class ResultsView(QWidget):
         self.empty.setVisible(n == 0)
         has = self.selected_take() is not None
         for w in (self.play_button, self.stop_button, self.reuse_button, self.ab_button, self.export_button,
-                  self.reveal_button, self.delete_button):
+                  self.reveal_button, self.delete_button, self.send_to_source_button):
             w.setEnabled(has)
 
     def selected_take(self) -> Take | None:
@@ -386,6 +400,12 @@ class ResultsView(QWidget):
         take = self.selected_take()
         if take is not None:
             self.reuse_requested.emit(take)
+
+    @Slot()
+    def _send_to_source(self) -> None:  # issue 16
+        take = self.selected_take()
+        if take is not None:
+            self.send_to_source_requested.emit(take)
 
     @Slot()
     def _ab(self) -> None:
