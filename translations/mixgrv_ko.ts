@@ -20,6 +20,10 @@
         <translation>같은 캡션, 같은 시드 {seed} · 재생 중에 레인을 바꿔 들어 보세요</translation>
     </message>
     <message>
+        <source>the source and the take · switch lanes while playing</source>
+        <translation>소스와 테이크 · 재생 중에 레인을 바꿔 보세요</translation>
+    </message>
+    <message>
         <source>▶  Play A/B</source>
         <translation>▶  A/B 재생</translation>
     </message>
@@ -200,6 +204,10 @@ The details were written to the log:
         </translation>
     </message>
     <message>
+        <source>A/B against the source: press Space to play, 1–2 to switch.</source>
+        <translation>소스와 A/B 비교: 스페이스로 재생, 1–2로 전환하세요.</translation>
+    </message>
+    <message>
         <source>A/B needs a LoRA: load an adapter in the LoRA panel, then press A/B again.</source>
         <translation>A/B 비교에는 LoRA가 필요합니다. LoRA 패널에서 어댑터를 불러온 뒤 A/B를 다시 누르세요.</translation>
     </message>
@@ -280,12 +288,20 @@ The details were written to the log:
         <translation>단계 {done}/{total}</translation>
     </message>
     <message>
+        <source>The source of this take is gone, so it cannot be compared.</source>
+        <translation>이 테이크의 소스 파일이 없어 비교할 수 없습니다. 소스를 다시 넣고 만들어 보세요.</translation>
+    </message>
+    <message>
         <source>The take could not be made: {reason}</source>
         <translation>테이크를 만들지 못했습니다: {reason}</translation>
     </message>
     <message>
         <source>This adapter does not fit the model: {reason}</source>
         <translation>이 어댑터는 모델과 맞지 않습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>This take is now the source: choose a task and press Generate.</source>
+        <translation>이 테이크가 소스가 되었습니다. 작업을 고르고 생성을 누르세요.</translation>
     </message>
     <message>
         <source>about {time} left</source>
@@ -336,6 +352,14 @@ The details were written to the log:
     <message>
         <source>LoRA {n}%</source>
         <translation>LoRA {n}%</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>소스</translation>
+    </message>
+    <message>
+        <source>This take</source>
+        <translation>이 테이크</translation>
     </message>
     <message>
         <source>Without LoRA</source>
@@ -1949,6 +1973,10 @@ Write your lyrics here…
         <translation>이 설정 다시 사용</translation>
     </message>
     <message>
+        <source>Send to Source</source>
+        <translation>소스로 보내기</translation>
+    </message>
+    <message>
         <source>Show</source>
         <translation>Finder</translation>
     </message>
@@ -1971,6 +1999,10 @@ Write your lyrics here…
     <message>
         <source>Undo</source>
         <translation>실행 취소</translation>
+    </message>
+    <message>
+        <source>Use this take as the source of a cover, repaint, extend or instrument task</source>
+        <translation>이 테이크를 커버·다시 그리기·늘리기·악기 작업의 소스로 씁니다</translation>
     </message>
     <message>
         <source>WAV, 16-bit (*.wav)</source>
@@ -2007,6 +2039,144 @@ Write a caption and press Generate (⌘↩).</source>
     </message>
 </context>
 <context>
+    <name>SourceDrop</name>
+    <message>
+        <source>Audio files (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.ogg *.opus)</source>
+        <translation>오디오 파일 (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.ogg *.opus)</translation>
+    </message>
+    <message>
+        <source>Source audio</source>
+        <translation>소스 오디오</translation>
+    </message>
+</context>
+<context>
+    <name>SourcePanel</name>
+    <message>
+        <source> s</source>
+        <translation>초</translation>
+    </message>
+    <message>
+        <source>A new song from the caption and lyrics.</source>
+        <translation>캡션과 가사로 새 곡을 만듭니다.</translation>
+    </message>
+    <message>
+        <source>A new version of the source in the caption&apos;s style (or of pasted codes).</source>
+        <translation>소스(또는 붙여 넣은 코드)를 캡션의 스타일로 새로 부릅니다.</translation>
+    </message>
+    <message>
+        <source>Add one instrument track to the source (base model).</source>
+        <translation>소스에 악기 트랙 하나를 더합니다 (베이스 모델).</translation>
+    </message>
+    <message>
+        <source>Add several instrument tracks to the source (base model).</source>
+        <translation>소스에 여러 악기 트랙을 채워 넣습니다 (베이스 모델).</translation>
+    </message>
+    <message>
+        <source>Choose the source audio first: drop a song, choose a file, or send a take here.</source>
+        <translation>먼저 소스 오디오를 넣으세요. 곡을 끌어다 놓거나, 파일을 고르거나, 테이크를 소스로 보내면 됩니다.</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>선택…</translation>
+    </message>
+    <message>
+        <source>Continue the source before its start or after its end.</source>
+        <translation>소스의 앞이나 뒤로 곡을 이어 붙입니다.</translation>
+    </message>
+    <message>
+        <source>Cover strength</source>
+        <translation>커버 강도</translation>
+    </message>
+    <message>
+        <source>Drop the source song here, choose a file, or use Send to Source on a take</source>
+        <translation>소스 곡을 여기에 끌어다 놓거나, 파일을 고르거나, 테이크에서 ‘소스로 보내기’를 누르세요</translation>
+    </message>
+    <message>
+        <source>Extend</source>
+        <translation>늘리기</translation>
+    </message>
+    <message>
+        <source>How many of the steps follow the source: lower lets the model drift further from it.</source>
+        <translation>소스를 따르는 단계의 비율입니다. 낮출수록 소스에서 더 멀어집니다.</translation>
+    </message>
+    <message>
+        <source>Isolate one instrument track of the source (base model).</source>
+        <translation>소스에서 악기 트랙 하나만 뽑아냅니다 (베이스 모델).</translation>
+    </message>
+    <message>
+        <source>Melody kept</source>
+        <translation>멜로디 유지</translation>
+    </message>
+    <message>
+        <source>No base model is installed: download it under Settings &gt; Models….</source>
+        <translation>베이스 모델이 설치되어 있지 않습니다. 설정 &gt; 모델…에서 받으세요.</translation>
+    </message>
+    <message>
+        <source>Paste 5 Hz codes (&lt;|audio_code_N|&gt;…) from a Think take instead of a source</source>
+        <translation>소스 대신 Think 테이크의 5 Hz 코드(&lt;|audio_code_N|&gt;…)를 붙여 넣으세요</translation>
+    </message>
+    <message>
+        <source>Paste codes</source>
+        <translation>코드 붙여넣기</translation>
+    </message>
+    <message>
+        <source>Reading the source…</source>
+        <translation>소스를 읽는 중…</translation>
+    </message>
+    <message>
+        <source>Redo the selected region of the source; the rest stays.</source>
+        <translation>소스에서 고른 구간만 다시 그립니다. 나머지는 그대로 둡니다.</translation>
+    </message>
+    <message>
+        <source>Region (s)</source>
+        <translation>구간 (초)</translation>
+    </message>
+    <message>
+        <source>Remove the source audio</source>
+        <translation>소스 오디오 빼기</translation>
+    </message>
+    <message>
+        <source>Start from the source instead of pure noise: higher keeps more of its melody.</source>
+        <translation>순수한 노이즈 대신 소스에서 시작합니다. 높일수록 멜로디가 더 남습니다.</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>작업</translation>
+    </message>
+    <message>
+        <source>The source file is gone. Drop it again or choose another one.</source>
+        <translation>소스 파일이 없습니다. 다시 끌어다 놓거나 다른 파일을 고르세요.</translation>
+    </message>
+    <message>
+        <source>Tick at least one track to add.</source>
+        <translation>더할 트랙을 하나 이상 고르세요.</translation>
+    </message>
+    <message>
+        <source>Track</source>
+        <translation>트랙</translation>
+    </message>
+    <message>
+        <source>Tracks to add</source>
+        <translation>더할 트랙</translation>
+    </message>
+    <message>
+        <source>Use the base model</source>
+        <translation>베이스 모델로 바꾸기</translation>
+    </message>
+    <message>
+        <source>after the end (N s)</source>
+        <translation>뒤로 N초 (끝 다음)</translation>
+    </message>
+    <message>
+        <source>before the start (N s)</source>
+        <translation>앞으로 N초 (시작 전)</translation>
+    </message>
+    <message>
+        <source>{task} (base model)</source>
+        <translation>{task} (베이스 모델)</translation>
+    </message>
+</context>
+<context>
     <name>Startup</name>
     <message>
         <source>Some folders could not be written, so mixgrv is using temporary ones for now. Files saved there may disappear after a restart; check the folder permissions.</source>
@@ -2024,6 +2194,10 @@ Write a caption and press Generate (⌘↩).</source>
         <translation>제목 없는 테이크</translation>
     </message>
     <message>
+        <source>from codes</source>
+        <translation>코드에서</translation>
+    </message>
+    <message>
         <source>instrumental</source>
         <translation>인스트루멘탈</translation>
     </message>
@@ -2038,6 +2212,37 @@ Write a caption and press Generate (⌘↩).</source>
     <message>
         <source>strength {n}%</source>
         <translation>강도 {n}%</translation>
+    </message>
+</context>
+<context>
+    <name>Tasks</name>
+    <message>
+        <source>Add instrument</source>
+        <translation>악기 추가</translation>
+    </message>
+    <message>
+        <source>Complete</source>
+        <translation>채우기</translation>
+    </message>
+    <message>
+        <source>Cover</source>
+        <translation>커버</translation>
+    </message>
+    <message>
+        <source>Extend</source>
+        <translation>늘리기</translation>
+    </message>
+    <message>
+        <source>Extract instrument</source>
+        <translation>악기 추출</translation>
+    </message>
+    <message>
+        <source>Repaint</source>
+        <translation>다시 그리기</translation>
+    </message>
+    <message>
+        <source>Text to music</source>
+        <translation>텍스트→음악</translation>
     </message>
 </context>
 <context>
@@ -2222,6 +2427,57 @@ Lyrics with structure tags…</source>
     <message>
         <source>Write a caption (or a genre) for this song so the model knows what it hears.</source>
         <translation>모델이 무엇을 듣는지 알 수 있게 이 곡의 설명(또는 장르)을 써 주세요.</translation>
+    </message>
+</context>
+<context>
+    <name>Tracks</name>
+    <message>
+        <source>Backing vocals</source>
+        <translation>백킹 보컬</translation>
+    </message>
+    <message>
+        <source>Bass</source>
+        <translation>베이스</translation>
+    </message>
+    <message>
+        <source>Brass</source>
+        <translation>금관</translation>
+    </message>
+    <message>
+        <source>Drums</source>
+        <translation>드럼</translation>
+    </message>
+    <message>
+        <source>Effects</source>
+        <translation>효과음</translation>
+    </message>
+    <message>
+        <source>Guitar</source>
+        <translation>기타</translation>
+    </message>
+    <message>
+        <source>Keyboard</source>
+        <translation>건반</translation>
+    </message>
+    <message>
+        <source>Percussion</source>
+        <translation>타악기</translation>
+    </message>
+    <message>
+        <source>Strings</source>
+        <translation>현악</translation>
+    </message>
+    <message>
+        <source>Synth</source>
+        <translation>신시사이저</translation>
+    </message>
+    <message>
+        <source>Vocals</source>
+        <translation>보컬</translation>
+    </message>
+    <message>
+        <source>Woodwinds</source>
+        <translation>목관</translation>
     </message>
 </context>
 <context>

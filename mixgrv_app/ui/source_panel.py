@@ -612,7 +612,7 @@ class SourcePanel(QWidget):
                 self.source_drop.label.setText(f"♫  {name}")
             self.source_drop.label.setToolTip(self.source_path)
         else:
-            self.source_drop.label.setText(self.tr("Drop the source song here, choose a file, or send a take (소스로 보내기)"))
+            self.source_drop.label.setText(self.tr("Drop the source song here, choose a file, or use Send to Source on a take"))
             self.source_drop.label.setToolTip("")
         self.source_drop.clear.setVisible(bool(self.source_path))
         if self.source_error:
