@@ -2706,6 +2706,10 @@ Lyrics with structure tags…</source>
         <translation>먼저 데이터셋에 곡을 추가하세요.</translation>
     </message>
     <message>
+        <source>Base: the undistilled model; its LoRAs carry over best to turbo and SFT, and it runs the instrument tasks.</source>
+        <translation>베이스: 증류하지 않은 원본 모델입니다. 여기서 만든 LoRA가 터보와 SFT에도 가장 잘 옮겨 가고, 악기 작업도 이 모델로 합니다.</translation>
+    </message>
+    <message>
         <source>Cancelled. Finished songs are kept; start again to continue.</source>
         <translation>취소했습니다. 끝난 곡은 유지되니, 다시 시작하면 이어서 진행합니다.</translation>
     </message>
@@ -2738,6 +2742,14 @@ Lyrics with structure tags…</source>
         <translation>“%1” 이어서 학습 중…</translation>
     </message>
     <message>
+        <source>SFT: the fine-tuned model that follows detailed captions with guidance; train here to use the LoRA with it.</source>
+        <translation>SFT: 가이던스로 자세한 캡션을 잘 따르도록 미세 조정한 모델입니다. SFT로 쓸 LoRA라면 여기서 학습하세요.</translation>
+    </message>
+    <message>
+        <source>Songs prepared for another model are prepared again for this one.</source>
+        <translation>다른 모델용으로 준비한 곡은 이 모델용으로 다시 준비합니다 (VAE 잠재값은 그대로 씁니다).</translation>
+    </message>
+    <message>
         <source>Stopped. A checkpoint was saved; you can resume this run later.</source>
         <translation>중지했습니다. 체크포인트를 저장했으니 나중에 이 실행을 이어서 할 수 있습니다.</translation>
     </message>
@@ -2750,6 +2762,14 @@ Lyrics with structure tags…</source>
         <translation>“%1” 실행이 예기치 않게 멈췄습니다. 마지막 체크포인트부터 이어 하려면 이어하기에서 실행을 고르세요.</translation>
     </message>
     <message>
+        <source>The songs were prepared for {prepared}; prepare them again for {chosen} (step 2) and then train.</source>
+        <translation>곡이 {prepared} 모델용으로 준비되어 있습니다. {chosen} 모델용으로 다시 준비(2단계)한 뒤 학습하세요.</translation>
+    </message>
+    <message>
+        <source>Train on</source>
+        <translation>학습할 모델</translation>
+    </message>
+    <message>
         <source>Training finished. Your adapter is ready in the Generation tab.</source>
         <translation>학습이 끝났습니다. 어댑터를 생성 탭에서 쓸 수 있습니다.</translation>
     </message>
@@ -2760,6 +2780,10 @@ Lyrics with structure tags…</source>
     <message>
         <source>Training… you can keep using mixgrv meanwhile.</source>
         <translation>학습 중… 그동안 mixgrv를 계속 쓸 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Turbo: the fast 8-step model most people generate with; train here to use the LoRA with it.</source>
+        <translation>터보: 대부분이 생성에 쓰는 빠른 8단계 모델입니다. 터보로 쓸 LoRA라면 여기서 학습하세요.</translation>
     </message>
     <message>
         <source>about %1 left</source>
@@ -2780,6 +2804,10 @@ Lyrics with structure tags…</source>
     <message>
         <source>to prepare</source>
         <translation>준비 필요</translation>
+    </message>
+    <message>
+        <source>{name} (default)</source>
+        <translation>{name} (기본)</translation>
     </message>
 </context>
 <context>

@@ -485,3 +485,12 @@ def extend_region(source_seconds: float, seconds: float, direction: str = "after
     if direction == "before":
         return max(limits.min_start, -float(seconds)), overlap
     return src - overlap, min(limits.max_end, src + float(seconds))
+
+
+def variant_family(variant: str) -> str:
+    """"turbo", "base" or "sft" (what a model chooser explains in one line); "" for another kind."""
+    if is_turbo_variant(variant):
+        return "turbo"
+    if is_base_variant(variant):
+        return "base"
+    return "sft" if "sft" in variant.lower() else ""
