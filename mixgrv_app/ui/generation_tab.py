@@ -76,6 +76,11 @@ QPushButton#tagChip:disabled { color: @secondary; }
 QFrame#referenceDrop { background: @dropBg; border: 1.5px dashed @dropBorder; border-radius: 8px; }
 QFrame#referenceDrop[hovering="true"] { background: @accentSoft; border: 1.5px solid @accent; }
 QLabel#referenceLabel { color: @secondary; font-size: 12px; }
+QFrame#sourceDrop { background: @dropBg; border: 1.5px dashed @dropBorder; border-radius: 8px; }
+QFrame#sourceDrop[hovering="true"] { background: @accentSoft; border: 1.5px solid @accent; }
+QLabel#sourceLabel { color: @text; font-size: 12px; }
+QFrame#baseOnlyNote { background: @accentSoft; border: 1px solid @accent; border-radius: 8px; }
+QLabel#baseOnlyText { color: @text; font-size: 12px; }
 QPushButton#generateButton {
     background: @accent; color: @accentText; border: none; border-radius: 9px;
     font-size: 15px; font-weight: 700; padding: 9px 18px; min-height: 22px;

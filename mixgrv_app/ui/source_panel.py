@@ -28,6 +28,7 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt, QT_TRANSLATE_NOOP, Signal, Slot
 from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
@@ -35,8 +36,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSizePolicy,
@@ -179,6 +178,19 @@ class SourceWaveform(WaveformView):
         super().mouseReleaseEvent(event)
 
     # -- painting ------------------------------------------------------------------------------------
+    def _bars(self, x0: float, x1: float, rect: QRectF) -> list[QRectF]:
+        """Mirrored peak bars (3 px apart, like the take cards) over the source's span x0..x1."""
+        peaks, step = self._peaks, 3.0
+        mid, half = rect.center().y(), rect.height() / 2 - 5
+        count = max(1, int((x1 - x0) / step))
+        out = []
+        for i in range(count):
+            start = int(i * len(peaks) / count)
+            stop = max(start + 1, int((i + 1) * len(peaks) / count))
+            height = max(1.0, max(peaks[start:stop]) * half)
+            out.append(QRectF(x0 + i * step, mid - height, 2.0, height * 2))
+        return out
+
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -194,8 +206,11 @@ class SourceWaveform(WaveformView):
             painter.drawLine(QPointF(rect.left() + 6, rect.center().y()), QPointF(rect.right() - 6, rect.center().y()))
             return
         x0, x1 = self.x_of(0.0), self.x_of(self.source_seconds)
-        unplayed, _played = self._cached()   # the bars over the whole width, squeezed into the source's span
-        painter.drawPixmap(QRectF(x0, 0, x1 - x0, self.height()), unplayed, QRectF(0, 0, unplayed.width(), unplayed.height()))
+        bars = QColor(self.palette().color(QPalette.ColorRole.Text))
+        bars.setAlpha(70 if dark else 60)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(bars)
+        painter.drawRects(self._bars(x0, x1, rect))
         dashed = QPen(line, 1, Qt.PenStyle.DashLine)
         painter.setPen(dashed)
         for x in (x0, x1):
@@ -343,9 +358,10 @@ class SourcePanel(QWidget):
             grid.addWidget(label, r, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             box = QHBoxLayout()
             box.setSpacing(8)
+            wide = (QSlider, QComboBox, QPlainTextEdit)
             for w in widgets:
-                box.addWidget(w, 1 if isinstance(w, (QSlider, QComboBox, QListWidget, QPlainTextEdit)) else 0)
-            if not any(isinstance(w, (QSlider, QComboBox, QListWidget, QPlainTextEdit)) for w in widgets):
+                box.addWidget(w, 1 if isinstance(w, wide) or w.objectName() == "tracksChoice" else 0)
+            if not any(isinstance(w, wide) or w.objectName() == "tracksChoice" for w in widgets):
                 box.addStretch(1)
             holder = QWidget()
             holder.setLayout(box)
@@ -391,18 +407,18 @@ class SourcePanel(QWidget):
             self.track_combo.addItem("", name)
         self.track_combo.currentIndexChanged.connect(self._on_changed)
         row("track", self.track_combo)
-        self.tracks_list = QListWidget(objectName="tracksList")
-        self.tracks_list.setFlow(QListWidget.Flow.LeftToRight)
-        self.tracks_list.setWrapping(True)
-        self.tracks_list.setFixedHeight(74)
-        for name in prompts.TRACK_NAMES:
-            item = QListWidgetItem("")
-            item.setData(Qt.ItemDataRole.UserRole, name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.tracks_list.addItem(item)
-        self.tracks_list.itemChanged.connect(self._on_changed)
-        row("tracks", self.tracks_list)
+        self.tracks_box = QWidget(objectName="tracksChoice")   # complete: several tracks, ticked
+        tracks_grid = QGridLayout(self.tracks_box)
+        tracks_grid.setContentsMargins(0, 0, 0, 0)
+        tracks_grid.setHorizontalSpacing(10)
+        tracks_grid.setVerticalSpacing(2)
+        self.track_checks: dict[str, QCheckBox] = {}
+        for i, name in enumerate(prompts.TRACK_NAMES):
+            check = QCheckBox(objectName=f"trackCheck_{name}")
+            check.toggled.connect(self._on_changed)
+            self.track_checks[name] = check
+            tracks_grid.addWidget(check, i // 3, i % 3)
+        row("tracks", self.tracks_box)
         self.codes_edit = QPlainTextEdit(objectName="audioCodesEdit")
         self.codes_edit.setFixedHeight(54)
         self.codes_edit.textChanged.connect(self._on_changed)
@@ -446,9 +462,8 @@ class SourcePanel(QWidget):
         self.codes_edit.setPlaceholderText(self.tr("Paste 5 Hz codes (<|audio_code_N|>…) from a Think take instead of a source"))
         for i in range(self.track_combo.count()):
             self.track_combo.setItemText(i, track_label(self.track_combo.itemData(i)))
-        for i in range(self.tracks_list.count()):
-            item = self.tracks_list.item(i)
-            item.setText(track_label(item.data(Qt.ItemDataRole.UserRole)))
+        for name, check in self.track_checks.items():
+            check.setText(track_label(name))
         self.source_drop.choose.setText(self.tr("Choose…"))
         self.source_drop.clear.setToolTip(self.tr("Remove the source audio"))
         self.switch_base.setText(self.tr("Use the base model"))
@@ -731,14 +746,12 @@ class SourcePanel(QWidget):
         return out
 
     def checked_tracks(self) -> list[str]:
-        return [self.tracks_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.tracks_list.count())
-                if self.tracks_list.item(i).checkState() == Qt.CheckState.Checked]
+        return [name for name, check in self.track_checks.items() if check.isChecked()]
 
     def set_tracks(self, names: list[str]) -> None:
         wanted = {str(n).lower() for n in names}
-        for i in range(self.tracks_list.count()):
-            item = self.tracks_list.item(i)
-            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted else Qt.CheckState.Unchecked)
+        for name, check in self.track_checks.items():
+            check.setChecked(name in wanted)
 
     def set_values(self, values: dict[str, Any]) -> None:
         """Fill from a saved form or a take's request ("이 설정 다시 사용"): task, source, region ..."""

@@ -61,26 +61,6 @@ class StallMeter:
         return self.max_gap_ms
 
 
-def drag(widget, x0: float, x1: float) -> None:
-    """A left-button drag across ``widget`` from x0 to x1 (real mouse events, in steps)."""
-    from PySide6.QtCore import QEvent, QPointF, Qt
-    from PySide6.QtGui import QMouseEvent
-    from PySide6.QtWidgets import QApplication
-
-    y = widget.height() / 2
-    left, none, mods = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier
-
-    def send(kind, x, button, buttons):
-        local = QPointF(x, y)
-        event = QMouseEvent(kind, local, widget.mapToGlobal(local), button, buttons, mods)
-        QApplication.sendEvent(widget, event)
-
-    send(QEvent.Type.MouseButtonPress, x0, left, left)
-    for i in range(1, 6):
-        send(QEvent.Type.MouseMove, x0 + (x1 - x0) * i / 5, none, left)
-    send(QEvent.Type.MouseButtonRelease, x1, left, none)
-
-
 def test_source_tasks_from_the_generation_tab(qtbot, qapp, parity_checkpoints, artifacts_dir):
     from mixgrv_app import settings as opts
     from mixgrv_app.app import build_window
@@ -88,6 +68,7 @@ def test_source_tasks_from_the_generation_tab(qtbot, qapp, parity_checkpoints, a
     from mixgrv_app.core.preprocess import HOP, SAMPLE_RATE
     from mixgrv_app.ui.main_window import GENERATION
     from mixgrv_app.ui.messages import text_for_error
+    from support.mouse import drag
 
     opts.reset_for_tests()
     store = opts.settings()
