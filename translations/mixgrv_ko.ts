@@ -978,7 +978,7 @@ The details were written to the log:
     </message>
     <message>
         <source>Pasted audio codes make a cover; the {task} task cannot use them. Choose the cover task or clear the codes.</source>
-        <translation type="unfinished"></translation>
+        <translation>붙여넣은 오디오 코드는 커버를 만듭니다. {task} 작업에는 쓸 수 없으니 커버 작업을 고르거나 코드를 지우세요.</translation>
     </message>
     <message>
         <source>Seed {seed} was drawn for this take; reuse it to get the same song again.</source>
@@ -994,7 +994,7 @@ The details were written to the log:
     </message>
     <message>
         <source>Text to music needs a duration. Enter {min} to {max} seconds.</source>
-        <translation type="unfinished"></translation>
+        <translation>텍스트→음악에는 길이가 필요합니다. {min}~{max}초를 입력하세요.</translation>
     </message>
     <message>
         <source>The 5 Hz LM folder {folder} is not in {path}. Download {folder} from the ACE-Step release into that folder, or turn thinking off.</source>
@@ -1138,7 +1138,7 @@ The details were written to the log:
     </message>
     <message>
         <source>The pasted audio codes contain no &lt;|audio_code_N|&gt; tokens. Paste the code string a Think take wrote, or clear the field.</source>
-        <translation type="unfinished"></translation>
+        <translation>붙여넣은 오디오 코드에 &lt;|audio_code_N|&gt; 토큰이 없습니다. Think로 만든 결과의 코드 문자열을 붙여넣거나 칸을 비우세요.</translation>
     </message>
     <message>
         <source>The prompt is {tokens} tokens; the LM reads at most {limit}. Shorten the caption or lyrics.</source>
@@ -1170,11 +1170,11 @@ The details were written to the log:
     </message>
     <message>
         <source>The source {name} cannot be decoded ({reason}). Convert it to WAV or FLAC and choose it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>소스 {name}을(를) 읽을 수 없습니다({reason}). WAV나 FLAC으로 변환한 뒤 다시 고르세요.</translation>
     </message>
     <message>
         <source>The source {name} is {seconds} s long; sources can be at most {max} s. Trim it in an audio editor and choose it again.</source>
-        <translation type="unfinished"></translation>
+        <translation>소스 {name}의 길이는 {seconds}초입니다. 소스는 최대 {max}초까지 쓸 수 있으니 오디오 편집기에서 잘라낸 뒤 다시 고르세요.</translation>
     </message>
     <message>
         <source>The step count {value} is out of range; choose {min} to {max}.</source>
@@ -1222,7 +1222,7 @@ The details were written to the log:
     </message>
     <message>
         <source>The {task} region {start}–{end} s is outside what this task allows. Choose {allowed}.</source>
-        <translation type="unfinished"></translation>
+        <translation>{task} 구간 {start}–{end}초는 이 작업에서 허용되지 않습니다. {allowed} 범위로 고르세요.</translation>
     </message>
     <message>
         <source>The {task} task needs a source audio file. Choose one and try again.</source>
@@ -1230,11 +1230,11 @@ The details were written to the log:
     </message>
     <message>
         <source>The {task} task needs a track from this list: {choices}. Choose one and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{task} 작업에는 다음 중 하나의 트랙이 필요합니다: {choices}. 하나를 고른 뒤 다시 시도하세요.</translation>
     </message>
     <message>
         <source>The {task} task runs only on the base model ({model}): turbo and sft were tuned for text to music, cover and repaint, so it is offered only with base. Switch to {model} and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>{task} 작업은 베이스 모델({model})에서만 됩니다. turbo와 sft는 텍스트→음악, 커버, 다시 그리기에 맞춰 조정된 모델이라 이 작업은 베이스에서만 제공됩니다. {model}(으)로 바꾼 뒤 다시 시도하세요.</translation>
     </message>
     <message>
         <source>There are no audio codes to describe. Choose an audio file with sound in it.</source>
@@ -1278,7 +1278,7 @@ The details were written to the log:
     </message>
     <message>
         <source>Unknown task &apos;{value}&apos;; choose text2music, cover, repaint, extend, lego, extract or complete.</source>
-        <translation type="unfinished"></translation>
+        <translation>알 수 없는 작업 &apos;{value}&apos;입니다. text2music, cover, repaint, extend, lego, extract, complete 중에서 고르세요.</translation>
     </message>
     <message>
         <source>{component} in the Hugging Face cache ({path}) does not match the publisher&apos;s files; it will be downloaded instead.</source>

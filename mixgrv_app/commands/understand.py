@@ -1,7 +1,7 @@
 """`mixgrv understand AUDIO`: describe a song with the 5 Hz LM (how a dataset labels itself).
 
-audio → VAE (posterior mean, upstream's tiled encode) → the DiT's audio tokenizer (5 Hz FSQ
-codes, ``Backend.audio_to_codes``) → the LM's understand mode → caption, genres, bpm, key,
+audio → VAE → the DiT's audio tokenizer (5 Hz FSQ codes: ``Generator.audio_codes_of``, the
+posterior drawn with the seed's rule) → the LM's understand mode → caption, genres, bpm, key,
 time signature, language, lyrics. Needs the DiT folder (for the tokenizer and VAE) and the LM.
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-
-import numpy as np
 
 from mixgrv_app.commands.compose import add_lm_arguments, print_fields, seed_or_drawn
 
@@ -24,30 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_lm_arguments(parser)
 
 
-class _PosteriorMean:
-    """The VAE posterior's mean (no noise), so the same file always gives the same codes."""
-
-    def draw(self, shape):
-        return np.zeros(shape, dtype=np.float32)
-
-
-def audio_codes(generator, path: str) -> list[int]:
-    from mixgrv_app.core.audio import load_audio
-
-    audio, _info = load_audio(path)
-    latents = generator.encode_audio(audio, _PosteriorMean())
-    return [int(c) for c in generator.backend.audio_to_codes(latents[None])[0]]
-
-
 def run(args: argparse.Namespace) -> int:
     from mixgrv_app.core.lm.planner import open_planner
     from mixgrv_app.core.pipeline import Generator
 
+    seed = seed_or_drawn(args.seed)
     generator = Generator(args.models, args.variant, backend=args.backend, device=args.device)
-    codes = audio_codes(generator, args.audio)
+    codes = [int(c) for c in generator.audio_codes_of(args.audio, seed=seed)]
     info = generator.backend.info
     planner = open_planner(args.models, args.lm, backend=info.name, device=info.device)
-    seed = seed_or_drawn(args.seed)
     result = planner.understand(codes, temperature=args.temperature, seed=seed, max_new_tokens=args.max_tokens)
     fields = {k: result[k] for k in ("caption", "genres", "bpm", "keyscale", "timesignature", "duration", "language", "lyrics")}
     fields.update({"codes": len(codes), "lm": planner.name, "seed": seed, "backend": planner.backend})

@@ -194,6 +194,7 @@ class GenerationService:
                 seed=int(seeds[index]), index=index, group=group, variant=values["variant"], adapters=applied,
                 duration_s=int(audio.shape[-1]) / float(sample_rate), sample_rate=sample_rate, timings=timings,
                 peaks=peaks_of(audio), ab_label=ab_label, sidecar_path=str(audio_path) + ".json",
+                task=result.task, source=dict(result.source or {}),
             )
             sidecar = plain(result.sidecar([str(audio_path)]))
             sidecar.update({"form": values, "seed": take.seed, "batch_index": index, "take": take_id,

@@ -4,18 +4,30 @@
 and serves many requests; adapters are attached, scaled, switched and removed without reloading
 the base model. Per request it
 
-1. builds upstream's caption/lyric prompts and tokenizes them (core/prompts, core/tokenizer);
-2. encodes text and lyrics, the timbre reference (upstream's 30 s assembly, or the silence
-   latent's first 750 frames) and the source latents (silence for text2music; the VAE latents of
-   the source audio for cover/repaint) into one device-side condition;
+1. prepares what the DiT starts from, per task (:meth:`Generator._prepare_source`, upstream's
+   rules): silence for text2music; the decoded hints of pasted 5 Hz codes for a cover from
+   codes (T = max(128, 5·codes)); otherwise the VAE latents of the source audio (clamped to
+   ±1, at most 600 s), silence-padded to T = max(128, frames). Extend pads the waveform with
+   int(seconds·48000) zeros and encodes the padded whole; repaint/extend replace their span by
+   the position-aligned silence latent, lego keeps the source inside it; cover marks the item
+   for the 5 Hz FSQ bottleneck; extract/complete feed the source as is. Chunk masks are all
+   ones (upstream's "auto");
+2. builds upstream's caption/lyric prompts (the task's instruction; metas say int(source
+   seconds) whenever a source is used) and tokenizes them (core/prompts, core/tokenizer), then
+   encodes text, lyrics and the timbre reference (upstream's 30 s assembly, or the silence
+   latent's first 750 frames) into one device-side condition;
 3. runs the sampler in :func:`diffuse` — turbo tables or base linspace+shift, Euler ODE,
    APG/ADG inside the CFG interval, cover-strength switch, cover noise strength, repaint
    injection and crossfade — on numpy arrays, calling the backend only for velocities;
-4. decodes (tiled), peak-normalises per item and trims to the requested length (never pads).
+4. decodes (tiled), peak-normalises per item, splices the source waveform back outside a
+   repaint/extend/lego region (linear ramps just outside it), and trims text2music to the
+   requested length; a take from a source or codes is T·1920 samples, never trimmed.
 
 Seeds are songs: item i starts from ``default_rng(seed + i).standard_normal((T, 64), float32)``
-on every backend. A missing seed is drawn and reported. Progress events come per stage (text,
-each diffusion step, decode); cancel is honoured between steps.
+on every backend, and the VAE posterior samples of the source and reference follow
+:func:`posterior_eps_rule` (so a cover or repaint take is reproducible too). A missing seed is
+drawn and reported. Progress events come per stage (text, each diffusion step, decode); cancel
+is honoured between steps.
 
 Backend choice: MLX on Apple Silicon, torch elsewhere, ``backend=`` forces one; a failing MLX
 start falls back to torch with the reason recorded in ``BackendInfo.notes``.
@@ -636,6 +648,25 @@ class Generator:
                 splice = (audio, start_sample, end_sample)
         return SourcePlan(frames=frames, src=src, target=target, is_cover=task == "cover", span=span, splice=splice,
                           metas_seconds=float(int(seconds)), source=source, offset_samples=left)
+
+    def audio_codes_of(self, path: str | Path, seed: int = 0, posterior_eps: PosteriorEps | None = None) -> list[int]:
+        """The 5 Hz codes of an audio file (clamped to ±1, VAE-encoded with the posterior rule of
+        ``seed``, then the audio tokenizer; no silence padding beyond the last group of 5): what
+        the LM's "understand" reads, and what a cover from codes turns back into hints."""
+        from mixgrv_app.core.audio import load_audio
+        from mixgrv_app.core.errors import AudioError
+        from mixgrv_app.core.requests import check_source_seconds, source_error
+
+        try:
+            audio, _info = load_audio(path)
+        except AudioError as exc:
+            raise source_error(str(path), exc) from exc
+        check_source_seconds(str(path), audio.shape[-1] / S.SAMPLE_RATE)
+        latent = self.encode_audio(np.clip(audio, -1.0, 1.0), PosteriorSampler(posterior_eps or posterior_eps_rule(seed)))
+        try:
+            return [int(c) for c in self.backend.audio_to_codes(latent[None])[0]]
+        finally:
+            self.backend.release_memory()
 
     def close(self) -> None:
         close = getattr(self.backend, "close", None)

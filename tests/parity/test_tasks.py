@@ -187,6 +187,22 @@ def test_codes_to_hints_matches_the_case(parity, cases, generators):
     np.testing.assert_allclose(backend.codes_to_hints(ids), backend.cover_hints(source), atol=1e-5, rtol=0)
 
 
+def test_audio_codes_of_a_file(parity, cases, generators, tmp_path):
+    """Generator.audio_codes_of (what "understand" reads): the case's source, encoded with its eps,
+    gives the codes whose hints are the 5 Hz bottleneck of upstream's encoded source latents."""
+    name = "p_turbo_cover_reference"
+    params = cases[name]["params"]
+    expected = load_case(parity, name)
+    paths = write_inputs({"in.src_audio": expected["in.src_audio"]}, tmp_path)
+    generator = generators(params["model_variant"])
+    codes = generator.audio_codes_of(paths["in.src_audio"], posterior_eps=injected_eps(expected))
+    frames = params["lengths"]["vae_frames_of_source"]
+    assert len(codes) == -(-frames // 5)
+    source = expected["out.target_latents"][:, :frames]
+    hints = generator.backend.codes_to_hints(np.asarray([codes]))[:, :frames]
+    np.testing.assert_allclose(hints, generator.backend.cover_hints(source), atol=params["atol"]["out.target_latents"] * 10, rtol=0)
+
+
 # ---- rules without a model ------------------------------------------------------------------------
 
 def test_code_strings_parse_clamp_and_format(cases):
