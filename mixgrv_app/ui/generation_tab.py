@@ -570,10 +570,10 @@ class GenerationTab(QWidget):
 
     def source_ab(self, take: Take) -> bool:
         """A/B of a take against the audio it was made from (True when shown)."""
-        from mixgrv_app.ui.source_panel import take_task
+        from mixgrv_app.ui.source_panel import source_of, take_task
 
-        _task, origin = take_task(take.request)
-        path = str(take.request.get("source_audio") or "")
+        _task, origin = take_task(take)
+        path = source_of(take)
         if not origin or origin == "codes" or any(a.get("enabled", True) for a in take.adapters):
             return False
         if not Path(path).is_file():
@@ -602,7 +602,9 @@ class GenerationTab(QWidget):
     def _show_source_ab(self, take: Take, seconds: float, peaks: list[float]) -> None:
         import dataclasses
 
-        path = str(take.request.get("source_audio"))
+        from mixgrv_app.ui.source_panel import source_of
+
+        path = source_of(take)
         source = Take(id=f"source-{take.id}", created_at=take.created_at, audio_path=path, request={}, seed=take.seed,
                       variant=take.variant, duration_s=float(seconds), peaks=list(peaks), ab_label="source")
         self.ab_view.set_takes([source, dataclasses.replace(take, ab_label="take")])

@@ -119,7 +119,7 @@ class TakeCard(QFrame):
         # ---- issue 16: which task made the take, and from what ----
         from mixgrv_app.ui.source_panel import take_task, task_label
 
-        task, origin = take_task(take.request)
+        task, origin = take_task(take)
         if task != "text2music":
             origin_text = self.tr("from codes") if origin == "codes" else origin
             texts.insert(0, f"{task_label(task)} · {origin_text}" if origin_text else task_label(task))

@@ -90,15 +90,24 @@ def track_label(name: str) -> str:
     return QCoreApplication.translate("Tracks", TRACK_LABELS[name]) if name in TRACK_LABELS else name
 
 
-def take_task(request: dict[str, Any]) -> tuple[str, str]:
-    """(task that made a take, where from: the source file's name, "codes", or "") from its request."""
-    task = str(request.get("task") or "text2music")
+def take_task(take: Any) -> tuple[str, str]:
+    """(task that made a take, where from: the source file's name, "codes", or "").
+
+    The take records both (core.history.Take ``task`` / ``source``); a take from before that
+    has only its request."""
+    request = take.request
     codes = bool(str(request.get("audio_codes") or "").strip())
+    task = str(getattr(take, "task", "") or request.get("task") or "text2music")
     if codes and task in ("text2music", "cover"):
         return "cover", "codes"
-    if task in requests.SOURCE_TASKS and request.get("source_audio"):
-        return task, Path(str(request["source_audio"])).name
-    return task, ""
+    path = source_of(take)
+    return task, (Path(path).name if path and task in requests.SOURCE_TASKS else "")
+
+
+def source_of(take: Any) -> str:
+    """The source audio a take was made from ("" for none)."""
+    source = getattr(take, "source", None) or {}
+    return str(source.get("path") or take.request.get("source_audio") or "")
 
 
 class SourceWaveform(WaveformView):

@@ -157,6 +157,7 @@ def test_source_tasks_from_the_generation_tab(qtbot, qapp, parity_checkpoints, a
     data = sidecar(repainted)
     assert data["task"] == "repaint" and data["source"]["path"] == first.audio_path
     assert data["source"]["sha256"] == requests.file_sha256(first.audio_path)
+    assert repainted.task == "repaint" and repainted.source["sha256"] == data["source"]["sha256"]  # the history too
     card_chips = [w.text() for w in results.cards[repainted.id].findChildren(type(tab.stage_label), "metaChip")]
     assert f"다시 그리기 · {Path(first.audio_path).name}" in card_chips, card_chips
 
