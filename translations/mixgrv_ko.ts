@@ -2746,7 +2746,7 @@ Lyrics with structure tags…</source>
         <translation>SFT: 가이던스로 자세한 캡션을 잘 따르도록 미세 조정한 모델입니다. SFT로 쓸 LoRA라면 여기서 학습하세요.</translation>
     </message>
     <message>
-        <source>Songs prepared for another model are prepared again for this one.</source>
+        <source>Songs prepared for another model are prepared again for this one (their VAE latents are kept).</source>
         <translation>다른 모델용으로 준비한 곡은 이 모델용으로 다시 준비합니다 (VAE 잠재값은 그대로 씁니다).</translation>
     </message>
     <message>

@@ -180,7 +180,7 @@ class TrainingTab(QWidget):
         current = self.train_variant()
         hint = self._variant_text(current)[1] if current else ""
         if current:
-            hint += " " + self.tr("Songs prepared for another model are prepared again for this one.")
+            hint += " " + self.tr("Songs prepared for another model are prepared again for this one (their VAE latents are kept).")
         self.variant_hint.setText(hint.strip())
 
     @Slot()

@@ -144,3 +144,24 @@ def test_a_source_that_cannot_be_decoded_is_refused_with_cores_message(qtbot, fo
     assert panel.source_error and "broken.wav" in panel.source_error
     form.caption_edit.setPlainText("anything")
     assert form.problem() == panel.source_error
+
+
+def test_a_song_dropped_from_finder_becomes_the_source(qtbot, form, source, tmp_path):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    panel = form.source
+    panel.set_task("repaint")
+    drop = form.findChild(type(panel.source_drop), "sourceDrop")
+    text = tmp_path / "notes.txt"
+    text.write_text("not a song")
+    for path, taken in ((str(text), False), (source, True)):
+        mime = QMimeData()  # kept in a variable: a temporary segfaults (platform-notes)
+        mime.setUrls([QUrl.fromLocalFile(path)])
+        event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        drop.dropEvent(event)
+        assert (panel.source_path == path) == taken
+    qtbot.waitUntil(lambda: panel.source_seconds > 0, timeout=10_000)
+    assert panel.source_seconds == pytest.approx(SECONDS) and panel.region() == pytest.approx((0.0, SECONDS))
+    assert "source.wav" in panel.source_drop.label.text()
