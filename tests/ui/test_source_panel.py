@@ -165,3 +165,25 @@ def test_a_song_dropped_from_finder_becomes_the_source(qtbot, form, source, tmp_
     qtbot.waitUntil(lambda: panel.source_seconds > 0, timeout=10_000)
     assert panel.source_seconds == pytest.approx(SECONDS) and panel.region() == pytest.approx((0.0, SECONDS))
     assert "source.wav" in panel.source_drop.label.text()
+
+
+@pytest.mark.parametrize("seconds", [1.55, SECONDS, 95.0, requests.MAX_SOURCE_SECONDS - 5.0])
+@pytest.mark.parametrize("direction", requests.EXTEND_DIRECTIONS)
+def test_extend_regions_are_ones_core_accepts(seconds, direction):
+    start, end = requests.extend_region(seconds, requests.EXTEND_DEFAULT_SECONDS, direction)
+    assert requests.check_region("extend", start, end, seconds) == (start, end)
+    assert (start < 0) == (direction == "before") and (end > seconds) == (direction == "after")
+
+
+def test_pasted_codes_make_a_cover_without_a_source(qtbot, form):
+    panel = form.source
+    panel.set_task("cover")
+    assert form.problem() == panel.tr("Choose the source audio first: drop a song, choose a file, or send a take here.")
+    codes = "<|audio_code_12|><|audio_code_7|><|audio_code_300|>"
+    panel.codes_edit.setPlainText(codes)
+    assert form.problem() == ""
+    values = form.values(draw_seed=False)
+    assert values["task"] == "cover" and values["audio_codes"] == codes and values["source_audio"] is None
+    request = requests.GenerationRequest(**{k: v for k, v in values.items() if k != "guidance"})
+    request.validate()
+    assert request.has_codes() and not request.uses_source()
