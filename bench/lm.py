@@ -126,7 +126,14 @@ def _prompts(folder: Path):
     return vocab, cond, uncond
 
 
+def _rss_kb() -> int:
+    import psutil
+
+    return psutil.Process().memory_info().rss // 1024
+
+
 def _peak(device: str, baseline_kb: int) -> float:
+    """MB: CUDA peak allocated, or peak RSS growth over the process after imports (weights included)."""
     if device == "cuda":
         import torch
 
@@ -146,12 +153,9 @@ def run_ours(folder: Path, device: str, dtype: str) -> dict:
     vocab, cond, uncond = _prompts(folder)
     tables = DecoderTables(vocab)
     _ = tables.codes_or_eos, tables.codes_only, tables.eos_only
+    baseline = _rss_kb()
     model = checkpoints.load_lm(folder, device=device, dtype=dtype)
     runtime = TorchLMRuntime(model)
-    if device == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     params = SamplingParams(temperature=0.85, top_p=0.9)
 
     def once(seed):
@@ -176,11 +180,8 @@ def run_transformers(folder: Path, device: str, dtype: str) -> dict:
 
     vocab, cond, uncond = _prompts(folder)
     codes = np.arange(CODES_START, CODES_START + 64000)
+    baseline = _rss_kb()
     model = AutoModelForCausalLM.from_pretrained(str(folder), torch_dtype=getattr(torch, dtype)).to(device).eval()
-    if device == "cuda":
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     allowed = torch.zeros(VOCAB, dtype=torch.bool, device=device)
     allowed[torch.as_tensor(codes, device=device)] = True
     eos = vocab.eos_id

@@ -364,8 +364,6 @@ class GenerationRequest:
         if self.task in REGION_TASKS:
             start = 0.0 if self.repaint_start is None else self.repaint_start
             end = self.repaint_end
-            if self.task != "lego" and end is None:
-                raise bad("request.bad_region", f"The {self.task} region needs an end after its start (in seconds).", start=start, end=end)
             if not _finite(start) or (end is not None and (not _finite(end) or float(end) <= float(start))):
                 raise bad("request.bad_region", f"The {self.task} region needs an end after its start (in seconds).",
                           start=start, end=end)

@@ -76,3 +76,27 @@ def test_backends_agree_with_the_reference(seed):
         want = choose_numpy(scores, None if allowed is None else allowed.as_mask(vocab), params, history, u)
         for name, runtime, array in runtimes:
             assert runtime.choose(array(scores), allowed, params, history, u) == want, (name, trial)
+
+
+def test_head_over_the_allowed_ids_picks_what_the_full_row_picks():
+    """In the codes phase the runtimes compute the head and the sampler over the code ids only;
+    the pick must be the full-row rule's (a contiguous run + EOS, a scattered whitelist)."""
+    from types import SimpleNamespace
+
+    rng = np.random.default_rng(5)
+    vocab, hidden = 3000, 16
+    weight = torch.tensor(rng.standard_normal((vocab, hidden)), dtype=torch.float32)
+    rt = TorchLMRuntime(SimpleNamespace(embed_tokens=SimpleNamespace(weight=weight)), device="cpu")
+    code_ids = np.append(np.arange(1000, 2600), 7)
+    code_ids.sort()
+    sets = [Allowed(("codes", 1), ids=code_ids, mask=np.isin(np.arange(vocab), code_ids)),
+            Allowed(("few", 2), ids=np.array([3, 50, 51, 52, 900, 2999]))]
+    for trial in range(40):
+        rt.hidden = torch.tensor(rng.standard_normal((2, hidden)), dtype=torch.float32)
+        params = SamplingParams(temperature=[0.85, 0.0][trial % 2], top_p=0.9, repetition_penalty=[1.0, 1.1][trial % 2])
+        history = rng.choice(vocab, 30).tolist()
+        u = float(rng.random())
+        for allowed in sets:
+            full = rt.step_scores(2.0).full()
+            want = rt.choose(full, allowed, params, history, u)
+            assert rt.next_token(rt.step_scores(2.0), allowed, params, history, u) == want, trial

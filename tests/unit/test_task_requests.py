@@ -67,8 +67,12 @@ def test_regions_per_task():
 def test_static_region_checks(source):
     assert _code(lambda: GenerationRequest(task="repaint", source_audio=source, repaint_start=-1, repaint_end=1,
                                            caption="x").validate()).code == "request.region_outside"
-    assert _code(lambda: GenerationRequest(task="extend", source_audio=source, repaint_start=1,
+    assert _code(lambda: GenerationRequest(task="extend", source_audio=source, repaint_start=1, repaint_end=0.5,
                                            caption="x").validate()).code == "request.bad_region"
+    # an open end means "to the end of the source": extend then has to start before it
+    request = GenerationRequest(task="extend", source_audio=source, repaint_start=1, caption="x").validate()
+    assert _code(lambda: inspect_source(request)).code == "request.region_outside"
+    assert inspect_source(GenerationRequest(task="extend", source_audio=source, repaint_start=-2)).seconds == 2.5
     GenerationRequest(task="extend", source_audio=source, repaint_start=-3, repaint_end=1, duration=None).validate()
 
 
@@ -83,7 +87,7 @@ def test_pasted_codes_make_a_cover():
 
 
 def test_tracks_and_instructions(source):
-    base = dict(variant="acestep-v15-base", source_audio=source, caption="")
+    base = {"variant": "acestep-v15-base", "source_audio": source, "caption": ""}
     assert _code(lambda: GenerationRequest(task="lego", **base).validate()).code == "request.bad_track"
     assert _code(lambda: GenerationRequest(task="extract", track="kazoo", **base).validate()).code == "request.bad_track"
     assert _code(lambda: GenerationRequest(task="complete", tracks=[], **base).validate()).code == "request.bad_track"

@@ -47,9 +47,13 @@ def generate(runtime, rows: list[list[int]], *, session: DecoderSession | None, 
         for step in range(max_new_tokens):
             if cancel is not None:
                 cancel()
-            row = runtime.row(cfg_scale)
-            allowed = session.allowed(runtime.scores(row)) if session is not None else None
-            token = runtime.choose(row, allowed, params, history, stream.next())
+            scores = runtime.step_scores(cfg_scale)
+            allowed = session.allowed(scores) if session is not None else None
+            u = stream.next()
+            if allowed is not None and allowed.mask is None and not len(allowed.ids):
+                token = eos_id  # the decoder allows nothing (upstream: all −inf): end here
+            else:
+                token = runtime.next_token(scores, allowed, params, history, u)
             if session is not None:
                 session.update(token)
             out.tokens.append(token)

@@ -103,7 +103,8 @@ class NumpyScores:
 
 @dataclass(frozen=True)
 class Allowed:
-    """The allowed next tokens: ``ids`` (sorted, a whitelist) or a named big ``mask``."""
+    """The allowed next tokens: ``ids`` (sorted, a whitelist), a named big ``mask``, or both (the
+    code sets: a runtime may then compute the head and the sampler over those ids only)."""
 
     key: Any
     ids: np.ndarray | None = None
@@ -165,11 +166,12 @@ class DecoderTables:
 
     @cached_property
     def codes_or_eos(self) -> Allowed:
-        return Allowed("codes_or_eos", mask=self._mask(np.append(self.codes, self.eos)))
+        ids = np.unique(np.append(self.codes, self.eos))
+        return Allowed("codes_or_eos", ids=ids, mask=self._mask(ids))
 
     @cached_property
     def codes_only(self) -> Allowed:
-        return Allowed("codes_only", mask=self._mask(self.codes))
+        return Allowed("codes_only", ids=self.codes, mask=self._mask(self.codes))
 
     @cached_property
     def eos_only(self) -> Allowed:

@@ -91,3 +91,25 @@ def choose_numpy(scores: np.ndarray, allowed_mask: np.ndarray | None, params: Sa
     e = np.exp(x - x.max())
     cdf = np.cumsum(e / e.sum(), dtype=np.float32)
     return int(min(np.searchsorted(cdf, np.float32(u) * cdf[-1], side="right"), x.size - 1))
+
+
+def local_history(ids: np.ndarray, history) -> np.ndarray:
+    """Positions in the sorted ``ids`` of the history tokens that are among them (for a sampler
+    that runs over the allowed ids only)."""
+    if history is None or not len(history):
+        return np.zeros(0, dtype=np.int64)
+    h = np.unique(np.asarray(history, dtype=np.int64))
+    return np.searchsorted(ids, h[np.isin(h, ids)])
+
+
+SLICES = 8  # an id set made of at most this many contiguous runs is read as views of the embedding
+
+
+def segments(ids: np.ndarray) -> list[tuple[int, int]]:
+    """Sorted ids as contiguous [start, stop) runs (the code tokens are one run)."""
+    if not len(ids):
+        return []
+    breaks = np.nonzero(np.diff(ids) != 1)[0]
+    starts = np.concatenate([[0], breaks + 1])
+    stops = np.concatenate([breaks + 1, [len(ids)]])
+    return [(int(ids[a]), int(ids[b - 1]) + 1) for a, b in zip(starts, stops)]

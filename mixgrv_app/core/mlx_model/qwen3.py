@@ -77,17 +77,19 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         out = mx.fast.scaled_dot_product_attention(q, keys, values, scale=attn.head_dim ** -0.5, mask=mask)
         return attn.o_proj(out.transpose(0, 2, 1, 3).reshape(b, length, attn.heads * attn.head_dim))
 
-    def _run(self, ids: mx.array, cache: LMCache, mask) -> mx.array:
+    def _run(self, ids: mx.array, cache: LMCache, mask, logits: bool = True) -> mx.array:
         start = cache.length
         h = self.embed_tokens(ids)
         for i, layer in enumerate(self.layers):
             h = h + self._attend(layer, layer.input_layernorm(h), cache, i, start, mask)
             h = h + layer.mlp(layer.post_attention_layernorm(h))
         cache.length = start + ids.shape[1]
-        return self.embed_tokens.as_linear(self.norm(h[:, -1])).astype(mx.float32)
+        last = self.norm(h[:, -1])
+        return self.embed_tokens.as_linear(last).astype(mx.float32) if logits else last
 
-    def prefill(self, ids: mx.array, valid: mx.array | None, cache: LMCache) -> mx.array:
-        """Prompt ids [B, L] (left-padded; ``valid`` [B, L] bool) → next-token logits [B, V] float32."""
+    def prefill(self, ids: mx.array, valid: mx.array | None, cache: LMCache, logits: bool = True) -> mx.array:
+        """Prompt ids [B, L] (left-padded; ``valid`` [B, L] bool) → next-token logits [B, V] float32
+        (``logits=False``: the final-norm hidden state [B, H])."""
         length = ids.shape[1]
         dtype = cache.dtype
         if valid is not None and not bool(mx.all(valid)):
@@ -96,11 +98,11 @@ class Qwen3CausalLM(Qwen3TextEncoder):
             mask = attention_mask(length, causal=True, key_padding=valid, dtype=dtype)
         else:
             mask = attention_mask(length, causal=True, dtype=dtype)
-        return self._run(ids, cache, mask)
+        return self._run(ids, cache, mask, logits)
 
-    def decode(self, ids: mx.array, cache: LMCache) -> mx.array:
-        """One new token per row [B, 1] → next-token logits [B, V] float32."""
-        return self._run(ids, cache, cache.decode_mask())
+    def decode(self, ids: mx.array, cache: LMCache, logits: bool = True) -> mx.array:
+        """One new token per row [B, 1] → next-token logits [B, V] float32, or the hidden state."""
+        return self._run(ids, cache, cache.decode_mask(), logits)
 
     def greedy(self, input_ids: mx.array, max_new_tokens: int, eos_token_id: int | None = None) -> mx.array:
         """Greedy continuation with the cache (no constraints: module tests and quick checks)."""

@@ -100,7 +100,7 @@ class Qwen3CausalLM(Qwen3TextEncoder):
                                              enable_gqa=attn.kv_heads != attn.heads)
         return attn.o_proj(out.transpose(1, 2).reshape(b, length, attn.heads * attn.head_dim))
 
-    def _run(self, ids: torch.Tensor, cache: LMCache, mask) -> torch.Tensor:
+    def _run(self, ids: torch.Tensor, cache: LMCache, mask, logits: bool = True) -> torch.Tensor:
         start = cache.length
         h = self.embed_tokens(ids)
         for i, layer in enumerate(self.layers):
@@ -108,12 +108,13 @@ class Qwen3CausalLM(Qwen3TextEncoder):
             h = h + layer.mlp(layer.post_attention_layernorm(h))
         cache.length = start + ids.shape[1]
         last = self.norm(h[:, -1])
-        return F.linear(last, self.embed_tokens.weight).float()
+        return F.linear(last, self.embed_tokens.weight).float() if logits else last
 
     @torch.inference_mode()
-    def prefill(self, ids: torch.Tensor, valid: torch.Tensor | None, cache: LMCache) -> torch.Tensor:
+    def prefill(self, ids: torch.Tensor, valid: torch.Tensor | None, cache: LMCache, logits: bool = True) -> torch.Tensor:
         """Prompt ids [B, L] (left-padded; ``valid`` [B, L] bool marks real tokens) → next-token
-        logits [B, V] in float32; fills the cache's first L slots."""
+        logits [B, V] in float32 (``logits=False``: the final-norm hidden state [B, H], for a head
+        over only the tokens that may come next); fills the cache's first L slots."""
         length = ids.shape[1]
         if valid is not None and not bool(valid.all()):
             cache.valid[:, :length] = valid
@@ -121,12 +122,12 @@ class Qwen3CausalLM(Qwen3TextEncoder):
             mask = attention_mask(length, device=ids.device, causal=True, key_padding=valid, dtype=self.embed_tokens.weight.dtype)
         else:
             mask = attention_mask(length, device=ids.device, causal=True)
-        return self._run(ids, cache, mask)
+        return self._run(ids, cache, mask, logits)
 
     @torch.inference_mode()
-    def decode(self, ids: torch.Tensor, cache: LMCache) -> torch.Tensor:
-        """One new token per row [B, 1] → next-token logits [B, V] (float32)."""
-        return self._run(ids, cache, cache.decode_mask(self.embed_tokens.weight.dtype))
+    def decode(self, ids: torch.Tensor, cache: LMCache, logits: bool = True) -> torch.Tensor:
+        """One new token per row [B, 1] → next-token logits [B, V] (float32), or the hidden state."""
+        return self._run(ids, cache, cache.decode_mask(self.embed_tokens.weight.dtype), logits)
 
     @torch.no_grad()
     def greedy(self, input_ids: torch.Tensor, max_new_tokens: int, eos_token_id: int | None = None) -> torch.Tensor:
