@@ -152,7 +152,7 @@ def run(request: AutoLabelRequest, events: EventSink = ignore_events, cancel: Ca
     tracker.update(0, "")
     if not todo:
         return result
-    events(Log("info", "loading the models", "autolabel.loading"))
+    events(Log("info", "loading the VAE, the audio tokenizer and the LM"))
     variant = request.variant or models.preferred_dit(request.models_dir) or models.TURBO
     generator = Generator(request.models_dir, variant, backend=request.backend, device=request.device)
     info = generator.backend.info
@@ -163,7 +163,7 @@ def run(request: AutoLabelRequest, events: EventSink = ignore_events, cancel: Ca
             tracker.update(i, track.filename)
             started = time.monotonic()
             try:
-                if track.analysis and track.analysis.get("loudness_lufs", 0.0) is None:
+                if any(w.get("code") == "analysis.silent" for w in track.warnings):
                     raise AudioError("autolabel.silent", f"{track.filename} is silent; there is nothing to describe.",
                                      filename=track.filename)
                 codes = generator.audio_codes_of(ds.audio_file(track), seed=request.seed)

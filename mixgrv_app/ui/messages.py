@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "audio.unsupported_bit_depth": QT_TRANSLATE_NOOP("Messages", "{format} cannot be written with bit depth {bit_depth}; choose one of {choices}."),
     "audio.unsupported_output_format": QT_TRANSLATE_NOOP("Messages", "Cannot write {extension} files; choose a .wav, .flac or .mp3 file name."),
     "audio.write_failed": QT_TRANSLATE_NOOP("Messages", "Could not write {path}: {reason}. Check free disk space and folder permissions."),
+    "autolabel.silent": QT_TRANSLATE_NOOP("Messages", "{filename} is silent, so there is nothing to describe. Label it by hand or remove it."),
     "checkpoint.corrupt_file": QT_TRANSLATE_NOOP("Messages", "{path} is damaged or not a model file. Download the model again."),
     "checkpoint.missing_component": QT_TRANSLATE_NOOP("Messages", "The model folder {component} is missing from {path}. Download it or choose another models folder."),
     "checkpoint.missing_file": QT_TRANSLATE_NOOP("Messages", "{path} is missing. Download the model again."),
