@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QSpli
 
 from mixgrv_app.core.jobs import Artifact, Log, Metric, Progress
 from mixgrv_app.signals import app_signals
+from mixgrv_app.ui.autolabel_bar import AutoLabelBar
 from mixgrv_app.ui.dataset_panel import DatasetPanel, format_seconds
 from mixgrv_app.ui.messages import text_for, text_for_error
 from mixgrv_app.ui.track_editor import TrackEditor
@@ -58,7 +59,18 @@ class TrainingTab(QWidget):
         self.track_editor = TrackEditor()
         self.preprocess_panel = PreprocessPanel()
         self.training_panel = TrainingPanel()
-        self.steps.addTab(self.track_editor, "")
+        # ---- issue 15: 자동 라벨 above the editor in the Labels step ----
+        self.autolabel_bar = AutoLabelBar(lambda: (self.dataset_panel.dataset.name if self.dataset_panel.dataset else None,
+                                                   self.models_root()))
+        labels_page = QWidget()
+        labels_layout = QVBoxLayout(labels_page)
+        labels_layout.setContentsMargins(0, 8, 0, 0)
+        labels_layout.addWidget(self.autolabel_bar)
+        labels_layout.addWidget(self.track_editor, 1)
+        self.steps.addTab(labels_page, "")
+        self.autolabel_bar.track_labelled.connect(self._on_track_autolabelled)
+        self.autolabel_bar.finished.connect(lambda _r: self._on_track_autolabelled(""))
+        # ---- end issue 15 ----
         self.steps.addTab(self.preprocess_panel, "")
         self.steps.addTab(self.training_panel, "")
         splitter.addWidget(self.dataset_panel)
@@ -212,11 +224,20 @@ class TrainingTab(QWidget):
     # -- dataset -----------------------------------------------------------------------------
     @Slot(object)
     def _on_dataset_changed(self, dataset: Any) -> None:
+        self.autolabel_bar.refresh_availability()  # issue 15
         self.track_editor.set_track(dataset, None)
         self.training_panel.set_presets(training_worker.presets(), training_worker.preset_for(dataset))
         self._show_preprocess_state()
 
     @Slot(object)
+    # ---- issue 15: a song the auto-label job just saved (""; the job ended): table row and editor ----
+    def _on_track_autolabelled(self, track_id: str) -> None:
+        fresh = self.dataset_panel.refresh_from_disk(track_id or None)
+        shown = self.track_editor.track
+        if fresh is not None and shown is not None and (not track_id or shown.id == track_id):
+            self.track_editor.reload_track(fresh.track(shown.id) if any(t.id == shown.id for t in fresh.tracks) else None)
+    # ---- end issue 15 ----
+
     def _on_track_selected(self, track: Any) -> None:
         self.track_editor.set_track(self.dataset_panel.dataset, track)
 
