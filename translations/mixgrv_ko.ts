@@ -64,6 +64,57 @@
     </message>
 </context>
 <context>
+    <name>AutoLabelBar</name>
+    <message>
+        <source>%1 songs labelled, %2 failed. Check the labels before training.</source>
+        <translation>%1곡 라벨 완료, %2곡 실패. 학습 전에 라벨을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Also replace labels you typed yourself.</source>
+        <translation>직접 입력한 라벨도 바꿉니다.</translation>
+    </message>
+    <message>
+        <source>Auto-label</source>
+        <translation>자동 라벨</translation>
+    </message>
+    <message>
+        <source>Auto-label needs a 5 Hz LM. Download one under Settings &gt; Models…</source>
+        <translation>자동 라벨에는 5 Hz LM이 필요합니다. 설정 &gt; 모델…에서 내려받으세요.</translation>
+    </message>
+    <message>
+        <source>Auto-label stopped. The songs it finished are saved.</source>
+        <translation>자동 라벨을 중단했습니다. 끝난 곡은 저장되어 있습니다.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>Loading the models…</source>
+        <translation>모델을 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Only songs without labels</source>
+        <translation>라벨 없는 곡만</translation>
+    </message>
+    <message>
+        <source>Overwrite</source>
+        <translation>덮어쓰기</translation>
+    </message>
+    <message>
+        <source>Song %1 of %2: %3</source>
+        <translation>%2곡 중 %1번째: %3</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM listens to each song and writes its caption, genre, BPM, key, time signature, language and lyrics. Review them before training.</source>
+        <translation>5 Hz LM이 곡마다 듣고 캡션, 장르, BPM, 조, 박자, 언어, 가사를 적습니다. 학습 전에 검토하세요.</translation>
+    </message>
+    <message>
+        <source>about %1 left</source>
+        <translation>약 %1 남음</translation>
+    </message>
+</context>
+<context>
     <name>DatasetPanel</name>
     <message>
         <source>%1 imported, %2 skipped</source>
@@ -1301,6 +1352,10 @@ The details were written to the log:
         <translation>{field}는 0과 1 사이여야 합니다(입력값 {value}).</translation>
     </message>
     <message>
+        <source>{filename} is silent, so there is nothing to describe. Label it by hand or remove it.</source>
+        <translation>{filename}은(는) 무음이라 설명할 내용이 없습니다. 직접 라벨을 달거나 데이터셋에서 빼세요.</translation>
+    </message>
+    <message>
         <source>{file} did not match the publisher&apos;s checksum twice and was deleted. Try again later or from another network.</source>
         <translation>{file}이(가) 두 번 모두 배포자의 체크섬과 일치하지 않아 삭제했습니다. 나중에 다시 시도하거나 다른 네트워크에서 시도하세요.</translation>
     </message>
@@ -2292,6 +2347,10 @@ Write a caption and press Generate (⌘↩).</source>
         <translation>이 곡에만 붙는 추가 태그</translation>
     </message>
     <message>
+        <source>Filled by auto-label. Check it; once you edit it, it is yours.</source>
+        <translation>자동 라벨이 채운 값입니다. 확인하세요. 고치면 직접 입력한 값이 됩니다.</translation>
+    </message>
+    <message>
         <source>Genre</source>
         <translation>장르</translation>
     </message>
@@ -2399,6 +2458,10 @@ Lyrics with structure tags…</source>
     <message>
         <source>Labelled</source>
         <translation>라벨 완료</translation>
+    </message>
+    <message>
+        <source>Labelled (auto)</source>
+        <translation>라벨 완료 (자동)</translation>
     </message>
     <message>
         <source>Labels</source>

@@ -129,7 +129,7 @@ def test_autolabel_in_the_training_tab(qtbot, qapp, parity_checkpoints, artifact
         assert track.caption and {"caption", "bpm"} <= set(track.auto_fields)
     # live table: the Labels column shows the auto labels without a reload by hand
     labels_col = [panel.model.index(r, panel.model.LABELS).data() for r in range(3)]
-    assert labels_col[0] == "라벨 있음" and labels_col[1] == labels_col[2] == "라벨 있음 (자동)"
+    assert labels_col[0] == "라벨 완료" and labels_col[1] == labels_col[2] == "라벨 완료 (자동)"
     assert "라벨" in bar.status.text()
 
     # the editor marks the auto-filled fields until the user edits one
