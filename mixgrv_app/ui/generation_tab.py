@@ -172,6 +172,7 @@ class GenerationTab(QWidget):
         if not self._models_override:
             self.form.set_models_root(self.models_root())
             self.worker.set_models_root(self.models_root())
+            self.lm.refresh()  # issue 15: compose/format need an LM in this folder
             if not self.form_problem.isHidden() and not self.form.problem():
                 self.form_problem.hide()
 
@@ -282,6 +283,11 @@ class GenerationTab(QWidget):
         self._save_timer.timeout.connect(self.form.save)
 
     def _connect(self) -> None:
+        # ---- issue 15: simple mode and format through the worker (the LM runs in the model process) ----
+        from mixgrv_app.ui.lm_panel import LMController
+
+        self.lm = LMController(self)
+        # ---- end issue 15 ----
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button.clicked.connect(self.cancel)
         self.form.changed.connect(self._on_form_changed)
@@ -326,6 +332,8 @@ class GenerationTab(QWidget):
         self.generate_button.setText(self.tr("Generating…") if self._busy_kind in ("generate", "ab") else self.tr("Generate"))
         self.cancel_button.setText(self.tr("Cancel"))
         self.shortcut_hint.setText(self.tr("⌘↩ generates · Space plays or pauses"))
+        if getattr(self, "lm", None) is not None:  # issue 15
+            self.lm.retranslate_ui()
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() == QEvent.Type.LanguageChange:

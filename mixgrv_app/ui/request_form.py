@@ -410,7 +410,19 @@ class RequestForm(QWidget):
         layout.addWidget(self.source)
         layout.addSpacing(6)
         # ---- end issue 16 ----
-        layout.addWidget(self.caption_label)
+        # ---- issue 15 (LM): 간단 모드 above the caption, 다듬기 beside it (ui/lm_panel.py runs them) ----
+        from mixgrv_app.ui.lm_panel import SimpleModeBox
+
+        self.simple_mode = SimpleModeBox()
+        layout.addWidget(self.simple_mode)
+        layout.addSpacing(6)
+        caption_head = QHBoxLayout()
+        caption_head.addWidget(self.caption_label)
+        caption_head.addStretch(1)
+        self.format_button = QPushButton(objectName="formatButton")
+        caption_head.addWidget(self.format_button)
+        layout.addLayout(caption_head)
+        # ---- end issue 15 ----
         layout.addWidget(self.caption_edit)
         layout.addLayout(chips_box)
         layout.addSpacing(6)

@@ -164,7 +164,7 @@ class TrackEditor(QWidget):
         self._auto = set(self.track.auto_fields) if self.track is not None else set()
         for key, (label, text) in self._field_labels().items():
             auto = key in self._auto
-            label.setText(f"{text} ✦" if auto else text)
+            label.setText(self.tr("%1 (auto)").replace("%1", text) if auto else text)
             label.setToolTip(self.tr("Filled by auto-label. Check it; once you edit it, it is yours.") if auto else "")
 
     def reload_track(self, _track: Any = None) -> None:

@@ -134,12 +134,12 @@ def test_autolabel_in_the_training_tab(qtbot, qapp, parity_checkpoints, artifact
 
     # the editor marks the auto-filled fields until the user edits one
     panel.table.selectRow(1)
-    assert "caption" in editor.auto_marked() and editor.caption_label.text().endswith("✦")
+    assert "caption" in editor.auto_marked() and editor.caption_label.text() == "곡 설명 (자동)"
     assert editor.caption.toPlainText() == final.track(ids[1]).caption
     window.grab().save(str(artifacts_dir / "autolabel_done_ko.png"))
     editor.caption.setPlainText("고친 캡션")
     editor.save_now()
-    assert "caption" not in editor.auto_marked() and not editor.caption_label.text().endswith("✦")
+    assert "caption" not in editor.auto_marked() and editor.caption_label.text() == "곡 설명"
     assert "caption" not in open_dataset(panel.dataset.name).track(ids[1]).auto_fields
 
     print(f"\nGUI max stall during auto-label: {stall:.1f} ms (limit {MAX_STALL_MS:.0f} ms; "
