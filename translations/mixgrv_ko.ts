@@ -247,6 +247,29 @@ The details were written to the log:
     </message>
 </context>
 <context>
+    <name>FormatReview</name>
+    <message>
+        <source>After</source>
+        <translation>다듬은 후</translation>
+    </message>
+    <message>
+        <source>Before</source>
+        <translation>다듬기 전</translation>
+    </message>
+    <message>
+        <source>Keep mine</source>
+        <translation>내 것 유지</translation>
+    </message>
+    <message>
+        <source>Polished caption and lyrics</source>
+        <translation>다듬은 곡 설명과 가사</translation>
+    </message>
+    <message>
+        <source>Use the polished version</source>
+        <translation>다듬은 것 사용</translation>
+    </message>
+</context>
+<context>
     <name>GenerationTab</name>
     <message numerus="yes">
         <source>%n take(s) ready.</source>
@@ -396,6 +419,85 @@ The details were written to the log:
     <message>
         <source>Import report</source>
         <translation>가져오기 결과</translation>
+    </message>
+</context>
+<context>
+    <name>LMController</name>
+    <message>
+        <source>Caption</source>
+        <translation>곡 설명</translation>
+    </message>
+    <message>
+        <source>Compare before and after, then choose.</source>
+        <translation>전후를 비교해 고르세요.</translation>
+    </message>
+    <message>
+        <source>Kept your caption and lyrics.</source>
+        <translation>입력한 곡 설명과 가사를 그대로 두었습니다.</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>조성</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>언어</translation>
+    </message>
+    <message>
+        <source>Language: the LM chooses</source>
+        <translation>언어: LM이 정함</translation>
+    </message>
+    <message>
+        <source>Length (s)</source>
+        <translation>길이(초)</translation>
+    </message>
+    <message>
+        <source>Loading the LM…</source>
+        <translation>LM을 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Lyrics</source>
+        <translation>가사</translation>
+    </message>
+    <message>
+        <source>Needs a 5 Hz LM. Download one under Settings &gt; Models…</source>
+        <translation>5 Hz LM이 필요합니다. 설정 &gt; 모델…에서 내려받으세요.</translation>
+    </message>
+    <message>
+        <source>Polish</source>
+        <translation>다듬기</translation>
+    </message>
+    <message>
+        <source>Stopped. The form is unchanged.</source>
+        <translation>중단했습니다. 입력란은 그대로입니다.</translation>
+    </message>
+    <message>
+        <source>The LM filled the form. Review it, then press Generate (or Undo).</source>
+        <translation>LM이 입력란을 채웠습니다. 검토한 뒤 생성을 누르세요(되돌리기도 가능).</translation>
+    </message>
+    <message>
+        <source>The LM rewrites your caption and lyrics into the form the model knows best; you see before and after and choose.</source>
+        <translation>LM이 곡 설명과 가사를 모델이 가장 잘 아는 형식으로 고쳐 씁니다. 전후를 보고 고르세요.</translation>
+    </message>
+    <message>
+        <source>The form is back as it was.</source>
+        <translation>입력란을 이전 상태로 되돌렸습니다.</translation>
+    </message>
+    <message>
+        <source>The polished caption and lyrics are in the form (Undo puts yours back).</source>
+        <translation>다듬은 곡 설명과 가사를 넣었습니다(되돌리기로 원래 것을 복원).</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>구상 중…</translation>
+    </message>
+    <message>
+        <source>Thinking… %1 tokens · %2</source>
+        <translation>구상 중… 토큰 %1개 · %2</translation>
+    </message>
+    <message>
+        <source>Time signature</source>
+        <translation>박자</translation>
     </message>
 </context>
 <context>
@@ -2094,6 +2196,41 @@ Write a caption and press Generate (⌘↩).</source>
     </message>
 </context>
 <context>
+    <name>SimpleModeBox</name>
+    <message>
+        <source>A one-line idea, e.g. “rainy-night city pop, female vocals”</source>
+        <translation>한 줄 아이디어, 예: “비 오는 밤의 시티팝, 여성 보컬”</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>Instrumental</source>
+        <translation>연주곡</translation>
+    </message>
+    <message>
+        <source>Put the form back as it was before the LM wrote into it.</source>
+        <translation>LM이 쓰기 전의 입력란으로 되돌립니다.</translation>
+    </message>
+    <message>
+        <source>Simple mode</source>
+        <translation>간단 모드</translation>
+    </message>
+    <message>
+        <source>The LM writes the caption, lyrics, BPM, key and length from this idea. You review them; nothing is generated until you press Generate.</source>
+        <translation>LM이 이 아이디어로 곡 설명, 가사, BPM, 조성, 길이를 씁니다. 검토하세요. 생성을 누르기 전에는 아무것도 만들지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>되돌리기</translation>
+    </message>
+    <message>
+        <source>Write it</source>
+        <translation>써 주기</translation>
+    </message>
+</context>
+<context>
     <name>SourceDrop</name>
     <message>
         <source>Audio files (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.ogg *.opus)</source>
@@ -2302,6 +2439,10 @@ Write a caption and press Generate (⌘↩).</source>
 </context>
 <context>
     <name>TrackEditor</name>
+    <message>
+        <source>%1 (auto)</source>
+        <translation>%1 (자동)</translation>
+    </message>
     <message>
         <source>A trigger word for your style, e.g. “mystyle”</source>
         <translation>내 스타일을 부르는 트리거 단어, 예: “mystyle”</translation>

@@ -291,7 +291,7 @@ def lm_form_values(metadata: dict[str, Any], instrumental: Any = None) -> dict[s
             value = float(metadata.get(name))
         except (TypeError, ValueError):
             continue
-        limits = requests.FIELDS[name]
+        limits = requests.REQUEST_FIELDS[name]
         if limits.minimum <= value <= limits.maximum:
             out[name] = int(round(value)) if name == "bpm" else float(round(value))
     key = str(metadata.get("keyscale") or "").strip()

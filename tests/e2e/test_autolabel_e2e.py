@@ -38,6 +38,12 @@ class StallMeter:
         self.timer.stop()
         return self.worst
 
+    def paused_grab(self, widget, path) -> None:
+        """A screenshot (PNG encoding in this thread) is the test's own work: not counted."""
+        self.timer.stop()
+        widget.grab().save(str(path))
+        self.start()
+
 
 def _folder(tmp_path):
     folder = tmp_path / "내 노래"
@@ -106,7 +112,7 @@ def test_autolabel_in_the_training_tab(qtbot, qapp, parity_checkpoints, artifact
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert bar.is_running() and "autolabel" in job_registry().kinds()
     qtbot.waitUntil(lambda: bool(labelled), timeout=240000)
-    window.grab().save(str(artifacts_dir / "autolabel_running_ko.png"))
+    meter.paused_grab(window, artifacts_dir / "autolabel_running_ko.png")
     qtbot.mouseClick(bar.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not bar.is_running(), timeout=120000)
     first_run = list(labelled)
@@ -136,7 +142,7 @@ def test_autolabel_in_the_training_tab(qtbot, qapp, parity_checkpoints, artifact
     panel.table.selectRow(1)
     assert "caption" in editor.auto_marked() and editor.caption_label.text() == "곡 설명 (자동)"
     assert editor.caption.toPlainText() == final.track(ids[1]).caption
-    window.grab().save(str(artifacts_dir / "autolabel_done_ko.png"))
+    meter.paused_grab(window, artifacts_dir / "autolabel_done_ko.png")
     editor.caption.setPlainText("고친 캡션")
     editor.save_now()
     assert "caption" not in editor.auto_marked() and editor.caption_label.text() == "곡 설명"
