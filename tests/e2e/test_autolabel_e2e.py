@@ -103,6 +103,9 @@ def test_autolabel_in_the_training_tab(qtbot, qapp, parity_checkpoints, artifact
     editor.save_now()
     bar.max_tokens = MAX_TOKENS
 
+    gen = window.generation_tab()  # the window opens on the Generation tab: its model process warms up
+    qtbot.waitUntil(lambda: (gen.warm_up_done or not gen._warmed) and not gen.worker.is_busy(), timeout=120_000)
+
     labelled: list[str] = []
     bar.track_labelled.connect(labelled.append)
     meter = StallMeter()
