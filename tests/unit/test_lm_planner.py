@@ -83,13 +83,13 @@ def test_cancel_mid_plan_then_plan_again(torch_lm):
 
     def on_token(phase, step, tok):
         seen.append((phase, step))
-        if phase == "codes" and step == 5:
+        if phase == "codes:0" and step == 5:
             token.cancel()
 
     with pytest.raises(Cancelled):
         torch_lm.plan(CAPTION, LYRICS, duration=10.0, seed=1, settings=LMSettings(use_cot_caption=False),
                       cancel=token.raise_if_cancelled, on_token=on_token)
-    assert ("codes", 5) in seen and ("codes", 7) not in seen
+    assert ("codes:0", 5) in seen and ("codes:0", 7) not in seen
     assert torch_lm.runtime.cache is None  # released on the way out
     assert len(_plan(torch_lm, 1).codes) == 50
 
@@ -145,3 +145,12 @@ def test_mlx_planner_never_imports_torch(lm_dir):
             "assert len(p.codes) == 50, p.codes\nassert 'torch' not in sys.modules\nprint('ok')\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
+
+
+def test_batch_plans_share_the_cot_and_draw_codes_per_seed(torch_lm):
+    plans = torch_lm.plan_batch(CAPTION, LYRICS, metas={"bpm": 92}, duration=10.0, seeds=[7, 11],
+                                settings=LMSettings(use_cot_caption=False))
+    single = _plan(torch_lm, 7)
+    assert plans[0].codes_tokens == single.codes_tokens and plans[0].cot_tokens == single.cot_tokens
+    assert plans[1].metadata == plans[0].metadata and plans[1].seed == 11 and len(plans[1].codes) == 50
+    assert plans[1].codes != plans[0].codes

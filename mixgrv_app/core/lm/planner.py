@@ -19,6 +19,7 @@ its CoT language never reaches the DiT.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -234,52 +235,68 @@ class LMPlanner:
              settings: LMSettings = LMSettings(), seed: int | None = None, codes: bool = True,
              cancel: Callable[[], None] | None = None, on_token: Callable[[str, int, int], None] | None = None) -> Plan:
         """CoT metas and (``codes=True``) 5 Hz audio codes for one take."""
+        return self.plan_batch(caption, lyrics, metas=metas, duration=duration, settings=settings, seeds=[seed],
+                               codes=codes, cancel=cancel, on_token=on_token)[0]
+
+    def plan_batch(self, caption: str, lyrics: str, *, metas: Mapping[str, Any] | None = None,
+                   duration: float | None = None, settings: LMSettings = LMSettings(), seeds: list[int | None] = (None,),
+                   codes: bool = True, cancel: Callable[[], None] | None = None,
+                   on_token: Callable[[str, int, int], None] | None = None) -> list[Plan]:
+        """One plan per seed, as upstream plans a batch: the CoT once (the first seed's stream), then
+        codes per item, each from its own seed's stream (item 1 continues the CoT's stream)."""
         import time
 
-        t0 = time.perf_counter()
         caption, lyrics = caption or "", lyrics or ""
+        seeds = list(seeds) or [None]
         sampling = settings.sampling()
-        stream = UniformStream(seed)
         user = user_metadata_for(metas, duration)
-        plan = Plan(metadata={}, codes=[], code_string="", cot_text="", phase1_ran=False, seed=seed, lm=self.name)
+        t0 = time.perf_counter()
+        streams = [UniformStream(s) for s in seeds]
+        first = Plan(metadata={}, codes=[], code_string="", cot_text="", phase1_ran=False, seed=seeds[0], lm=self.name)
         if not has_all_metas(user) and settings.use_cot_metas:
             prompt = self.prompts.cot(caption, lyrics)
-            gen = self._run(prompt, phase="cot", settings=sampling, stream=stream, max_new_tokens=self._open_budget(),
+            gen = self._run(prompt, phase="cot", settings=sampling, stream=streams[0], max_new_tokens=self._open_budget(),
                             cancel=cancel, on_token=(lambda s, t: on_token("cot", s, t)) if on_token else None,
                             target_duration=None, user_metadata=user, stop_at_reasoning=True, skip_genres=True,
                             skip_caption=not settings.use_cot_caption, skip_language=not settings.use_cot_language)
-            plan.phase1_ran = True
-            plan.phase_prompts.append(prompt)
-            plan.cot_prompt_ids, plan.cot_tokens = gen.rows[0], gen.tokens
-            plan.cot_output = self.vocab.decode(gen.tokens)
-            plan.metadata = parse.parse_metadata(plan.cot_output)
+            first.phase1_ran = True
+            first.phase_prompts.append(prompt)
+            first.cot_prompt_ids, first.cot_tokens = gen.rows[0], gen.tokens
+            first.cot_output = self.vocab.decode(gen.tokens)
+            first.metadata = parse.parse_metadata(first.cot_output)
         else:
-            plan.metadata = {k: v for k, v in (user or {}).items() if v is not None}
-        plan.cot_text = format_metadata_as_cot(plan.metadata)
-        if codes:
-            prompt = self.prompts.codes(caption, lyrics, plan.cot_text)
-            use_cfg = settings.cfg_scale > 1.0
-            uncond = self.prompts.codes(caption, lyrics, plan.cot_text, negative=True,
-                                        negative_prompt=settings.negative_prompt) if use_cfg else None
-            if duration is not None and duration > 0:
-                budget = int(max(10.0, min(float(self.max_duration), float(duration))) * 5) + 10
-                budget = min(budget, self.max_model_len - ANSWER_ROOM)
-            else:
-                budget = self._open_budget()
+            first.metadata = {k: v for k, v in (user or {}).items() if v is not None}
+        first.cot_text = format_metadata_as_cot(first.metadata)
+        first.seconds = time.perf_counter() - t0
+        plans = [first] + [dataclasses.replace(first, seed=s, phase_prompts=list(first.phase_prompts), seconds=0.0)
+                           for s in seeds[1:]]
+        if not codes:
+            return plans
+        prompt = self.prompts.codes(caption, lyrics, first.cot_text)
+        use_cfg = settings.cfg_scale > 1.0
+        uncond = self.prompts.codes(caption, lyrics, first.cot_text, negative=True,
+                                    negative_prompt=settings.negative_prompt) if use_cfg else None
+        if duration is not None and duration > 0:
+            budget = int(max(10.0, min(float(self.max_duration), float(duration))) * 5) + 10
+            budget = min(budget, self.max_model_len - ANSWER_ROOM)
+        else:
+            budget = self._open_budget()
+        from mixgrv_app.core.audio_codes import parse_audio_codes
+
+        for index, (plan, stream) in enumerate(zip(plans, streams)):
+            t1 = time.perf_counter()
             gen = self._run(prompt, phase="codes", settings=sampling, stream=stream, max_new_tokens=budget,
                             uncond_prompt=uncond, cfg_scale=settings.cfg_scale if use_cfg else 1.0, cancel=cancel,
-                            on_token=(lambda s, t: on_token("codes", s, t)) if on_token else None,
+                            on_token=(lambda s, t, i=index: on_token(f"codes:{i}", s, t)) if on_token else None,
                             target_duration=duration, user_metadata=None, stop_at_reasoning=False,
                             skip_genres=False, skip_caption=True, skip_language=True)
             plan.phase_prompts.append(prompt)
             plan.codes_prompt_rows, plan.codes_tokens = gen.rows, gen.tokens
             plan.codes_output = self.vocab.decode(gen.tokens)
             plan.code_string = parse.code_string(plan.codes_output)
-            from mixgrv_app.core.audio_codes import parse_audio_codes
-
             plan.codes = parse_audio_codes(plan.code_string)
-        plan.seconds = time.perf_counter() - t0
-        return plan
+            plan.seconds += time.perf_counter() - t1
+        return plans
 
     # --- the one-phase modes ----------------------------------------------------------------
     def _understand_phase(self, prompt: str, *, temperature: float, top_k, top_p, repetition_penalty: float,
