@@ -873,6 +873,10 @@ The details were written to the log:
         <translation>CSV의 {field} 값 &apos;{value}&apos;은(는) 무시했습니다. CSV에서 고치거나 트랙을 직접 편집하세요.</translation>
     </message>
     <message>
+        <source>The LM setting {field} = {value} is out of range. Use the default or a value the option&apos;s help names.</source>
+        <translation>LM 설정 {field} = {value}은(는) 허용 범위를 벗어났습니다. 기본값을 쓰거나 옵션 도움말에 나온 범위의 값을 넣으세요.</translation>
+    </message>
+    <message>
         <source>The LM tokenizer has no token for audio code {value}. Download the LM folder again.</source>
         <translation>LM 토크나이저에 오디오 코드 {value}의 토큰이 없습니다. LM 폴더를 다시 받으세요.</translation>
     </message>
@@ -1103,6 +1107,10 @@ The details were written to the log:
     <message>
         <source>There is no training run named &apos;{run}&apos;.</source>
         <translation>&apos;{run}&apos; 학습 실행이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Thinking plans a new song from text; it cannot be combined with the {task} task, a source audio or pasted codes. Turn thinking off or choose text to music.</source>
+        <translation>생각하기(think)는 텍스트로 새 곡을 계획합니다. {task} 작업, 원본 오디오, 붙여 넣은 코드와는 함께 쓸 수 없습니다. 생각하기를 끄거나 텍스트로 음악 만들기를 고르세요.</translation>
     </message>
     <message>
         <source>This file has {channels} channels; it was mixed down to stereo for training.</source>
