@@ -80,3 +80,31 @@ def test_cot_fills_only_what_the_user_left_empty(generator):
     assert all(item["code_count"] == 50 for item in plan["items"])
     assert result.latents.shape[:2] == (2, 250)
     assert not np.array_equal(result.latents[0], result.latents[1])
+
+
+def test_think_request_rules():
+    from mixgrv_app.core.errors import RequestError
+    from mixgrv_app.core.requests import GenerationRequest
+
+    GenerationRequest(caption="x", think=True).validate()
+    cases = [({"task": "cover", "source_audio": "song.wav"}, "request.think_task"),
+             ({"audio_codes": "<|audio_code_5|>"}, "request.think_task"),
+             ({"lm": "7B"}, "request.bad_lm_setting"), ({"lm_temperature": -0.1}, "request.bad_lm_setting"),
+             ({"lm_cfg": 0.5}, "request.bad_lm_setting"), ({"lm_top_p": 0.0}, "request.bad_lm_setting"),
+             ({"lm_top_k": -1}, "request.bad_lm_setting")]
+    for change, code in cases:
+        with pytest.raises(RequestError) as err:
+            GenerationRequest(caption="x", think=True, **change).validate()
+        assert err.value.code == code, change
+
+
+def test_every_lm_error_code_has_a_message():
+    import re
+
+    from mixgrv_app.ui.messages import MESSAGES
+
+    found = set()
+    for path in (REPO / "mixgrv_app" / "core" / "lm").glob("*.py"):
+        found |= set(re.findall(r'Error\(\s*"([a-z_]+\.[a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert {"lm.missing", "lm.prompt_too_long", "lm.not_enough_memory", "request.think_task"} <= found
+    assert not sorted(code for code in found if code not in MESSAGES)
