@@ -225,9 +225,12 @@ _TORCH_DTYPES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": 
                  "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
 
 
-def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterator[tuple[str, Any]]:
+def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device, convert: bool = True) -> Iterator[tuple[str, Any]]:
     """Tensor by tensor, read with plain file reads (not a memory map): a mapped file's pages
-    would count in the process's memory on top of the converted copy."""
+    would count in the process's memory on top of the converted copy. ``convert=False`` yields
+    the stored dtype: the caller's ``copy_`` into the preallocated parameter converts without a
+    temporary full-size copy (a bf16 embedding of the LM's 217k vocabulary would else exist
+    three times at once: stored, converted, parameter)."""
     import torch
 
     for path in weight_files(folder):
@@ -246,7 +249,7 @@ def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterat
                     stored = getattr(torch, _TORCH_DTYPES[info["dtype"]])
                     tensor = torch.frombuffer(raw, dtype=stored).reshape(info["shape"]) if raw else \
                         torch.empty(info["shape"], dtype=stored)
-                    target = dtype if tensor.is_floating_point() else tensor.dtype
+                    target = dtype if tensor.is_floating_point() and convert else tensor.dtype
                     yield rename.get(key, key), tensor.to(device=device, dtype=target)
         except CheckpointError:
             raise
@@ -268,7 +271,8 @@ def _load_into(module, folder: Path, *, dtype, device, prefix: str | None = "mod
     if fold is not None:
         found = fold.shapes(found)
     validate(expected, found, f"{folder.name}/{where}")
-    tensors = _iter_tensors(folder, rename, dtype, device)
+    # a fold computes on the converted tensors; plain tensors are converted by copy_ below
+    tensors = _iter_tensors(folder, rename, dtype, device, convert=fold is not None and not isinstance(fold, _DropTiedHead))
     if fold is not None:
         tensors = fold.tensors(tensors)
     params = dict(module.named_parameters())
