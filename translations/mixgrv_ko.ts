@@ -805,6 +805,10 @@ The details were written to the log:
         <translation>&apos;{run}&apos; 실행이 이미 있습니다. 다른 이름을 고르세요.</translation>
     </message>
     <message>
+        <source>A {bits}-bit LM is offered on MLX only, with 4 or 8 bits. Choose MLX or the full-precision LM.</source>
+        <translation>{bits}비트 LM은 MLX에서 4비트나 8비트로만 제공됩니다. MLX를 고르거나 원래 정밀도의 LM을 쓰세요.</translation>
+    </message>
+    <message>
         <source>Cannot use the {backend} backend: {reason}. Choose the torch backend.</source>
         <translation>{backend} 백엔드를 쓸 수 없습니다: {reason}. torch 백엔드를 선택하세요.</translation>
     </message>

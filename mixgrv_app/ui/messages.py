@@ -68,6 +68,7 @@ MESSAGES: dict[str, str] = {
     "generate.tokenizer_corrupt": QT_TRANSLATE_NOOP("Messages", "{path} cannot be read ({reason}). Download the model folder again."),
     "generate.tokenizer_missing": QT_TRANSLATE_NOOP("Messages", "{path} is missing. Download the Qwen3-Embedding-0.6B folder again."),
     "job.internal": QT_TRANSLATE_NOOP("Messages", "Something went wrong inside mixgrv ({reason}). Try again; if it keeps happening, send the log file (Help menu) to the developers."),
+    "lm.bad_quantization": QT_TRANSLATE_NOOP("Messages", "A {bits}-bit LM is offered on MLX only, with 4 or 8 bits. Choose MLX or the full-precision LM."),
     "lm.missing": QT_TRANSLATE_NOOP("Messages", "The 5 Hz LM folder {folder} is not in {path}. Download {folder} from the ACE-Step release into that folder, or turn thinking off."),
     "lm.no_chat_template": QT_TRANSLATE_NOOP("Messages", "The 5 Hz LM folder {path} has no chat template (chat_template.jinja). Download the LM folder again."),
     "lm.no_code_token": QT_TRANSLATE_NOOP("Messages", "The LM tokenizer has no token for audio code {value}. Download the LM folder again."),

@@ -154,3 +154,40 @@ def test_batch_plans_share_the_cot_and_draw_codes_per_seed(torch_lm):
     assert plans[0].codes_tokens == single.codes_tokens and plans[0].cot_tokens == single.cot_tokens
     assert plans[1].metadata == plans[0].metadata and plans[1].seed == 11 and len(plans[1].codes) == 50
     assert plans[1].codes != plans[0].codes
+
+
+def _wider_lm(lm_dir, dest, hidden=64):
+    """The tiny LM's tokenizer and template with a wider random body (4/8-bit groups need 64 columns)."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from mixgrv_app.core.configs import Qwen3Config
+    from mixgrv_app.core.torch_model.qwen3 import Qwen3CausalLM
+
+    folder = _copy_lm(lm_dir, dest)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config.update(hidden_size=hidden, intermediate_size=2 * hidden, head_dim=32, num_attention_heads=2, num_key_value_heads=1)
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    torch.manual_seed(0)
+    model = Qwen3CausalLM(Qwen3Config.from_dict(config))
+    save_file({k: v.detach().to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()
+               if not k.endswith("inv_freq")}, str(folder / "model.safetensors"))
+    return folder
+
+
+def test_quantized_mlx_lm_plans(lm_dir, tmp_path):
+    pytest.importorskip("mlx.core")
+    folder = _wider_lm(lm_dir, tmp_path / "acestep-5Hz-lm-0.6B")
+    full = LMPlanner(folder, backend="mlx", check_free_memory=False)
+    for bits in (8, 4):
+        lm = LMPlanner(folder, backend="mlx", check_free_memory=False, quantize_bits=bits)
+        assert type(lm.runtime.model.embed_tokens).__name__ == "QuantizedEmbedding"
+        plan = _plan(lm, 3)
+        assert len(plan.codes) == 50 and plan.metadata["bpm"] == 92
+    assert len(_plan(full, 3).codes) == 50
+    with pytest.raises(LMError) as err:
+        LMPlanner(folder, backend="torch", check_free_memory=False, quantize_bits=4)
+    assert err.value.code == "lm.bad_quantization"
+    planner_mod.check_memory(tmp_path / "acestep-5Hz-lm-4B", available_bytes=5 * 10**9, bits=4)  # 4.5 GB budget

@@ -113,13 +113,16 @@ def lm_size(folder: Path) -> str:
     return name if name in LM_SIZES else name or "?"
 
 
-def check_memory(folder: Path, available_bytes: int | None = None) -> None:
-    """Refuse to load an LM that does not fit: the size's budget against free memory."""
+def check_memory(folder: Path, available_bytes: int | None = None, bits: int | None = None) -> None:
+    """Refuse to load an LM that does not fit: the size's budget (scaled for a 4/8-bit LM) against
+    free memory."""
     size = lm_size(folder)
     budget = MEMORY_BUDGET_GB.get(size)
     if budget is None:
         weights = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
         budget = 2.5 * weights / 1e9
+    if bits:
+        budget *= 1.5 * bits / 16
     if available_bytes is None:
         import psutil
 
@@ -171,7 +174,8 @@ class LMPlanner:
 
     def __init__(self, folder: str | os.PathLike[str], *, backend: str = "torch", device: str = "cpu",
                  dtype: str = "float32", genres: list[str] | None = None, max_duration: int = 600,
-                 max_model_len: int = DEFAULT_MAX_MODEL_LEN, check_free_memory: bool = True) -> None:
+                 max_model_len: int = DEFAULT_MAX_MODEL_LEN, check_free_memory: bool = True,
+                 quantize_bits: int | None = None) -> None:
         folder = Path(folder)
         if not (folder / "config.json").is_file():
             raise CheckpointError("lm.missing", f"The 5 Hz LM folder {folder} is missing or incomplete (no config.json). "
@@ -179,6 +183,11 @@ class LMPlanner:
         self.folder = folder
         self.name = folder.name
         self.backend = backend
+        self.quantize_bits = quantize_bits
+        if quantize_bits is not None and (backend != "mlx" or quantize_bits not in (4, 8)):
+            raise LMError("lm.bad_quantization", f"A {quantize_bits}-bit LM is offered on MLX only, with 4 or 8 bits. "
+                          "Choose MLX or the full-precision LM.",
+                          bits=quantize_bits, backend=backend)
         self.max_model_len = int(max_model_len)
         self.max_duration = int(max_duration)
         self.vocab = LMVocab(folder)
@@ -187,7 +196,7 @@ class LMPlanner:
         self.prompts = PromptBuilder(ChatTemplate(folder, special))
         self.tables = DecoderTables(self.vocab, max_duration=self.max_duration, genres=genres)
         if check_free_memory:
-            check_memory(folder)
+            check_memory(folder, bits=quantize_bits)
         self.runtime = self._load(backend, device, dtype)
 
     def _load(self, backend: str, device: str, dtype: str):
@@ -195,7 +204,13 @@ class LMPlanner:
             from mixgrv_app.core.lm.mlx_runtime import MLXLMRuntime
             from mixgrv_app.core.mlx_model import loading
 
-            return MLXLMRuntime(loading.load_lm(self.folder, dtype=dtype))
+            model = loading.load_lm(self.folder, dtype=dtype)
+            if self.quantize_bits:
+                # an approximation for 8-16 GB Macs: group-wise 4/8-bit weights (plans differ from bf16)
+                import mlx.nn as nn
+
+                nn.quantize(model, group_size=64, bits=self.quantize_bits)
+            return MLXLMRuntime(model)
         from mixgrv_app.core import checkpoints
         from mixgrv_app.core.lm.torch_runtime import TorchLMRuntime
 
