@@ -225,12 +225,9 @@ _TORCH_DTYPES = {"BF16": "bfloat16", "F16": "float16", "F32": "float32", "F64": 
                  "I32": "int32", "I16": "int16", "I8": "int8", "U8": "uint8", "BOOL": "bool"}
 
 
-def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device, convert: bool = True) -> Iterator[tuple[str, Any]]:
+def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterator[tuple[str, Any]]:
     """Tensor by tensor, read with plain file reads (not a memory map): a mapped file's pages
-    would count in the process's memory on top of the converted copy. ``convert=False`` yields
-    the stored dtype: the caller's ``copy_`` into the preallocated parameter converts without a
-    temporary full-size copy (a bf16 embedding of the LM's 217k vocabulary would else exist
-    three times at once: stored, converted, parameter)."""
+    would count in the process's memory on top of the converted copy."""
     import torch
 
     for path in weight_files(folder):
@@ -249,8 +246,49 @@ def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device, convert: 
                     stored = getattr(torch, _TORCH_DTYPES[info["dtype"]])
                     tensor = torch.frombuffer(raw, dtype=stored).reshape(info["shape"]) if raw else \
                         torch.empty(info["shape"], dtype=stored)
-                    target = dtype if tensor.is_floating_point() and convert else tensor.dtype
+                    target = dtype if tensor.is_floating_point() else tensor.dtype
                     yield rename.get(key, key), tensor.to(device=device, dtype=target)
+        except CheckpointError:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointError("checkpoint.corrupt_file", f"{path.name} cannot be read ({exc}). Download it again.",
+                                  path=str(path)) from exc
+
+
+def _iter_row_blocks(folder: Path, rename: dict[str, str], device, block_bytes: int = 32 << 20):
+    """(key, rows, tensor) with each tensor read ``block_bytes`` of rows at a time, in its stored
+    dtype (``rows`` = slice of dim 0, None for a scalar): copied into the preallocated parameter,
+    a big tensor never exists twice (the LM's 217k-row embedding is 0.4 GB in bf16)."""
+    import torch
+
+    for path in weight_files(folder):
+        try:
+            with open(path, "rb") as fh:
+                (header_len,) = struct.unpack("<Q", fh.read(8))
+                header = json.loads(fh.read(header_len))
+                base = 8 + header_len
+                for key, info in header.items():
+                    if key == "__metadata__":
+                        continue
+                    start, end = info["data_offsets"]
+                    shape = list(info["shape"])
+                    stored = getattr(torch, _TORCH_DTYPES[info["dtype"]])
+                    if not shape or end == start:
+                        raw = bytearray(end - start)
+                        fh.seek(base + start)
+                        fh.readinto(raw)
+                        tensor = torch.frombuffer(raw, dtype=stored).reshape(shape) if raw else torch.empty(shape, dtype=stored)
+                        yield rename.get(key, key), None, tensor.to(device=device)
+                        continue
+                    row_bytes = max(1, (end - start) // shape[0])
+                    per_block = max(1, block_bytes // row_bytes)
+                    for r0 in range(0, shape[0], per_block):
+                        r1 = min(shape[0], r0 + per_block)
+                        raw = bytearray((r1 - r0) * row_bytes)
+                        fh.seek(base + start + r0 * row_bytes)
+                        fh.readinto(raw)
+                        tensor = torch.frombuffer(raw, dtype=stored).reshape([r1 - r0] + shape[1:])
+                        yield rename.get(key, key), slice(r0, r1), tensor.to(device=device)
         except CheckpointError:
             raise
         except (OSError, ValueError, KeyError, RuntimeError) as exc:
@@ -271,12 +309,18 @@ def _load_into(module, folder: Path, *, dtype, device, prefix: str | None = "mod
     if fold is not None:
         found = fold.shapes(found)
     validate(expected, found, f"{folder.name}/{where}")
-    # a fold computes on the converted tensors; plain tensors are converted by copy_ below
-    tensors = _iter_tensors(folder, rename, dtype, device, convert=fold is not None and not isinstance(fold, _DropTiedHead))
-    if fold is not None:
-        tensors = fold.tensors(tensors)
     params = dict(module.named_parameters())
     params.update(dict(module.named_buffers()))
+    if fold is None or isinstance(fold, _DropTiedHead):
+        # row blocks in the stored dtype straight into the storage _build allocated (copy_ converts)
+        with torch.no_grad():
+            for key, rows, tensor in _iter_row_blocks(folder, rename, device):
+                if key == "lm_head.weight" and isinstance(fold, _DropTiedHead):
+                    continue
+                (params[key] if rows is None else params[key][rows]).copy_(tensor)
+                del tensor
+        return
+    tensors = fold.tensors(_iter_tensors(folder, rename, dtype, device))  # a fold computes on converted tensors
     with torch.no_grad():
         for key, tensor in tensors:  # into the storage _build allocated: no second full copy
             params[key].copy_(tensor)
