@@ -1074,6 +1074,10 @@ The details were written to the log:
         <translation>&apos;{run}&apos; 실행이 이미 있습니다. 다른 이름을 고르세요.</translation>
     </message>
     <message>
+        <source>A {bits}-bit LM is offered on MLX only, with 4 or 8 bits. Choose MLX or the full-precision LM.</source>
+        <translation>{bits}비트 LM은 MLX에서 4비트나 8비트로만 제공됩니다. MLX를 고르거나 원래 정밀도의 LM을 쓰세요.</translation>
+    </message>
+    <message>
         <source>Cannot use the {backend} backend: {reason}. Choose the torch backend.</source>
         <translation>{backend} 백엔드를 쓸 수 없습니다: {reason}. torch 백엔드를 선택하세요.</translation>
     </message>
@@ -1164,6 +1168,10 @@ The details were written to the log:
     <message>
         <source>The CSV value &apos;{value}&apos; for {field} was ignored. Fix it in the CSV or edit the track.</source>
         <translation>CSV의 {field} 값 &apos;{value}&apos;은(는) 무시했습니다. CSV에서 고치거나 트랙을 직접 편집하세요.</translation>
+    </message>
+    <message>
+        <source>The LM setting {field} = {value} is out of range. Use the default or a value the option&apos;s help names.</source>
+        <translation>LM 설정 {field} = {value}은(는) 허용 범위를 벗어났습니다. 기본값을 쓰거나 옵션 도움말에 나온 범위의 값을 넣으세요.</translation>
     </message>
     <message>
         <source>The LM tokenizer has no token for audio code {value}. Download the LM folder again.</source>
@@ -1404,6 +1412,10 @@ The details were written to the log:
     <message>
         <source>There is no training run named &apos;{run}&apos;.</source>
         <translation>&apos;{run}&apos; 학습 실행이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Thinking plans a new song from text; it cannot be combined with the {task} task, a source audio or pasted codes. Turn thinking off or choose text to music.</source>
+        <translation>생각하기(think)는 텍스트로 새 곡을 계획합니다. {task} 작업, 원본 오디오, 붙여 넣은 코드와는 함께 쓸 수 없습니다. 생각하기를 끄거나 텍스트로 음악 만들기를 고르세요.</translation>
     </message>
     <message>
         <source>This file has {channels} channels; it was mixed down to stereo for training.</source>

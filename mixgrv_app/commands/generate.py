@@ -66,6 +66,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", metavar="START:END", help="repaint/extend/lego region in seconds; extend: START < 0 or END past the source")
     parser.add_argument("--track", metavar="NAME", help="lego/extract: one of vocals, backing_vocals, drums, bass, guitar, keyboard, percussion, strings, synth, fx, brass, woodwinds")
     parser.add_argument("--tracks", metavar="NAME,NAME...", help="complete: the tracks to add, comma-separated")
+    think = parser.add_argument_group("think (the 5 Hz LM plans the song first; docs/lm.md)")
+    think.add_argument("--think", action="store_true", help="let the 5 Hz LM write metas, caption, language and audio codes first")
+    think.add_argument("--lm", default="0.6B", choices=("0.6B", "1.7B", "4B"), help="LM size (folder acestep-5Hz-lm-SIZE)")
+    think.add_argument("--lm-temperature", type=float, default=0.85, metavar="T", help="LM sampling temperature (0 = greedy)")
+    think.add_argument("--lm-cfg", type=float, default=2.0, metavar="S", help="LM guidance of the audio codes (1 = off)")
+    think.add_argument("--lm-top-p", type=float, default=0.9, metavar="P", help="LM nucleus sampling (1 = off)")
+    think.add_argument("--lm-top-k", type=int, default=0, metavar="K", help="LM top-k sampling (0 = off)")
+    think.add_argument("--lm-negative", default="NO USER INPUT", metavar="TEXT", help="LM negative prompt for the codes")
+    think.add_argument("--codes-strength", type=float, dest="cover_strength", default=argparse.SUPPRESS, metavar="F",
+                       help="fraction of steps that follow the LM's codes (0-1; same as --cover-strength)")
     parser.add_argument("--audio-codes", metavar="STRING|@FILE", help="pasted 5 Hz codes (<|audio_code_N|>...), or @FILE to read them: a cover of those codes")
     parser._negative_number_matcher = _NEGATIVE_VALUE  # --region -4:10
 
@@ -99,6 +109,8 @@ def build_request(args: argparse.Namespace):
         repaint_start=start, repaint_end=end, track=args.track,
         tracks=[t.strip() for t in args.tracks.split(",") if t.strip()] if args.tracks is not None else None,
         audio_codes=read_codes(args.audio_codes),
+        think=args.think, lm=args.lm, lm_temperature=args.lm_temperature, lm_cfg=args.lm_cfg, lm_top_p=args.lm_top_p,
+        lm_top_k=args.lm_top_k or None, lm_negative=args.lm_negative,
     )
 
 

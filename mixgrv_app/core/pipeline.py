@@ -95,6 +95,7 @@ class GenerationResult:
             "request": self.request,
             "task": self.task,
             "source": self.source,
+            "lm_plan": self.info.get("lm"),
             "seeds": self.seeds,
             "seed_drawn": self.seed_drawn,
             "variant": self.info.get("variant"),
@@ -300,6 +301,7 @@ class Generator:
         self.load_seconds = time.monotonic() - started
         self._silence = self.backend.silence_latent()
         self._adapters: dict[str, LoadedAdapter] = {}
+        self.lm_planner = None  # the 5 Hz LM, loaded by core/lm/think.py on the first thinking take (LM)
         self._merged: list[dict[str, Any]] = []
         events(Log("info", f"models loaded in {self.load_seconds:.1f} s: {self.describe_backend()}"))
 
@@ -433,6 +435,14 @@ class Generator:
             events(Log("info", f"seed {seed} (drawn)", "generate.seed_drawn", {"seed": seed}))
         r = dataclasses.replace(r, seed=seed)
         seeds = [seed + i for i in range(batch)]
+        thought = None
+        if r.think:  # the 5 Hz LM plans first: metas, caption, language, codes per item (LM)
+            from mixgrv_app.core.lm.think import think
+
+            started = time.monotonic()
+            thought = think(self, r, seeds, events, cancel)
+            r = thought.request
+            timings["think"] = time.monotonic() - started
         task = r.effective_task()
         sampler = PosteriorSampler(posterior_eps or posterior_eps_rule(seed))
 
@@ -466,6 +476,8 @@ class Generator:
             hints = self.backend.cover_hints(src)
         else:
             hints = src
+        if thought is not None and batch > 1:  # each item follows its own plan's codes (LM)
+            hints = src = thought.item_hints(self.backend, frames, self._pad_to)
         repaint_mask = clean_src = None
         if plan_src.span is not None:
             mask_one = np.zeros((frames,), dtype=bool)
@@ -531,6 +543,8 @@ class Generator:
         timings["decode"] = time.monotonic() - started
         events(Progress("decode", 1, 1, 0.0, "decoded", 1.0))
         info = self.info()
+        if thought is not None:
+            info["lm"] = thought.summary()  # (LM)
         source = plan_src.source.to_dict() if plan_src.source is not None else None
         if source is not None:
             source["offset_samples"] = plan_src.offset_samples

@@ -295,6 +295,17 @@ class GenerationRequest:
     timesteps: tuple[float, ...] | None = None  # turbo custom timesteps (snapped)
     instruction: str | None = None              # override of the task instruction
     extra: dict[str, Any] = field(default_factory=dict)  # caller's notes, copied to the sidecar
+    # -- think: the 5 Hz LM plans the take first (core/lm/think.py; defaults = upstream's) ------ (LM)
+    think: bool = False
+    lm: str = "0.6B"                            # acestep-5Hz-lm-<size>/
+    lm_temperature: float = 0.85
+    lm_cfg: float = 2.0                         # codes phase only
+    lm_top_p: float | None = 0.9
+    lm_top_k: int | None = None                 # None/0 = off
+    lm_negative: str = "NO USER INPUT"
+    use_cot_metas: bool = True                  # CoT bpm/key/time signature fill what the user left empty
+    use_cot_caption: bool = True                # the CoT caption replaces the DiT caption
+    use_cot_language: bool = True               # the CoT language reaches the lyric prompt when "unknown"
 
     # ---- validation ------------------------------------------------------------------------
     def validate(self, *, duration_range: tuple[float, float] = DURATION_RANGE) -> "GenerationRequest":
@@ -304,6 +315,10 @@ class GenerationRequest:
 
         if self.task not in TASKS:
             raise bad("request.bad_task", f"Unknown task '{self.task}'; use one of {', '.join(TASKS)}.", value=str(self.task))
+        if self.think:  # (LM)
+            from mixgrv_app.core.lm.think import check_request
+
+            check_request(self)
         if self.audio_codes is not None and str(self.audio_codes).strip():
             if self.task not in ("text2music", "cover"):
                 raise bad("request.codes_need_cover", f"Pasted audio codes make a cover; the {self.task} task cannot use them. "

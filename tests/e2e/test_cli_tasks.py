@@ -22,7 +22,7 @@ import pytest
 import soundfile as sf
 
 from mixgrv_app import cli
-from tests.parity.test_tasks import (ERRORS, _case_names, _task_cases, case_task, check_audio, load_case,
+from tests.parity.test_tasks import (ERRORS, _case_params, _pick, _task_cases, case_task, check_audio, load_case,
                                      python_random_seed, write_inputs)
 
 
@@ -73,7 +73,7 @@ def cases(parity):
 
 
 @pytest.mark.parametrize("backend", ["torch", "mlx"])
-@pytest.mark.parametrize("name", _case_names())
+@pytest.mark.parametrize("name", _case_params())
 def test_task_case_through_the_cli(parity, cases, tmp_path, monkeypatch, name, backend):
     params = cases[name]["params"]
     expected = load_case(parity, name)
@@ -100,7 +100,7 @@ def test_task_case_through_the_cli(parity, cases, tmp_path, monkeypatch, name, b
 
 def test_audio_codes_from_a_file_equal_the_string(parity, cases, tmp_path):
     """``--audio-codes @FILE`` reads the same codes (torch; the string form runs above)."""
-    name = "p_turbo_cover_codes"
+    name = _pick(cases, lambda p: p["generate_music_kwargs"].get("audio_code_string"))
     params = cases[name]["params"]
     (tmp_path / "codes.txt").write_text(params["generate_music_kwargs"]["audio_code_string"], encoding="utf-8")
     argv = cli_args(params, {}, tmp_path / "take.wav", "torch")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -172,10 +173,10 @@ def test_codes_prompts(parity, index, vocab, builder, name):
     for key, text in p["texts"].items():
         lang = key.rsplit("_", 1)[1]
         inputs = p["inputs"][lang]
-        if key.startswith("codes_cond_usermetas"):
-            got = builder.codes(inputs["caption"], inputs["lyrics"], cot[2])
-        elif key.startswith("codes_cond"):
-            got = builder.codes(inputs["caption"], inputs["lyrics"], cot[0 if lang == "en" else 1])
+        meaning = case["tensors"][f"out.{key}"]["meaning"]
+        if key.startswith("codes_cond"):
+            index = int(re.search(r"cot_meta_dicts\[(\d+)\]", meaning).group(1))  # which CoT the case used
+            got = builder.codes(inputs["caption"], inputs["lyrics"], cot[index])
         elif key.startswith("codes_uncond_default_neg"):
             got = builder.codes(inputs["caption"], inputs["lyrics"], "", negative=True)
         elif key.startswith("codes_uncond_neg"):

@@ -83,13 +83,13 @@ def test_cancel_mid_plan_then_plan_again(torch_lm):
 
     def on_token(phase, step, tok):
         seen.append((phase, step))
-        if phase == "codes" and step == 5:
+        if phase == "codes:0" and step == 5:
             token.cancel()
 
     with pytest.raises(Cancelled):
         torch_lm.plan(CAPTION, LYRICS, duration=10.0, seed=1, settings=LMSettings(use_cot_caption=False),
                       cancel=token.raise_if_cancelled, on_token=on_token)
-    assert ("codes", 5) in seen and ("codes", 7) not in seen
+    assert ("codes:0", 5) in seen and ("codes:0", 7) not in seen
     assert torch_lm.runtime.cache is None  # released on the way out
     assert len(_plan(torch_lm, 1).codes) == 50
 
@@ -145,3 +145,49 @@ def test_mlx_planner_never_imports_torch(lm_dir):
             "assert len(p.codes) == 50, p.codes\nassert 'torch' not in sys.modules\nprint('ok')\n")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert res.returncode == 0 and res.stdout.strip() == "ok", res.stderr[-2000:]
+
+
+def test_batch_plans_share_the_cot_and_draw_codes_per_seed(torch_lm):
+    plans = torch_lm.plan_batch(CAPTION, LYRICS, metas={"bpm": 92}, duration=10.0, seeds=[7, 11],
+                                settings=LMSettings(use_cot_caption=False))
+    single = _plan(torch_lm, 7)
+    assert plans[0].codes_tokens == single.codes_tokens and plans[0].cot_tokens == single.cot_tokens
+    assert plans[1].metadata == plans[0].metadata and plans[1].seed == 11 and len(plans[1].codes) == 50
+    assert plans[1].codes != plans[0].codes
+
+
+def _wider_lm(lm_dir, dest, hidden=64):
+    """The tiny LM's tokenizer and template with a wider random body (4/8-bit groups need 64 columns)."""
+    import json
+
+    import torch
+    from safetensors.torch import save_file
+
+    from mixgrv_app.core.configs import Qwen3Config
+    from mixgrv_app.core.torch_model.qwen3 import Qwen3CausalLM
+
+    folder = _copy_lm(lm_dir, dest)
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config.update(hidden_size=hidden, intermediate_size=2 * hidden, head_dim=32, num_attention_heads=2, num_key_value_heads=1)
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    torch.manual_seed(0)
+    model = Qwen3CausalLM(Qwen3Config.from_dict(config))
+    save_file({k: v.detach().to(torch.bfloat16).contiguous() for k, v in model.state_dict().items()
+               if not k.endswith("inv_freq")}, str(folder / "model.safetensors"))
+    return folder
+
+
+def test_quantized_mlx_lm_plans(lm_dir, tmp_path):
+    pytest.importorskip("mlx.core")
+    folder = _wider_lm(lm_dir, tmp_path / "acestep-5Hz-lm-0.6B")
+    full = LMPlanner(folder, backend="mlx", check_free_memory=False)
+    for bits in (8, 4):
+        lm = LMPlanner(folder, backend="mlx", check_free_memory=False, quantize_bits=bits)
+        assert type(lm.runtime.model.embed_tokens).__name__ == "QuantizedEmbedding"
+        plan = _plan(lm, 3)
+        assert len(plan.codes) == 50 and plan.metadata["bpm"] == 92
+    assert len(_plan(full, 3).codes) == 50
+    with pytest.raises(LMError) as err:
+        LMPlanner(folder, backend="torch", check_free_memory=False, quantize_bits=4)
+    assert err.value.code == "lm.bad_quantization"
+    planner_mod.check_memory(tmp_path / "acestep-5Hz-lm-4B", available_bytes=5 * 10**9, bits=4)  # 4.5 GB budget

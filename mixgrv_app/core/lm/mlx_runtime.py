@@ -80,17 +80,24 @@ class MLXLMRuntime:
     def step_scores(self, cfg_scale: float) -> LazyScores:
         return LazyScores(self, cfg_scale)
 
+    def _rows(self, rows) -> mx.array:
+        """hidden · E[rows]ᵀ for a slice or an index array of embedding rows (quantized or not)."""
+        emb = self.model.embed_tokens
+        if hasattr(emb, "scales"):  # a 4/8-bit QuantizedEmbedding
+            return mx.quantized_matmul(self.hidden, emb.weight[rows], emb.scales[rows], emb.biases[rows], transpose=True,
+                                       group_size=emb.group_size, bits=emb.bits)
+        return self.hidden @ emb.weight[rows].T
+
     def _head(self, key, ids: np.ndarray) -> mx.array:
-        weight = self.model.embed_tokens.weight
         runs = self._cache_dev.get(("runs", key))
         if runs is None:
             runs = segments(ids)
             runs = runs if len(runs) <= SLICES else False
             self._cache_dev[("runs", key)] = runs
         if runs:
-            parts = [self.hidden @ weight[a:b].T for a, b in runs]
+            parts = [self._rows(slice(a, b)) for a, b in runs]
             return (parts[0] if len(parts) == 1 else mx.concatenate(parts, axis=-1)).astype(mx.float32)
-        return (self.hidden @ weight[self._device(("idx", key), ids)].T).astype(mx.float32)
+        return self._rows(self._device(("idx", key), ids)).astype(mx.float32)
 
     def scores(self, row: mx.array) -> MLXScores:
         return MLXScores(row)

@@ -19,6 +19,7 @@ its CoT language never reaches the DiT.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -112,13 +113,16 @@ def lm_size(folder: Path) -> str:
     return name if name in LM_SIZES else name or "?"
 
 
-def check_memory(folder: Path, available_bytes: int | None = None) -> None:
-    """Refuse to load an LM that does not fit: the size's budget against free memory."""
+def check_memory(folder: Path, available_bytes: int | None = None, bits: int | None = None) -> None:
+    """Refuse to load an LM that does not fit: the size's budget (scaled for a 4/8-bit LM) against
+    free memory."""
     size = lm_size(folder)
     budget = MEMORY_BUDGET_GB.get(size)
     if budget is None:
         weights = sum(p.stat().st_size for p in folder.glob("*.safetensors"))
         budget = 2.5 * weights / 1e9
+    if bits:
+        budget *= 1.5 * bits / 16
     if available_bytes is None:
         import psutil
 
@@ -170,7 +174,8 @@ class LMPlanner:
 
     def __init__(self, folder: str | os.PathLike[str], *, backend: str = "torch", device: str = "cpu",
                  dtype: str = "float32", genres: list[str] | None = None, max_duration: int = 600,
-                 max_model_len: int = DEFAULT_MAX_MODEL_LEN, check_free_memory: bool = True) -> None:
+                 max_model_len: int = DEFAULT_MAX_MODEL_LEN, check_free_memory: bool = True,
+                 quantize_bits: int | None = None) -> None:
         folder = Path(folder)
         if not (folder / "config.json").is_file():
             raise CheckpointError("lm.missing", f"The 5 Hz LM folder {folder} is missing or incomplete (no config.json). "
@@ -178,6 +183,11 @@ class LMPlanner:
         self.folder = folder
         self.name = folder.name
         self.backend = backend
+        self.quantize_bits = quantize_bits
+        if quantize_bits is not None and (backend != "mlx" or quantize_bits not in (4, 8)):
+            raise LMError("lm.bad_quantization", f"A {quantize_bits}-bit LM is offered on MLX only, with 4 or 8 bits. "
+                          "Choose MLX or the full-precision LM.",
+                          bits=quantize_bits, backend=backend)
         self.max_model_len = int(max_model_len)
         self.max_duration = int(max_duration)
         self.vocab = LMVocab(folder)
@@ -186,7 +196,7 @@ class LMPlanner:
         self.prompts = PromptBuilder(ChatTemplate(folder, special))
         self.tables = DecoderTables(self.vocab, max_duration=self.max_duration, genres=genres)
         if check_free_memory:
-            check_memory(folder)
+            check_memory(folder, bits=quantize_bits)
         self.runtime = self._load(backend, device, dtype)
 
     def _load(self, backend: str, device: str, dtype: str):
@@ -194,7 +204,13 @@ class LMPlanner:
             from mixgrv_app.core.lm.mlx_runtime import MLXLMRuntime
             from mixgrv_app.core.mlx_model import loading
 
-            return MLXLMRuntime(loading.load_lm(self.folder, dtype=dtype))
+            model = loading.load_lm(self.folder, dtype=dtype)
+            if self.quantize_bits:
+                # an approximation for 8-16 GB Macs: group-wise 4/8-bit weights (plans differ from bf16)
+                import mlx.nn as nn
+
+                nn.quantize(model, group_size=64, bits=self.quantize_bits)
+            return MLXLMRuntime(model)
         from mixgrv_app.core import checkpoints
         from mixgrv_app.core.lm.torch_runtime import TorchLMRuntime
 
@@ -234,52 +250,68 @@ class LMPlanner:
              settings: LMSettings = LMSettings(), seed: int | None = None, codes: bool = True,
              cancel: Callable[[], None] | None = None, on_token: Callable[[str, int, int], None] | None = None) -> Plan:
         """CoT metas and (``codes=True``) 5 Hz audio codes for one take."""
+        return self.plan_batch(caption, lyrics, metas=metas, duration=duration, settings=settings, seeds=[seed],
+                               codes=codes, cancel=cancel, on_token=on_token)[0]
+
+    def plan_batch(self, caption: str, lyrics: str, *, metas: Mapping[str, Any] | None = None,
+                   duration: float | None = None, settings: LMSettings = LMSettings(), seeds: list[int | None] = (None,),
+                   codes: bool = True, cancel: Callable[[], None] | None = None,
+                   on_token: Callable[[str, int, int], None] | None = None) -> list[Plan]:
+        """One plan per seed, as upstream plans a batch: the CoT once (the first seed's stream), then
+        codes per item, each from its own seed's stream (item 1 continues the CoT's stream)."""
         import time
 
-        t0 = time.perf_counter()
         caption, lyrics = caption or "", lyrics or ""
+        seeds = list(seeds) or [None]
         sampling = settings.sampling()
-        stream = UniformStream(seed)
         user = user_metadata_for(metas, duration)
-        plan = Plan(metadata={}, codes=[], code_string="", cot_text="", phase1_ran=False, seed=seed, lm=self.name)
+        t0 = time.perf_counter()
+        streams = [UniformStream(s) for s in seeds]
+        first = Plan(metadata={}, codes=[], code_string="", cot_text="", phase1_ran=False, seed=seeds[0], lm=self.name)
         if not has_all_metas(user) and settings.use_cot_metas:
             prompt = self.prompts.cot(caption, lyrics)
-            gen = self._run(prompt, phase="cot", settings=sampling, stream=stream, max_new_tokens=self._open_budget(),
+            gen = self._run(prompt, phase="cot", settings=sampling, stream=streams[0], max_new_tokens=self._open_budget(),
                             cancel=cancel, on_token=(lambda s, t: on_token("cot", s, t)) if on_token else None,
                             target_duration=None, user_metadata=user, stop_at_reasoning=True, skip_genres=True,
                             skip_caption=not settings.use_cot_caption, skip_language=not settings.use_cot_language)
-            plan.phase1_ran = True
-            plan.phase_prompts.append(prompt)
-            plan.cot_prompt_ids, plan.cot_tokens = gen.rows[0], gen.tokens
-            plan.cot_output = self.vocab.decode(gen.tokens)
-            plan.metadata = parse.parse_metadata(plan.cot_output)
+            first.phase1_ran = True
+            first.phase_prompts.append(prompt)
+            first.cot_prompt_ids, first.cot_tokens = gen.rows[0], gen.tokens
+            first.cot_output = self.vocab.decode(gen.tokens)
+            first.metadata = parse.parse_metadata(first.cot_output)
         else:
-            plan.metadata = {k: v for k, v in (user or {}).items() if v is not None}
-        plan.cot_text = format_metadata_as_cot(plan.metadata)
-        if codes:
-            prompt = self.prompts.codes(caption, lyrics, plan.cot_text)
-            use_cfg = settings.cfg_scale > 1.0
-            uncond = self.prompts.codes(caption, lyrics, plan.cot_text, negative=True,
-                                        negative_prompt=settings.negative_prompt) if use_cfg else None
-            if duration is not None and duration > 0:
-                budget = int(max(10.0, min(float(self.max_duration), float(duration))) * 5) + 10
-                budget = min(budget, self.max_model_len - ANSWER_ROOM)
-            else:
-                budget = self._open_budget()
+            first.metadata = {k: v for k, v in (user or {}).items() if v is not None}
+        first.cot_text = format_metadata_as_cot(first.metadata)
+        first.seconds = time.perf_counter() - t0
+        plans = [first] + [dataclasses.replace(first, seed=s, phase_prompts=list(first.phase_prompts), seconds=0.0)
+                           for s in seeds[1:]]
+        if not codes:
+            return plans
+        prompt = self.prompts.codes(caption, lyrics, first.cot_text)
+        use_cfg = settings.cfg_scale > 1.0
+        uncond = self.prompts.codes(caption, lyrics, first.cot_text, negative=True,
+                                    negative_prompt=settings.negative_prompt) if use_cfg else None
+        if duration is not None and duration > 0:
+            budget = int(max(10.0, min(float(self.max_duration), float(duration))) * 5) + 10
+            budget = min(budget, self.max_model_len - ANSWER_ROOM)
+        else:
+            budget = self._open_budget()
+        from mixgrv_app.core.audio_codes import parse_audio_codes
+
+        for index, (plan, stream) in enumerate(zip(plans, streams)):
+            t1 = time.perf_counter()
             gen = self._run(prompt, phase="codes", settings=sampling, stream=stream, max_new_tokens=budget,
                             uncond_prompt=uncond, cfg_scale=settings.cfg_scale if use_cfg else 1.0, cancel=cancel,
-                            on_token=(lambda s, t: on_token("codes", s, t)) if on_token else None,
+                            on_token=(lambda s, t, i=index: on_token(f"codes:{i}", s, t)) if on_token else None,
                             target_duration=duration, user_metadata=None, stop_at_reasoning=False,
                             skip_genres=False, skip_caption=True, skip_language=True)
             plan.phase_prompts.append(prompt)
             plan.codes_prompt_rows, plan.codes_tokens = gen.rows, gen.tokens
             plan.codes_output = self.vocab.decode(gen.tokens)
             plan.code_string = parse.code_string(plan.codes_output)
-            from mixgrv_app.core.audio_codes import parse_audio_codes
-
             plan.codes = parse_audio_codes(plan.code_string)
-        plan.seconds = time.perf_counter() - t0
-        return plan
+            plan.seconds += time.perf_counter() - t1
+        return plans
 
     # --- the one-phase modes ----------------------------------------------------------------
     def _understand_phase(self, prompt: str, *, temperature: float, top_k, top_p, repetition_penalty: float,

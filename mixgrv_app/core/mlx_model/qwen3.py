@@ -60,7 +60,8 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         return self.embed_tokens.as_linear(self(input_ids))
 
     def new_cache(self, batch: int, capacity: int) -> LMCache:
-        return LMCache(self, batch, capacity, self.embed_tokens.weight.dtype)
+        emb = self.embed_tokens  # a quantized embedding keeps its compute dtype in the scales
+        return LMCache(self, batch, capacity, getattr(emb, "scales", emb.weight).dtype)
 
     def _attend(self, layer, x: mx.array, cache: LMCache, index: int, start: int, mask) -> mx.array:
         attn = layer.self_attn
