@@ -370,6 +370,10 @@ The details were written to the log:
         <translation>테이크를 만들지 못했습니다: {reason}</translation>
     </message>
     <message>
+        <source>Thinking… {rate} tokens/s</source>
+        <translation>구상 중… {rate} 토큰/초</translation>
+    </message>
+    <message>
         <source>This adapter does not fit the model: {reason}</source>
         <translation>이 어댑터는 모델과 맞지 않습니다: {reason}</translation>
     </message>
@@ -480,6 +484,10 @@ The details were written to the log:
         <translation>LM이 곡 설명과 가사를 모델이 가장 잘 아는 형식으로 고쳐 씁니다. 전후를 보고 고르세요.</translation>
     </message>
     <message>
+        <source>The LM&apos;s choices are in the form.</source>
+        <translation>LM이 고른 값을 입력란에 넣었습니다.</translation>
+    </message>
+    <message>
         <source>The form is back as it was.</source>
         <translation>입력란을 이전 상태로 되돌렸습니다.</translation>
     </message>
@@ -498,6 +506,116 @@ The details were written to the log:
     <message>
         <source>Time signature</source>
         <translation>박자</translation>
+    </message>
+</context>
+<context>
+    <name>LMPlan</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1초</translation>
+    </message>
+    <message>
+        <source>LM plan</source>
+        <translation>LM 구상</translation>
+    </message>
+</context>
+<context>
+    <name>LMSettingsBox</name>
+    <message>
+        <source>Bigger LMs plan better and need more memory (0.6B: 3 GB, 1.7B: 8 GB, 4B: 12 GB).</source>
+        <translation>큰 LM일수록 더 잘 구상하지만 메모리가 더 필요합니다 (0.6B: 3 GB, 1.7B: 8 GB, 4B: 12 GB).</translation>
+    </message>
+    <message>
+        <source>Codes strength</source>
+        <translation>코드 강도</translation>
+    </message>
+    <message>
+        <source>How adventurous the LM&apos;s plan is; 0 always picks the likeliest choice.</source>
+        <translation>LM의 구상이 얼마나 과감한지 정합니다. 0이면 늘 가장 그럴듯한 선택을 합니다.</translation>
+    </message>
+    <message>
+        <source>How much of the rendering follows the LM&apos;s audio codes (1 = all steps).</source>
+        <translation>렌더링이 LM의 오디오 코드를 얼마나 따를지 정합니다 (1 = 모든 단계).</translation>
+    </message>
+    <message>
+        <source>How strongly the audio codes follow your caption (1 = off).</source>
+        <translation>오디오 코드가 곡 설명을 얼마나 강하게 따를지 정합니다 (1 = 끔).</translation>
+    </message>
+    <message>
+        <source>LM (thinking)</source>
+        <translation>LM (생각하기)</translation>
+    </message>
+    <message>
+        <source>LM CFG</source>
+        <translation>LM CFG</translation>
+    </message>
+    <message>
+        <source>LM size</source>
+        <translation>LM 크기</translation>
+    </message>
+    <message>
+        <source>Negative prompt</source>
+        <translation>네거티브 프롬프트</translation>
+    </message>
+    <message>
+        <source>Only the k likeliest choices are considered (0 = off).</source>
+        <translation>가장 그럴듯한 k개의 선택만 고려합니다 (0 = 끔).</translation>
+    </message>
+    <message>
+        <source>Only the likeliest choices that add up to this share are considered (1 = off).</source>
+        <translation>합쳐서 이 비율이 되는 가장 그럴듯한 선택만 고려합니다 (1 = 끔).</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>온도</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM plans the song first (BPM, key, caption, audio codes), then the model renders it.</source>
+        <translation>5 Hz LM이 먼저 곡을 구상하고(BPM, 조성, 곡 설명, 오디오 코드) 모델이 그것을 렌더링합니다.</translation>
+    </message>
+    <message>
+        <source>The LM fills the BPM, key and time signature you left on auto.</source>
+        <translation>자동으로 둔 BPM, 조성, 박자를 LM이 채웁니다.</translation>
+    </message>
+    <message>
+        <source>The caption the LM writes replaces yours for the rendering.</source>
+        <translation>렌더링에는 LM이 쓴 곡 설명을 대신 씁니다.</translation>
+    </message>
+    <message>
+        <source>The vocal language the LM names is used when yours is not set.</source>
+        <translation>보컬 언어를 정하지 않았으면 LM이 고른 언어를 씁니다.</translation>
+    </message>
+    <message>
+        <source>Think</source>
+        <translation>생각하기</translation>
+    </message>
+    <message>
+        <source>Thinking needs a 5 Hz LM. Download one under Settings &gt; Models…</source>
+        <translation>생각하기에는 5 Hz LM이 필요합니다. 설정 &gt; 모델…에서 내려받으세요.</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Use its BPM/key/time</source>
+        <translation>LM의 BPM·조성·박자 사용</translation>
+    </message>
+    <message>
+        <source>Use its caption</source>
+        <translation>LM의 곡 설명 사용</translation>
+    </message>
+    <message>
+        <source>Use its language</source>
+        <translation>LM의 언어 사용</translation>
+    </message>
+    <message>
+        <source>What the LM steers away from when it writes the audio codes.</source>
+        <translation>LM이 오디오 코드를 쓸 때 피하는 내용입니다.</translation>
     </message>
 </context>
 <context>
@@ -2390,12 +2508,20 @@ Write a caption and press Generate (⌘↩).</source>
 <context>
     <name>TakeCard</name>
     <message>
+        <source>Copy the BPM, key, time signature, language, length and caption the LM chose into the form</source>
+        <translation>LM이 고른 BPM, 조성, 박자, 언어, 길이, 곡 설명을 입력란에 복사합니다</translation>
+    </message>
+    <message>
         <source>LoRA off</source>
         <translation>LoRA 끔</translation>
     </message>
     <message>
         <source>Untitled take</source>
         <translation>제목 없는 테이크</translation>
+    </message>
+    <message>
+        <source>Use these values</source>
+        <translation>이 값 사용</translation>
     </message>
     <message>
         <source>from codes</source>

@@ -244,6 +244,7 @@ class GenerationService:
                 duration_s=int(audio.shape[-1]) / float(sample_rate), sample_rate=sample_rate, timings=timings,
                 peaks=peaks_of(audio), ab_label=ab_label, sidecar_path=str(audio_path) + ".json",
                 task=result.task, source=dict(result.source or {}),
+                lm_plan=plain(result.info.get("lm") or {}),  # issue 15: the take card shows the LM's plan
             )
             sidecar = plain(result.sidecar([str(audio_path)]))
             sidecar.update({"form": values, "seed": take.seed, "batch_index": index, "take": take_id,

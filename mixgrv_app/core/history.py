@@ -62,6 +62,7 @@ class Take:
     sidecar_path: str = ""
     task: str = "text2music"               # the task that made it (text2music with pasted codes: cover)
     source: dict[str, Any] = field(default_factory=dict)  # {path, sha256, seconds, offset_samples} of its source audio
+    lm_plan: dict[str, Any] = field(default_factory=dict)  # what the 5 Hz LM chose when it thought first (core/lm/think.py summary)
 
     @property
     def folder(self) -> Path:

@@ -287,6 +287,7 @@ class GenerationTab(QWidget):
         from mixgrv_app.ui.lm_panel import LMController
 
         self.lm = LMController(self)
+        self.results.lm_plan_copy_requested.connect(self.lm.copy_plan)
         # ---- end issue 15 ----
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button.clicked.connect(self.cancel)
@@ -424,6 +425,13 @@ class GenerationTab(QWidget):
 
     def stage_text(self, event: Progress) -> str:
         stage = event.stage.lower()
+        if stage == "think":  # issue 15: the LM plans first, with its speed
+            now = time.monotonic()
+            if getattr(self, "_think_since", None) is None or event.done < self._think_since[1]:
+                self._think_since = (now, event.done)
+            since, first = self._think_since
+            rate = (event.done - first) / (now - since) if now > since else 0.0
+            return self.tr("Thinking… {rate} tokens/s").format(rate=f"{rate:.0f}")
         if stage.startswith("load") or stage == "models":
             return self.tr("Loading models…")
         if stage.startswith("text") or stage in ("encode", "prompt", "condition", "conditioning"):
@@ -561,6 +569,10 @@ class GenerationTab(QWidget):
     @Slot(object)
     def reuse_take(self, take: Take) -> None:
         self.form.reuse(take.request, take.seed)
+        if take.lm_plan:  # issue 15: "이 설정 다시 사용" includes what the LM chose
+            from mixgrv_app.core.lm.think import plan_form_values
+
+            self.form.set_values(plan_form_values(take.lm_plan))
         self.form.save()
         self.show_message(self.tr("Settings of this take are back in the form (seed {seed}).").format(seed=take.seed))
 

@@ -231,6 +231,17 @@ class LMController(QObject):
         return self._start("format", {"caption": v.get("caption") or "", "lyrics": v.get("lyrics") or "",
                                       "metas": {k: x for k, x in metas.items() if x not in (None, "")}})
 
+    @Slot(object)
+    def copy_plan(self, take: Any) -> None:
+        """The take card's link: BPM, key, time signature, language, length and caption the LM chose → form."""
+        from mixgrv_app.core.lm.think import plan_form_values
+
+        if take.lm_plan:
+            self._undo.append(self._snapshot())
+            self.form.set_values(plan_form_values(take.lm_plan))
+            self.tab.show_message(self.tr("The LM's choices are in the form."))
+            self.refresh()
+
     @Slot()
     def undo(self) -> None:
         if self._undo:
@@ -306,3 +317,179 @@ class LMController(QObject):
         if kind == "lm":
             self._mode = ""
             self.refresh()
+
+
+class LMSettingsBox(QFrame):
+    """생각하기 (``thinkSwitch``, placed beside the variant by the form) and the LM settings under
+    the advanced box. Defaults come from ``GenerationRequest``, ranges from ``core.lm.think``."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QSpinBox
+
+        from mixgrv_app.core.lm.planner import LM_SIZES
+        from mixgrv_app.core.lm.think import SETTING_LIMITS
+        from mixgrv_app.core.requests import GenerationRequest
+
+        d = GenerationRequest()
+        self.defaults = d
+        self.setObjectName("lmSettingsBox")
+        self.think_switch = QCheckBox(objectName="thinkSwitch")
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel(objectName="fieldTitle")
+        form.addRow(self.title)
+        self.size = QComboBox(objectName="lmSizeCombo")
+        for size in LM_SIZES:
+            self.size.addItem(size, size)
+
+        def spin(name: str, value: float, step: float, decimals: int = 2) -> QDoubleSpinBox:
+            box = QDoubleSpinBox(objectName=name)
+            low, high = SETTING_LIMITS[name.replace("Spin", "")] if name.replace("Spin", "") in SETTING_LIMITS else (0, 1)
+            box.setRange(low, high)
+            box.setDecimals(decimals)
+            box.setSingleStep(step)
+            box.setValue(value)
+            return box
+
+        self.temperature = spin("lm_temperatureSpin", d.lm_temperature, 0.05)
+        self.cfg = spin("lm_cfgSpin", d.lm_cfg, 0.5)
+        self.top_p = spin("lm_top_pSpin", d.lm_top_p if d.lm_top_p is not None else 1.0, 0.05)
+        self.top_k = QSpinBox(objectName="lm_top_kSpin")
+        self.top_k.setRange(*(int(x) for x in SETTING_LIMITS["lm_top_k"]))
+        self.top_k.setValue(int(d.lm_top_k or 0))
+        self.negative = QLineEdit(objectName="lmNegativeEdit")
+        self.negative.setText(d.lm_negative)
+        self.codes_strength = spin("cover_strengthSpin", 1.0, 0.05)
+        self.cot_caption = QCheckBox(objectName="lmCotCaption")
+        self.cot_metas = QCheckBox(objectName="lmCotMetas")
+        self.cot_language = QCheckBox(objectName="lmCotLanguage")
+        self.cot_caption.setChecked(d.use_cot_caption)
+        self.cot_metas.setChecked(d.use_cot_metas)
+        self.cot_language.setChecked(d.use_cot_language)
+        self.labels = [QLabel() for _ in range(7)]
+        for label, widget in zip(self.labels, (self.size, self.temperature, self.cfg, self.top_p, self.top_k,
+                                               self.negative, self.codes_strength)):
+            form.addRow(label, widget)
+        cot = QHBoxLayout()
+        for box in (self.cot_caption, self.cot_metas, self.cot_language):
+            cot.addWidget(box)
+        cot.addStretch(1)
+        form.addRow(cot)
+        for signal in (self.think_switch.toggled, self.size.currentIndexChanged, self.temperature.valueChanged,
+                       self.cfg.valueChanged, self.top_p.valueChanged, self.top_k.valueChanged, self.negative.textChanged,
+                       self.codes_strength.valueChanged, self.cot_caption.toggled, self.cot_metas.toggled,
+                       self.cot_language.toggled):
+            signal.connect(self.changed)
+        self.think_switch.toggled.connect(self._update_enabled)
+        self.has_lm = False
+        self.retranslate_ui()
+
+    def retranslate_ui(self) -> None:
+        self.think_switch.setText(self.tr("Think"))
+        self.title.setText(self.tr("LM (thinking)"))
+        texts = (
+            (self.tr("LM size"), self.tr("Bigger LMs plan better and need more memory (0.6B: 3 GB, 1.7B: 8 GB, 4B: 12 GB).")),
+            (self.tr("Temperature"), self.tr("How adventurous the LM's plan is; 0 always picks the likeliest choice.")),
+            (self.tr("LM CFG"), self.tr("How strongly the audio codes follow your caption (1 = off).")),
+            (self.tr("Top-p"), self.tr("Only the likeliest choices that add up to this share are considered (1 = off).")),
+            (self.tr("Top-k"), self.tr("Only the k likeliest choices are considered (0 = off).")),
+            (self.tr("Negative prompt"), self.tr("What the LM steers away from when it writes the audio codes.")),
+            (self.tr("Codes strength"), self.tr("How much of the rendering follows the LM's audio codes (1 = all steps).")),
+        )
+        for label, (text, tip) in zip(self.labels, texts):
+            label.setText(text)
+            label.setToolTip(tip)
+        for widget, (_text, tip) in zip((self.size, self.temperature, self.cfg, self.top_p, self.top_k, self.negative,
+                                        self.codes_strength), texts):
+            widget.setToolTip(tip)
+        self.cot_caption.setText(self.tr("Use its caption"))
+        self.cot_caption.setToolTip(self.tr("The caption the LM writes replaces yours for the rendering."))
+        self.cot_metas.setText(self.tr("Use its BPM/key/time"))
+        self.cot_metas.setToolTip(self.tr("The LM fills the BPM, key and time signature you left on auto."))
+        self.cot_language.setText(self.tr("Use its language"))
+        self.cot_language.setToolTip(self.tr("The vocal language the LM names is used when yours is not set."))
+        self._update_enabled()
+
+    def set_available(self, sizes: list[str], preferred: str | None) -> None:
+        """Which LM sizes are installed; Think is on by default when one is, off and explained when none is."""
+        had = self.has_lm
+        self.has_lm = bool(sizes)
+        for i in range(self.size.count()):
+            item = self.size.model().item(i)
+            item.setEnabled(self.size.itemData(i) in sizes)
+        if preferred:
+            self.size.setCurrentIndex(max(0, self.size.findData(preferred)))
+        if self.has_lm and not had:
+            self.think_switch.setChecked(True)
+        if not self.has_lm:
+            self.think_switch.setChecked(False)
+        self.think_switch.setEnabled(self.has_lm)
+        self._update_enabled()
+
+    def _update_enabled(self) -> None:
+        if self.has_lm:
+            self.think_switch.setToolTip(self.tr("The 5 Hz LM plans the song first (BPM, key, caption, audio codes), "
+                                                 "then the model renders it."))
+        else:
+            self.think_switch.setToolTip(self.tr("Thinking needs a 5 Hz LM. Download one under Settings > Models…"))
+        on = self.think_switch.isChecked()
+        for w in (self.size, self.temperature, self.cfg, self.top_p, self.top_k, self.negative, self.codes_strength,
+                  self.cot_caption, self.cot_metas, self.cot_language):
+            w.setEnabled(on)
+
+    def values(self) -> dict[str, Any]:
+        """The GenerationRequest fields of thinking (only when it is on; else think=False)."""
+        if not self.think_switch.isChecked():
+            return {"think": False}
+        top_p = self.top_p.value()
+        return {"think": True, "lm": self.size.currentData(), "lm_temperature": self.temperature.value(),
+                "lm_cfg": self.cfg.value(), "lm_top_p": top_p if top_p < 1.0 else None,
+                "lm_top_k": self.top_k.value() or None, "lm_negative": self.negative.text(),
+                "use_cot_caption": self.cot_caption.isChecked(), "use_cot_metas": self.cot_metas.isChecked(),
+                "use_cot_language": self.cot_language.isChecked(), "cover_strength": self.codes_strength.value()}
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        if "think" in values and self.has_lm:
+            self.think_switch.setChecked(bool(values["think"]))
+        if values.get("lm"):
+            self.size.setCurrentIndex(max(0, self.size.findData(values["lm"])))
+        for key, box in (("lm_temperature", self.temperature), ("lm_cfg", self.cfg)):
+            if values.get(key) is not None:
+                box.setValue(float(values[key]))
+        if "lm_top_p" in values:
+            self.top_p.setValue(float(values["lm_top_p"]) if values["lm_top_p"] is not None else 1.0)
+        if "lm_top_k" in values:
+            self.top_k.setValue(int(values["lm_top_k"] or 0))
+        if values.get("lm_negative") is not None:
+            self.negative.setText(str(values["lm_negative"]))
+        for key, box in (("use_cot_caption", self.cot_caption), ("use_cot_metas", self.cot_metas),
+                         ("use_cot_language", self.cot_language)):
+            if key in values:
+                box.setChecked(bool(values[key]))
+        if values.get("think") and values.get("cover_strength") is not None:
+            self.codes_strength.setValue(float(values["cover_strength"]))
+
+
+def plan_text(plan: dict[str, Any]) -> str:
+    """The take card's line about the LM's plan."""
+    from PySide6.QtCore import QCoreApplication
+
+    m = dict(plan.get("metadata") or {})
+    parts = []
+    if m.get("bpm"):
+        parts.append(f"{m['bpm']} BPM")
+    if m.get("keyscale"):
+        parts.append(str(m["keyscale"]))
+    if m.get("timesignature"):
+        parts.append(f"{str(m['timesignature']).split('/')[0]}/4")
+    language = plan.get("language") or m.get("language")
+    if language:
+        parts.append(str(language))
+    if m.get("duration"):
+        parts.append(QCoreApplication.translate("LMPlan", "%1 s").replace("%1", str(m["duration"])))
+    caption = str(plan.get("caption") or m.get("caption") or "").strip()
+    head = QCoreApplication.translate("LMPlan", "LM plan") + ": " + " · ".join(parts)
+    return head + (f"\n“{caption[:160]}”" if caption else "")

@@ -387,12 +387,18 @@ class RequestForm(QWidget):
                 box.addStretch(1)
             grid.addLayout(box, r, 1)
 
+        # ---- issue 15 (LM): 생각하기 beside the variant, the LM settings under the settings ----
+        from mixgrv_app.ui.lm_panel import LMSettingsBox
+
+        self.lm_settings = LMSettingsBox()
+        self.lm_settings.changed.connect(self._on_changed)
+        # ---- end issue 15 ----
         row(0, "bpm", self.bpm_spin, self.bpm_auto)
         row(1, "key", self.key_combo)
         row(2, "time", self.time_combo)
         row(3, "language", self.language_combo)
         row(4, "duration", self.duration_slider, self.duration_value)
-        row(5, "variant", self.variant_combo)
+        row(5, "variant", self.variant_combo, self.lm_settings.think_switch)  # issue 15: thinkSwitch
         row(6, "steps", self.steps_spin)
         row(7, "guidance", self.guidance_spin)
         row(8, "shift", self.shift_spin)
@@ -433,6 +439,7 @@ class RequestForm(QWidget):
         layout.addSpacing(6)
         layout.addWidget(self.settings_title)
         layout.addLayout(grid)
+        layout.addWidget(self.lm_settings)  # issue 15
         layout.addSpacing(4)
         layout.addWidget(self.reference_label)
         layout.addWidget(self.reference)
@@ -486,6 +493,7 @@ class RequestForm(QWidget):
         self.batch_spin.setToolTip(self.tr("How many takes to make at once (seeds follow one another)."))
         self.reference_label.setText(self.tr("Reference audio"))
         self.reference.retranslate_ui()
+        self.lm_settings.retranslate_ui()  # issue 15
         self._render_variants()
         self._render_duration()
 
@@ -511,6 +519,10 @@ class RequestForm(QWidget):
         self._render_variants()
         self._update_enabled()
         self._sync_source_variant()  # issue 16
+        from mixgrv_app.core import models  # issue 15: Think on by default when an LM is installed
+
+        self.lm_settings.set_available([n.removeprefix(models.LM_PREFIX) for n in models.installed_lms(self.models_root)],
+                                       models.preferred_lm(self.models_root))
 
     def _render_variants(self) -> None:
         for i in range(self.variant_combo.count()):
@@ -648,6 +660,8 @@ class RequestForm(QWidget):
             "batch_size": self.batch_spin.value(),
             "reference_audio": self.reference.path or None,
             **self.source.values(),  # issue 16: task, source_audio, region, track(s), cover fields, codes
+            # issue 15: thinking plans new songs from text only (core: request.think_task)
+            **(self.lm_settings.values() if self.source.task() == "text2music" else {"think": False}),
         }
 
     def set_values(self, values: dict[str, Any]) -> None:
@@ -696,6 +710,7 @@ class RequestForm(QWidget):
         if "reference_audio" in values:
             self.reference.set_path(str(values.get("reference_audio") or ""))
         self.source.set_values(values)  # issue 16
+        self.lm_settings.set_values(values)  # issue 15
         self._update_enabled()
 
     def reuse(self, request: dict[str, Any], seed: int | None) -> None:

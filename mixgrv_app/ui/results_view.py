@@ -69,6 +69,7 @@ class TakeCard(QFrame):
     """One take in the list: title, chips, waveform."""
 
     seek_requested = Signal(str, float)  # take id, fraction
+    lm_plan_copy_requested = Signal(object)  # issue 15: Take whose LM plan goes back into the form
 
     def __init__(self, take: Take, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +92,14 @@ class TakeCard(QFrame):
         self.waveform.seek_requested.connect(lambda f: self.seek_requested.emit(self.take.id, f))
         layout.addLayout(top)
         layout.addLayout(self.chips)
+        # ---- issue 15: what the LM chose, with a link that copies it back into the form ----
+        self.lm_plan_label = QLabel(objectName="lmPlanLabel")
+        self.lm_plan_label.setWordWrap(True)
+        self.lm_plan_label.setTextFormat(Qt.TextFormat.RichText)
+        self.lm_plan_label.linkActivated.connect(lambda _link: self.lm_plan_copy_requested.emit(self.take))
+        self.lm_plan_label.setVisible(bool(take.lm_plan))
+        layout.addWidget(self.lm_plan_label)
+        # ---- end issue 15 ----
         layout.addWidget(self.waveform)
         self.retranslate_ui()
 
@@ -124,6 +133,16 @@ class TakeCard(QFrame):
             origin_text = self.tr("from codes") if origin == "codes" else origin
             texts.insert(0, f"{task_label(task)} · {origin_text}" if origin_text else task_label(task))
         # ---- end issue 16 ----
+        if take.lm_plan:  # issue 15
+            import html
+
+            from mixgrv_app.ui.lm_panel import plan_text
+
+            body = html.escape(plan_text(take.lm_plan)).replace("\n", "<br>")
+            link = self.tr("Use these values")
+            self.lm_plan_label.setText(f"{body} <a href='copy'>{html.escape(link)}</a>")
+            self.lm_plan_label.setToolTip(self.tr("Copy the BPM, key, time signature, language, length and caption "
+                                                  "the LM chose into the form"))
         for text in texts:
             chip = QLabel(text, objectName="metaChip")
             self.chips.addWidget(chip)
@@ -148,6 +167,7 @@ class ResultsView(QWidget):
     """History list + transport. The tab connects ``reuse_requested`` and ``ab_requested``."""
 
     reuse_requested = Signal(object)   # Take
+    lm_plan_copy_requested = Signal(object)  # Take (issue 15: the LM plan's values back into the form)
     send_to_source_requested = Signal(object)  # Take (issue 16: "소스로 보내기")
     ab_requested = Signal(object)      # Take
     message = Signal(str)              # translated status line
@@ -286,6 +306,7 @@ class ResultsView(QWidget):
     def _append_card(self, take: Take, at_top: bool, position: int | None = None) -> QListWidgetItem:
         card = TakeCard(take)
         card.seek_requested.connect(self._on_card_seek)
+        card.lm_plan_copy_requested.connect(self.lm_plan_copy_requested)  # issue 15
         item = QListWidgetItem()
         item.setData(Qt.ItemDataRole.UserRole, take.id)
         item.setSizeHint(QSize(300, card.sizeHint().height()))

@@ -124,6 +124,44 @@ def test_simple_mode_undo_and_format_review(qtbot, qapp, parity_checkpoints, art
     qtbot.mouseClick(lm.box.undo_button, Qt.MouseButton.LeftButton)
     assert lm._snapshot() == before
 
+    # 생각하기: a take planned by the LM first; its card shows the plan; one click copies it back
+    from PySide6.QtWidgets import QCheckBox, QLabel
+
+    think = tab.findChild(QCheckBox, "thinkSwitch")
+    assert think is not None and think.isChecked()  # on by default: an LM is installed
+    form.variant_combo.setCurrentIndex(form.variant_combo.findData("acestep-v15-turbo"))
+    form.duration_slider.setValue(int(form.duration_slider.minimum()))
+    form.batch_spin.setValue(1)
+    form.seed_random.setChecked(False)
+    form.seed_spin.setValue(7)
+    form.bpm_auto.setChecked(True)
+    form.lm_settings.temperature.setValue(0.0)
+    stages: list[str] = []
+    tab.worker.progress.connect(lambda p: stages.append(p.stage))
+    texts: list[str] = []
+    tab.worker.progress.connect(lambda p: texts.append(tab.stage_label.text()) if p.stage == "think" else None)
+    outcomes: list = []
+    tab.generation_finished.connect(outcomes.append)
+    tab.generation_failed.connect(lambda text: outcomes.append(f"failed: {text}"))
+    assert tab.generate()
+    qtbot.waitUntil(lambda: bool(outcomes), timeout=400_000)
+    stall_think = meter.stop()
+    result = outcomes[0]
+    assert not isinstance(result, str), result
+    take = result.takes[0]
+    assert take.request["think"] is True and take.lm_plan and take.lm_plan["metadata"].get("bpm")
+    order = [s for i, s in enumerate(stages) if s in ("think", "diffusion", "decode") and s not in stages[:i]]
+    assert order == ["think", "diffusion", "decode"]
+    assert any(t.startswith("구상 중") and "토큰/초" in t for t in texts), texts[-3:]
+    card = tab.results.findChild(QLabel, "lmPlanLabel")
+    qtbot.waitUntil(lambda: card is not None and card.isVisible(), timeout=5000)
+    assert f"{take.lm_plan['metadata']['bpm']} BPM" in card.text()
+    meter.paused_grab(window, artifacts_dir / "lm_think_take_ko.png")
+    form.bpm_auto.setChecked(True)
+    card.linkActivated.emit("copy")
+    assert form.values()["bpm"] == int(take.lm_plan["metadata"]["bpm"])
+    stall = max(stall, stall_think)
+
     print(f"\nGUI max stall during LM work: {stall:.1f} ms, model-process warm-up before it {warm_stall:.1f} ms "
           f"(limit {MAX_STALL_MS:.0f} ms; "
           f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")

@@ -132,3 +132,25 @@ def think(generator, r, seeds: list[int], events, cancel) -> Thought:
     seconds = time.monotonic() - started
     events(Log("info", f"plan: {len(first.codes)} codes per item, metas {first.metadata} ({seconds:.1f} s)"))
     return Thought(request=request, plans=plans, lm=planner.name, seconds=seconds, filled=filled)
+
+
+# ---- issue 15: the form's LM settings take their ranges from here (the rules above) ----
+SETTING_LIMITS: dict[str, tuple[float, float]] = {
+    "lm_temperature": (0.0, 2.0), "lm_cfg": (1.0, 10.0), "lm_top_p": (0.01, 1.0), "lm_top_k": (0, 200),
+    "cover_strength": (0.0, 1.0),
+}
+
+
+def plan_form_values(plan: dict[str, Any]) -> dict[str, Any]:
+    """A take's recorded plan (``Thought.summary()``) → the form fields it chose: BPM, key, time
+    signature, language, duration and the caption the LM wrote ("copy back" on the take card)."""
+    from mixgrv_app.core.generation_service import lm_form_values
+
+    metadata = dict(plan.get("metadata") or {})
+    if plan.get("caption"):
+        metadata["caption"] = plan["caption"]
+    if plan.get("language"):
+        metadata["language"] = plan["language"]
+    values = lm_form_values(metadata, instrumental=False)
+    values.pop("instrumental", None)
+    return values
