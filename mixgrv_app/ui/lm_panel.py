@@ -54,13 +54,16 @@ class SimpleModeBox(QFrame):
         self.cancel_button = QPushButton(objectName="lmCancelButton")
         row.addWidget(self.instrumental)
         row.addWidget(self.language, 1)
-        row.addWidget(self.compose_button)
-        row.addWidget(self.undo_button)
-        row.addWidget(self.cancel_button)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(self.compose_button)
+        buttons.addWidget(self.undo_button)
+        buttons.addWidget(self.cancel_button)
         self.status = QLabel(objectName="hintText", wordWrap=True)
         layout.addWidget(self.title)
         layout.addWidget(self.idea)
         layout.addLayout(row)
+        layout.addLayout(buttons)
         layout.addWidget(self.status)
         self.compose_button.clicked.connect(self.compose_requested)
         self.idea.returnPressed.connect(self.compose_requested)
@@ -361,6 +364,7 @@ class LMSettingsBox(QFrame):
         self.top_k.setRange(*(int(x) for x in SETTING_LIMITS["lm_top_k"]))
         self.top_k.setValue(int(d.lm_top_k or 0))
         self.negative = QLineEdit(objectName="lmNegativeEdit")
+        self.negative.setMinimumWidth(80)
         self.negative.setText(d.lm_negative)
         self.codes_strength = spin("cover_strengthSpin", 1.0, 0.05)
         self.cot_caption = QCheckBox(objectName="lmCotCaption")
@@ -373,10 +377,9 @@ class LMSettingsBox(QFrame):
         for label, widget in zip(self.labels, (self.size, self.temperature, self.cfg, self.top_p, self.top_k,
                                                self.negative, self.codes_strength)):
             form.addRow(label, widget)
-        cot = QHBoxLayout()
+        cot = QVBoxLayout()
         for box in (self.cot_caption, self.cot_metas, self.cot_language):
             cot.addWidget(box)
-        cot.addStretch(1)
         form.addRow(cot)
         for signal in (self.think_switch.toggled, self.size.currentIndexChanged, self.temperature.valueChanged,
                        self.cfg.valueChanged, self.top_p.valueChanged, self.top_k.valueChanged, self.negative.textChanged,

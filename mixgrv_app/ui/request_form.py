@@ -392,6 +392,9 @@ class RequestForm(QWidget):
 
         self.lm_settings = LMSettingsBox()
         self.lm_settings.changed.connect(self._on_changed)
+        # the switch shares the variant's row: the combo gives up width rather than the form growing
+        self.variant_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.variant_combo.setMinimumContentsLength(8)
         # ---- end issue 15 ----
         row(0, "bpm", self.bpm_spin, self.bpm_auto)
         row(1, "key", self.key_combo)
