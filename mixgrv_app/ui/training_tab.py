@@ -66,7 +66,14 @@ class TrainingTab(QWidget):
         labels_layout = QVBoxLayout(labels_page)
         labels_layout.setContentsMargins(0, 8, 0, 0)
         labels_layout.addWidget(self.autolabel_bar)
-        labels_layout.addWidget(self.track_editor, 1)
+        from PySide6.QtWidgets import QFrame, QScrollArea
+
+        editor_scroll = QScrollArea(objectName="trackEditorScroll")  # the editor keeps its height; the page scrolls
+        editor_scroll.setWidgetResizable(True)
+        editor_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        editor_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor_scroll.setWidget(self.track_editor)
+        labels_layout.addWidget(editor_scroll, 1)
         self.steps.addTab(labels_page, "")
         self.autolabel_bar.track_labelled.connect(self._on_track_autolabelled)
         self.autolabel_bar.finished.connect(lambda _r: self._on_track_autolabelled(""))

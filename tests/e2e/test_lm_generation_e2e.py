@@ -143,6 +143,16 @@ def test_simple_mode_undo_and_format_review(qtbot, qapp, parity_checkpoints, art
     outcomes: list = []
     tab.generation_finished.connect(outcomes.append)
     tab.generation_failed.connect(lambda text: outcomes.append(f"failed: {text}"))
+    # cancel while the LM plans: nothing is made, the tab is ready again
+    cancelled: list = []
+    tab.worker.cancelled.connect(lambda: cancelled.append(1))
+    assert tab.generate()
+    qtbot.waitUntil(lambda: "think" in stages, timeout=300_000)
+    qtbot.mouseClick(tab.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(cancelled) and not tab.worker.is_generating(), timeout=120_000)
+    assert not outcomes and stages.count("diffusion") == 0
+    stages.clear()
+    texts.clear()
     assert tab.generate()
     qtbot.waitUntil(lambda: bool(outcomes), timeout=400_000)
     stall_think = meter.stop()
