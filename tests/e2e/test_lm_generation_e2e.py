@@ -36,7 +36,10 @@ class StallMeter:
 
     def paused_grab(self, widget, path) -> None:
         """A screenshot (PNG encoding in this thread) is the test's own work: not counted."""
+        from PySide6.QtWidgets import QApplication
+
         self.timer.stop()
+        QApplication.processEvents()  # pending layout requests first (a label that just got longer)
         widget.grab().save(str(path))
         self.start()
 
