@@ -14,7 +14,7 @@ import sys
 
 from mixgrv_app import __version__
 
-VERBS = ("generate", "dataset", "preprocess", "train", "models", "doctor")
+VERBS = ("generate", "compose", "understand", "dataset", "preprocess", "train", "models", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

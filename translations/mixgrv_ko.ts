@@ -20,6 +20,10 @@
         <translation>같은 캡션, 같은 시드 {seed} · 재생 중에 레인을 바꿔 들어 보세요</translation>
     </message>
     <message>
+        <source>the source and the take · switch lanes while playing</source>
+        <translation>소스와 테이크 · 재생 중에 레인을 바꿔 보세요</translation>
+    </message>
+    <message>
         <source>▶  Play A/B</source>
         <translation>▶  A/B 재생</translation>
     </message>
@@ -57,6 +61,57 @@
     <message>
         <source>trained</source>
         <translation>학습됨</translation>
+    </message>
+</context>
+<context>
+    <name>AutoLabelBar</name>
+    <message>
+        <source>%1 songs labelled, %2 failed. Check the labels before training.</source>
+        <translation>%1곡 라벨 완료, %2곡 실패. 학습 전에 라벨을 확인하세요.</translation>
+    </message>
+    <message>
+        <source>Also replace labels you typed yourself.</source>
+        <translation>직접 입력한 라벨도 바꿉니다.</translation>
+    </message>
+    <message>
+        <source>Auto-label</source>
+        <translation>자동 라벨</translation>
+    </message>
+    <message>
+        <source>Auto-label needs a 5 Hz LM. Download one under Settings &gt; Models…</source>
+        <translation>자동 라벨에는 5 Hz LM이 필요합니다. 설정 &gt; 모델…에서 내려받으세요.</translation>
+    </message>
+    <message>
+        <source>Auto-label stopped. The songs it finished are saved.</source>
+        <translation>자동 라벨을 중단했습니다. 끝난 곡은 저장되어 있습니다.</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>Loading the models…</source>
+        <translation>모델을 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Only songs without labels</source>
+        <translation>라벨 없는 곡만</translation>
+    </message>
+    <message>
+        <source>Overwrite</source>
+        <translation>덮어쓰기</translation>
+    </message>
+    <message>
+        <source>Song %1 of %2: %3</source>
+        <translation>%2곡 중 %1번째: %3</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM listens to each song and writes its caption, genre, BPM, key, time signature, language and lyrics. Review them before training.</source>
+        <translation>5 Hz LM이 곡마다 듣고 캡션, 장르, BPM, 조, 박자, 언어, 가사를 적습니다. 학습 전에 검토하세요.</translation>
+    </message>
+    <message>
+        <source>about %1 left</source>
+        <translation>약 %1 남음</translation>
     </message>
 </context>
 <context>
@@ -192,12 +247,39 @@ The details were written to the log:
     </message>
 </context>
 <context>
+    <name>FormatReview</name>
+    <message>
+        <source>After</source>
+        <translation>다듬은 후</translation>
+    </message>
+    <message>
+        <source>Before</source>
+        <translation>다듬기 전</translation>
+    </message>
+    <message>
+        <source>Keep mine</source>
+        <translation>내 것 유지</translation>
+    </message>
+    <message>
+        <source>Polished caption and lyrics</source>
+        <translation>다듬은 곡 설명과 가사</translation>
+    </message>
+    <message>
+        <source>Use the polished version</source>
+        <translation>다듬은 것 사용</translation>
+    </message>
+</context>
+<context>
     <name>GenerationTab</name>
     <message numerus="yes">
         <source>%n take(s) ready.</source>
         <translation>
             <numerusform>테이크 %n개가 준비되었습니다.</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>A/B against the source: press Space to play, 1–2 to switch.</source>
+        <translation>소스와 A/B 비교: 스페이스로 재생, 1–2로 전환하세요.</translation>
     </message>
     <message>
         <source>A/B needs a LoRA: load an adapter in the LoRA panel, then press A/B again.</source>
@@ -280,12 +362,24 @@ The details were written to the log:
         <translation>단계 {done}/{total}</translation>
     </message>
     <message>
+        <source>The source of this take is gone, so it cannot be compared.</source>
+        <translation>이 테이크의 소스 파일이 없어 비교할 수 없습니다. 소스를 다시 넣고 만들어 보세요.</translation>
+    </message>
+    <message>
         <source>The take could not be made: {reason}</source>
         <translation>테이크를 만들지 못했습니다: {reason}</translation>
     </message>
     <message>
+        <source>Thinking… {rate} tokens/s</source>
+        <translation>구상 중… {rate} 토큰/초</translation>
+    </message>
+    <message>
         <source>This adapter does not fit the model: {reason}</source>
         <translation>이 어댑터는 모델과 맞지 않습니다: {reason}</translation>
+    </message>
+    <message>
+        <source>This take is now the source: choose a task and press Generate.</source>
+        <translation>이 테이크가 소스가 되었습니다. 작업을 고르고 생성을 누르세요.</translation>
     </message>
     <message>
         <source>about {time} left</source>
@@ -332,10 +426,211 @@ The details were written to the log:
     </message>
 </context>
 <context>
+    <name>LMController</name>
+    <message>
+        <source>Caption</source>
+        <translation>곡 설명</translation>
+    </message>
+    <message>
+        <source>Compare before and after, then choose.</source>
+        <translation>전후를 비교해 고르세요.</translation>
+    </message>
+    <message>
+        <source>Kept your caption and lyrics.</source>
+        <translation>입력한 곡 설명과 가사를 그대로 두었습니다.</translation>
+    </message>
+    <message>
+        <source>Key</source>
+        <translation>조성</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>언어</translation>
+    </message>
+    <message>
+        <source>Language: the LM chooses</source>
+        <translation>언어: LM이 정함</translation>
+    </message>
+    <message>
+        <source>Length (s)</source>
+        <translation>길이(초)</translation>
+    </message>
+    <message>
+        <source>Loading the LM…</source>
+        <translation>LM을 불러오는 중…</translation>
+    </message>
+    <message>
+        <source>Lyrics</source>
+        <translation>가사</translation>
+    </message>
+    <message>
+        <source>Needs a 5 Hz LM. Download one under Settings &gt; Models…</source>
+        <translation>5 Hz LM이 필요합니다. 설정 &gt; 모델…에서 내려받으세요.</translation>
+    </message>
+    <message>
+        <source>Polish</source>
+        <translation>다듬기</translation>
+    </message>
+    <message>
+        <source>Stopped. The form is unchanged.</source>
+        <translation>중단했습니다. 입력란은 그대로입니다.</translation>
+    </message>
+    <message>
+        <source>The LM filled the form. Review it, then press Generate (or Undo).</source>
+        <translation>LM이 입력란을 채웠습니다. 검토한 뒤 생성을 누르세요(되돌리기도 가능).</translation>
+    </message>
+    <message>
+        <source>The LM rewrites your caption and lyrics into the form the model knows best; you see before and after and choose.</source>
+        <translation>LM이 곡 설명과 가사를 모델이 가장 잘 아는 형식으로 고쳐 씁니다. 전후를 보고 고르세요.</translation>
+    </message>
+    <message>
+        <source>The LM&apos;s choices are in the form.</source>
+        <translation>LM이 고른 값을 입력란에 넣었습니다.</translation>
+    </message>
+    <message>
+        <source>The form is back as it was.</source>
+        <translation>입력란을 이전 상태로 되돌렸습니다.</translation>
+    </message>
+    <message>
+        <source>The polished caption and lyrics are in the form (Undo puts yours back).</source>
+        <translation>다듬은 곡 설명과 가사를 넣었습니다(되돌리기로 원래 것을 복원).</translation>
+    </message>
+    <message>
+        <source>Thinking…</source>
+        <translation>구상 중…</translation>
+    </message>
+    <message>
+        <source>Thinking… %1 tokens · %2</source>
+        <translation>구상 중… 토큰 %1개 · %2</translation>
+    </message>
+    <message>
+        <source>Time signature</source>
+        <translation>박자</translation>
+    </message>
+</context>
+<context>
+    <name>LMPlan</name>
+    <message>
+        <source>%1 s</source>
+        <translation>%1초</translation>
+    </message>
+    <message>
+        <source>LM plan</source>
+        <translation>LM 구상</translation>
+    </message>
+</context>
+<context>
+    <name>LMSettingsBox</name>
+    <message>
+        <source>Bigger LMs plan better and need more memory (0.6B: 3 GB, 1.7B: 8 GB, 4B: 12 GB).</source>
+        <translation>큰 LM일수록 더 잘 구상하지만 메모리가 더 필요합니다 (0.6B: 3 GB, 1.7B: 8 GB, 4B: 12 GB).</translation>
+    </message>
+    <message>
+        <source>Codes strength</source>
+        <translation>코드 강도</translation>
+    </message>
+    <message>
+        <source>How adventurous the LM&apos;s plan is; 0 always picks the likeliest choice.</source>
+        <translation>LM의 구상이 얼마나 과감한지 정합니다. 0이면 늘 가장 그럴듯한 선택을 합니다.</translation>
+    </message>
+    <message>
+        <source>How much of the rendering follows the LM&apos;s audio codes (1 = all steps).</source>
+        <translation>렌더링이 LM의 오디오 코드를 얼마나 따를지 정합니다 (1 = 모든 단계).</translation>
+    </message>
+    <message>
+        <source>How strongly the audio codes follow your caption (1 = off).</source>
+        <translation>오디오 코드가 곡 설명을 얼마나 강하게 따를지 정합니다 (1 = 끔).</translation>
+    </message>
+    <message>
+        <source>LM (thinking)</source>
+        <translation>LM (생각하기)</translation>
+    </message>
+    <message>
+        <source>LM CFG</source>
+        <translation>LM CFG</translation>
+    </message>
+    <message>
+        <source>LM size</source>
+        <translation>LM 크기</translation>
+    </message>
+    <message>
+        <source>Negative prompt</source>
+        <translation>네거티브 프롬프트</translation>
+    </message>
+    <message>
+        <source>Only the k likeliest choices are considered (0 = off).</source>
+        <translation>가장 그럴듯한 k개의 선택만 고려합니다 (0 = 끔).</translation>
+    </message>
+    <message>
+        <source>Only the likeliest choices that add up to this share are considered (1 = off).</source>
+        <translation>합쳐서 이 비율이 되는 가장 그럴듯한 선택만 고려합니다 (1 = 끔).</translation>
+    </message>
+    <message>
+        <source>Temperature</source>
+        <translation>온도</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM plans the song first (BPM, key, caption, audio codes), then the model renders it.</source>
+        <translation>5 Hz LM이 먼저 곡을 구상하고(BPM, 조성, 곡 설명, 오디오 코드) 모델이 그것을 렌더링합니다.</translation>
+    </message>
+    <message>
+        <source>The LM fills the BPM, key and time signature you left on auto.</source>
+        <translation>자동으로 둔 BPM, 조성, 박자를 LM이 채웁니다.</translation>
+    </message>
+    <message>
+        <source>The caption the LM writes replaces yours for the rendering.</source>
+        <translation>렌더링에는 LM이 쓴 곡 설명을 대신 씁니다.</translation>
+    </message>
+    <message>
+        <source>The vocal language the LM names is used when yours is not set.</source>
+        <translation>보컬 언어를 정하지 않았으면 LM이 고른 언어를 씁니다.</translation>
+    </message>
+    <message>
+        <source>Think</source>
+        <translation>생각하기</translation>
+    </message>
+    <message>
+        <source>Thinking needs a 5 Hz LM. Download one under Settings &gt; Models…</source>
+        <translation>생각하기에는 5 Hz LM이 필요합니다. 설정 &gt; 모델…에서 내려받으세요.</translation>
+    </message>
+    <message>
+        <source>Top-k</source>
+        <translation>Top-k</translation>
+    </message>
+    <message>
+        <source>Top-p</source>
+        <translation>Top-p</translation>
+    </message>
+    <message>
+        <source>Use its BPM/key/time</source>
+        <translation>LM의 BPM·조성·박자 사용</translation>
+    </message>
+    <message>
+        <source>Use its caption</source>
+        <translation>LM의 곡 설명 사용</translation>
+    </message>
+    <message>
+        <source>Use its language</source>
+        <translation>LM의 언어 사용</translation>
+    </message>
+    <message>
+        <source>What the LM steers away from when it writes the audio codes.</source>
+        <translation>LM이 오디오 코드를 쓸 때 피하는 내용입니다.</translation>
+    </message>
+</context>
+<context>
     <name>Lane</name>
     <message>
         <source>LoRA {n}%</source>
         <translation>LoRA {n}%</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>소스</translation>
+    </message>
+    <message>
+        <source>This take</source>
+        <translation>이 테이크</translation>
     </message>
     <message>
         <source>Without LoRA</source>
@@ -869,6 +1164,10 @@ The details were written to the log:
         <translation>&apos;{run}&apos; 실행이 이미 있습니다. 다른 이름을 고르세요.</translation>
     </message>
     <message>
+        <source>A {bits}-bit LM is offered on MLX only, with 4 or 8 bits. Choose MLX or the full-precision LM.</source>
+        <translation>{bits}비트 LM은 MLX에서 4비트나 8비트로만 제공됩니다. MLX를 고르거나 원래 정밀도의 LM을 쓰세요.</translation>
+    </message>
+    <message>
         <source>Apple GPUs train in one process only. Start the run without --nproc, or choose the CPU.</source>
         <translation>Apple GPU는 한 프로세스로만 학습합니다. --nproc 없이 시작하거나 CPU를 선택하세요.</translation>
     </message>
@@ -929,6 +1228,10 @@ The details were written to the log:
         <translation>오프라인 모드(HF_HUB_OFFLINE)가 켜져 있어 {repo}을(를) 다운로드할 수 없습니다. 오프라인 모드를 끄거나 모델이 이미 있는 폴더를 선택하세요.</translation>
     </message>
     <message>
+        <source>Pasted audio codes make a cover; the {task} task cannot use them. Choose the cover task or clear the codes.</source>
+        <translation>붙여넣은 오디오 코드는 커버를 만듭니다. {task} 작업에는 쓸 수 없으니 커버 작업을 고르거나 코드를 지우세요.</translation>
+    </message>
+    <message>
         <source>Seed {seed} was drawn for this take; reuse it to get the same song again.</source>
         <translation>이번 결과에는 시드 {seed}를 썼습니다. 같은 곡을 다시 얻으려면 이 시드를 쓰세요.</translation>
     </message>
@@ -941,12 +1244,32 @@ The details were written to the log:
         <translation>스텝 {step}에서 NaN이 나와 건너뛰었습니다.</translation>
     </message>
     <message>
+        <source>Text to music needs a duration. Enter {min} to {max} seconds.</source>
+        <translation>텍스트→음악에는 길이가 필요합니다. {min}~{max}초를 입력하세요.</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM folder {folder} is not in {path}. Download {folder} from the ACE-Step release into that folder, or turn thinking off.</source>
+        <translation>5 Hz LM 폴더 {folder}이(가) {path}에 없습니다. ACE-Step 릴리스에서 {folder}을(를) 받아 그 폴더에 넣거나, 생각하기(think)를 끄세요.</translation>
+    </message>
+    <message>
+        <source>The 5 Hz LM folder {path} has no chat template (chat_template.jinja). Download the LM folder again.</source>
+        <translation>5 Hz LM 폴더 {path}에 채팅 템플릿(chat_template.jinja)이 없습니다. LM 폴더를 다시 받으세요.</translation>
+    </message>
+    <message>
         <source>The BPM {value} is out of range; choose {min} to {max} or leave it empty.</source>
         <translation>BPM {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하거나 비워 두세요.</translation>
     </message>
     <message>
         <source>The CSV value &apos;{value}&apos; for {field} was ignored. Fix it in the CSV or edit the track.</source>
         <translation>CSV의 {field} 값 &apos;{value}&apos;은(는) 무시했습니다. CSV에서 고치거나 트랙을 직접 편집하세요.</translation>
+    </message>
+    <message>
+        <source>The LM setting {field} = {value} is out of range. Use the default or a value the option&apos;s help names.</source>
+        <translation>LM 설정 {field} = {value}은(는) 허용 범위를 벗어났습니다. 기본값을 쓰거나 옵션 도움말에 나온 범위의 값을 넣으세요.</translation>
+    </message>
+    <message>
+        <source>The LM tokenizer has no token for audio code {value}. Download the LM folder again.</source>
+        <translation>LM 토크나이저에 오디오 코드 {value}의 토큰이 없습니다. LM 폴더를 다시 받으세요.</translation>
     </message>
     <message>
         <source>The LoRA adapter folder {path} was not found. Check the path.</source>
@@ -1081,6 +1404,14 @@ The details were written to the log:
         <translation>모델 서버가 {repo}에 대한 접근을 거부했습니다({status}). 올바른 Hugging Face 토큰(HF_TOKEN)을 설정한 뒤 다시 시도하세요.</translation>
     </message>
     <message>
+        <source>The pasted audio codes contain no &lt;|audio_code_N|&gt; tokens. Paste the code string a Think take wrote, or clear the field.</source>
+        <translation>붙여넣은 오디오 코드에 &lt;|audio_code_N|&gt; 토큰이 없습니다. Think로 만든 결과의 코드 문자열을 붙여넣거나 칸을 비우세요.</translation>
+    </message>
+    <message>
+        <source>The prompt is {tokens} tokens; the LM reads at most {limit}. Shorten the caption or lyrics.</source>
+        <translation>프롬프트가 {tokens} 토큰입니다. LM은 최대 {limit} 토큰까지 읽습니다. 캡션이나 가사를 줄이세요.</translation>
+    </message>
+    <message>
         <source>The repaint region needs an end after its start (start {start} s, end {end} s).</source>
         <translation>다시 그릴 구간은 끝이 시작보다 뒤여야 합니다(시작 {start}초, 끝 {end}초).</translation>
     </message>
@@ -1103,6 +1434,14 @@ The details were written to the log:
     <message>
         <source>The shift {value} is out of range; choose {min} to {max}.</source>
         <translation>시프트 {value}은(는) 범위를 벗어났습니다. {min}~{max} 사이로 정하세요.</translation>
+    </message>
+    <message>
+        <source>The source {name} cannot be decoded ({reason}). Convert it to WAV or FLAC and choose it again.</source>
+        <translation>소스 {name}을(를) 읽을 수 없습니다({reason}). WAV나 FLAC으로 변환한 뒤 다시 고르세요.</translation>
+    </message>
+    <message>
+        <source>The source {name} is {seconds} s long; sources can be at most {max} s. Trim it in an audio editor and choose it again.</source>
+        <translation>소스 {name}의 길이는 {seconds}초입니다. 소스는 최대 {max}초까지 쓸 수 있으니 오디오 편집기에서 잘라낸 뒤 다시 고르세요.</translation>
     </message>
     <message>
         <source>The step count {value} is out of range; choose {min} to {max}.</source>
@@ -1149,8 +1488,28 @@ The details were written to the log:
         <translation>학습 프로세스 {nproc}개가 실행이 시작되기 전에 끝났습니다(종료 코드 {code}). 위의 메시지를 읽고 원인을 고친 뒤 다시 시작하세요.</translation>
     </message>
     <message>
+        <source>The {size} LM needs about {need_gb} GB free, but only {free_gb} GB is free. Close other apps or choose a smaller LM (0.6B).</source>
+        <translation>{size} LM에는 약 {need_gb} GB의 여유 메모리가 필요하지만 {free_gb} GB만 남아 있습니다. 다른 앱을 닫거나 더 작은 LM(0.6B)을 고르세요.</translation>
+    </message>
+    <message>
+        <source>The {task} region {start}–{end} s is outside what this task allows. Choose {allowed}.</source>
+        <translation>{task} 구간 {start}–{end}초는 이 작업에서 허용되지 않습니다. {allowed} 범위로 고르세요.</translation>
+    </message>
+    <message>
         <source>The {task} task needs a source audio file. Choose one and try again.</source>
         <translation>{task} 작업에는 원본 오디오 파일이 필요합니다. 파일을 고르고 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>The {task} task needs a track from this list: {choices}. Choose one and try again.</source>
+        <translation>{task} 작업에는 다음 중 하나의 트랙이 필요합니다: {choices}. 하나를 고른 뒤 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>The {task} task runs only on the base model ({model}): turbo and sft were tuned for text to music, cover and repaint, so it is offered only with base. Switch to {model} and try again.</source>
+        <translation>{task} 작업은 베이스 모델({model})에서만 됩니다. turbo와 sft는 텍스트→음악, 커버, 다시 그리기에 맞춰 조정된 모델이라 이 작업은 베이스에서만 제공됩니다. {model}(으)로 바꾼 뒤 다시 시도하세요.</translation>
+    </message>
+    <message>
+        <source>There are no audio codes to describe. Choose an audio file with sound in it.</source>
+        <translation>설명할 오디오 코드가 없습니다. 소리가 들어 있는 오디오 파일을 고르세요.</translation>
     </message>
     <message>
         <source>There is no dataset named &apos;{name}&apos;. Check the name with &apos;mixgrv dataset list&apos;.</source>
@@ -1163,6 +1522,10 @@ The details were written to the log:
     <message>
         <source>There is no training run named &apos;{run}&apos;.</source>
         <translation>&apos;{run}&apos; 학습 실행이 없습니다.</translation>
+    </message>
+    <message>
+        <source>Thinking plans a new song from text; it cannot be combined with the {task} task, a source audio or pasted codes. Turn thinking off or choose text to music.</source>
+        <translation>생각하기(think)는 텍스트로 새 곡을 계획합니다. {task} 작업, 원본 오디오, 붙여 넣은 코드와는 함께 쓸 수 없습니다. 생각하기를 끄거나 텍스트로 음악 만들기를 고르세요.</translation>
     </message>
     <message>
         <source>This file has {channels} channels; it was mixed down to stereo for training.</source>
@@ -1197,8 +1560,8 @@ The details were written to the log:
         <translation>알 수 없는 가이던스 &apos;{value}&apos;입니다. apg 또는 adg를 고르세요.</translation>
     </message>
     <message>
-        <source>Unknown task &apos;{value}&apos;; choose text2music, cover or repaint.</source>
-        <translation>알 수 없는 작업 &apos;{value}&apos;입니다. text2music, cover 또는 repaint를 고르세요.</translation>
+        <source>Unknown task &apos;{value}&apos;; choose text2music, cover, repaint, extend, lego, extract or complete.</source>
+        <translation>알 수 없는 작업 &apos;{value}&apos;입니다. text2music, cover, repaint, extend, lego, extract, complete 중에서 고르세요.</translation>
     </message>
     <message>
         <source>{component} in the Hugging Face cache ({path}) does not match the publisher&apos;s files; it will be downloaded instead.</source>
@@ -1219,6 +1582,10 @@ The details were written to the log:
     <message>
         <source>{field} must be between 0 and 1 (got {value}).</source>
         <translation>{field}는 0과 1 사이여야 합니다(입력값 {value}).</translation>
+    </message>
+    <message>
+        <source>{filename} is silent, so there is nothing to describe. Label it by hand or remove it.</source>
+        <translation>{filename}은(는) 무음이라 설명할 내용이 없습니다. 직접 라벨을 달거나 데이터셋에서 빼세요.</translation>
     </message>
     <message>
         <source>{file} did not match the publisher&apos;s checksum twice and was deleted. Try again later or from another network.</source>
@@ -1319,6 +1686,10 @@ The details were written to the log:
     <message>
         <source>{path} is incomplete (the download stopped early). Download it again.</source>
         <translation>{path}가 불완전합니다(다운로드가 중간에 멈춤). 다시 다운로드하세요.</translation>
+    </message>
+    <message>
+        <source>{path} is missing. Download the 5 Hz LM folder again.</source>
+        <translation>{path} 파일이 없습니다. 5 Hz LM 폴더를 다시 받으세요.</translation>
     </message>
     <message>
         <source>{path} is missing. Download the Qwen3-Embedding-0.6B folder again.</source>
@@ -1901,6 +2272,10 @@ Write your lyrics here…
         <translation>이 설정 다시 사용</translation>
     </message>
     <message>
+        <source>Send to Source</source>
+        <translation>소스로 보내기</translation>
+    </message>
+    <message>
         <source>Show</source>
         <translation>Finder</translation>
     </message>
@@ -1923,6 +2298,10 @@ Write your lyrics here…
     <message>
         <source>Undo</source>
         <translation>실행 취소</translation>
+    </message>
+    <message>
+        <source>Use this take as the source of a cover, repaint, extend or instrument task</source>
+        <translation>이 테이크를 커버·다시 그리기·늘리기·악기 작업의 소스로 씁니다</translation>
     </message>
     <message>
         <source>WAV, 16-bit (*.wav)</source>
@@ -1959,6 +2338,179 @@ Write a caption and press Generate (⌘↩).</source>
     </message>
 </context>
 <context>
+    <name>SimpleModeBox</name>
+    <message>
+        <source>A one-line idea, e.g. “rainy-night city pop, female vocals”</source>
+        <translation>한 줄 아이디어, 예: “비 오는 밤의 시티팝, 여성 보컬”</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>취소</translation>
+    </message>
+    <message>
+        <source>Instrumental</source>
+        <translation>연주곡</translation>
+    </message>
+    <message>
+        <source>Put the form back as it was before the LM wrote into it.</source>
+        <translation>LM이 쓰기 전의 입력란으로 되돌립니다.</translation>
+    </message>
+    <message>
+        <source>Simple mode</source>
+        <translation>간단 모드</translation>
+    </message>
+    <message>
+        <source>The LM writes the caption, lyrics, BPM, key and length from this idea. You review them; nothing is generated until you press Generate.</source>
+        <translation>LM이 이 아이디어로 곡 설명, 가사, BPM, 조성, 길이를 씁니다. 검토하세요. 생성을 누르기 전에는 아무것도 만들지 않습니다.</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>되돌리기</translation>
+    </message>
+    <message>
+        <source>Write it</source>
+        <translation>써 주기</translation>
+    </message>
+</context>
+<context>
+    <name>SourceDrop</name>
+    <message>
+        <source>Audio files (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.ogg *.opus)</source>
+        <translation>오디오 파일 (*.wav *.flac *.mp3 *.aif *.aiff *.m4a *.ogg *.opus)</translation>
+    </message>
+    <message>
+        <source>Source audio</source>
+        <translation>소스 오디오</translation>
+    </message>
+</context>
+<context>
+    <name>SourcePanel</name>
+    <message>
+        <source> s</source>
+        <translation>초</translation>
+    </message>
+    <message>
+        <source>A new song from the caption and lyrics.</source>
+        <translation>캡션과 가사로 새 곡을 만듭니다.</translation>
+    </message>
+    <message>
+        <source>A new version of the source in the caption&apos;s style (or of pasted codes).</source>
+        <translation>소스(또는 붙여 넣은 코드)를 캡션의 스타일로 새로 부릅니다.</translation>
+    </message>
+    <message>
+        <source>Add one instrument track to the source (base model).</source>
+        <translation>소스에 악기 트랙 하나를 더합니다 (베이스 모델).</translation>
+    </message>
+    <message>
+        <source>Add several instrument tracks to the source (base model).</source>
+        <translation>소스에 여러 악기 트랙을 채워 넣습니다 (베이스 모델).</translation>
+    </message>
+    <message>
+        <source>Choose the source audio first: drop a song, choose a file, or send a take here.</source>
+        <translation>먼저 소스 오디오를 넣으세요. 곡을 끌어다 놓거나, 파일을 고르거나, 테이크를 소스로 보내면 됩니다.</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>선택…</translation>
+    </message>
+    <message>
+        <source>Continue the source before its start or after its end.</source>
+        <translation>소스의 앞이나 뒤로 곡을 이어 붙입니다.</translation>
+    </message>
+    <message>
+        <source>Cover strength</source>
+        <translation>커버 강도</translation>
+    </message>
+    <message>
+        <source>Drop the source song here, choose a file, or use Send to Source on a take</source>
+        <translation>소스 곡을 여기에 끌어다 놓거나, 파일을 고르거나, 테이크에서 ‘소스로 보내기’를 누르세요</translation>
+    </message>
+    <message>
+        <source>Extend</source>
+        <translation>늘리기</translation>
+    </message>
+    <message>
+        <source>How many of the steps follow the source: lower lets the model drift further from it.</source>
+        <translation>소스를 따르는 단계의 비율입니다. 낮출수록 소스에서 더 멀어집니다.</translation>
+    </message>
+    <message>
+        <source>Isolate one instrument track of the source (base model).</source>
+        <translation>소스에서 악기 트랙 하나만 뽑아냅니다 (베이스 모델).</translation>
+    </message>
+    <message>
+        <source>Melody kept</source>
+        <translation>멜로디 유지</translation>
+    </message>
+    <message>
+        <source>No base model is installed: download it under Settings &gt; Models….</source>
+        <translation>베이스 모델이 설치되어 있지 않습니다. 설정 &gt; 모델…에서 받으세요.</translation>
+    </message>
+    <message>
+        <source>Paste 5 Hz codes (&lt;|audio_code_N|&gt;…) from a Think take instead of a source</source>
+        <translation>소스 대신 Think 테이크의 5 Hz 코드(&lt;|audio_code_N|&gt;…)를 붙여 넣으세요</translation>
+    </message>
+    <message>
+        <source>Paste codes</source>
+        <translation>코드 붙여넣기</translation>
+    </message>
+    <message>
+        <source>Reading the source…</source>
+        <translation>소스를 읽는 중…</translation>
+    </message>
+    <message>
+        <source>Redo the selected region of the source; the rest stays.</source>
+        <translation>소스에서 고른 구간만 다시 그립니다. 나머지는 그대로 둡니다.</translation>
+    </message>
+    <message>
+        <source>Region (s)</source>
+        <translation>구간 (초)</translation>
+    </message>
+    <message>
+        <source>Remove the source audio</source>
+        <translation>소스 오디오 빼기</translation>
+    </message>
+    <message>
+        <source>Start from the source instead of pure noise: higher keeps more of its melody.</source>
+        <translation>순수한 노이즈 대신 소스에서 시작합니다. 높일수록 멜로디가 더 남습니다.</translation>
+    </message>
+    <message>
+        <source>Task</source>
+        <translation>작업</translation>
+    </message>
+    <message>
+        <source>The source file is gone. Drop it again or choose another one.</source>
+        <translation>소스 파일이 없습니다. 다시 끌어다 놓거나 다른 파일을 고르세요.</translation>
+    </message>
+    <message>
+        <source>Tick at least one track to add.</source>
+        <translation>더할 트랙을 하나 이상 고르세요.</translation>
+    </message>
+    <message>
+        <source>Track</source>
+        <translation>트랙</translation>
+    </message>
+    <message>
+        <source>Tracks to add</source>
+        <translation>더할 트랙</translation>
+    </message>
+    <message>
+        <source>Use the base model</source>
+        <translation>베이스 모델로 바꾸기</translation>
+    </message>
+    <message>
+        <source>after the end (N s)</source>
+        <translation>뒤로 N초 (끝 다음)</translation>
+    </message>
+    <message>
+        <source>before the start (N s)</source>
+        <translation>앞으로 N초 (시작 전)</translation>
+    </message>
+    <message>
+        <source>{task} (base model)</source>
+        <translation>{task} (베이스 모델)</translation>
+    </message>
+</context>
+<context>
     <name>Startup</name>
     <message>
         <source>Some folders could not be written, so mixgrv is using temporary ones for now. Files saved there may disappear after a restart; check the folder permissions.</source>
@@ -1968,12 +2520,24 @@ Write a caption and press Generate (⌘↩).</source>
 <context>
     <name>TakeCard</name>
     <message>
+        <source>Copy the BPM, key, time signature, language, length and caption the LM chose into the form</source>
+        <translation>LM이 고른 BPM, 조성, 박자, 언어, 길이, 곡 설명을 입력란에 복사합니다</translation>
+    </message>
+    <message>
         <source>LoRA off</source>
         <translation>LoRA 끔</translation>
     </message>
     <message>
         <source>Untitled take</source>
         <translation>제목 없는 테이크</translation>
+    </message>
+    <message>
+        <source>Use these values</source>
+        <translation>이 값 사용</translation>
+    </message>
+    <message>
+        <source>from codes</source>
+        <translation>코드에서</translation>
     </message>
     <message>
         <source>instrumental</source>
@@ -1993,7 +2557,42 @@ Write a caption and press Generate (⌘↩).</source>
     </message>
 </context>
 <context>
+    <name>Tasks</name>
+    <message>
+        <source>Add instrument</source>
+        <translation>악기 추가</translation>
+    </message>
+    <message>
+        <source>Complete</source>
+        <translation>채우기</translation>
+    </message>
+    <message>
+        <source>Cover</source>
+        <translation>커버</translation>
+    </message>
+    <message>
+        <source>Extend</source>
+        <translation>늘리기</translation>
+    </message>
+    <message>
+        <source>Extract instrument</source>
+        <translation>악기 추출</translation>
+    </message>
+    <message>
+        <source>Repaint</source>
+        <translation>다시 그리기</translation>
+    </message>
+    <message>
+        <source>Text to music</source>
+        <translation>텍스트→음악</translation>
+    </message>
+</context>
+<context>
     <name>TrackEditor</name>
+    <message>
+        <source>%1 (auto)</source>
+        <translation>%1 (자동)</translation>
+    </message>
     <message>
         <source>A trigger word for your style, e.g. “mystyle”</source>
         <translation>내 스타일을 부르는 트리거 단어, 예: “mystyle”</translation>
@@ -2037,6 +2636,10 @@ Write a caption and press Generate (⌘↩).</source>
     <message>
         <source>Extra tag for this song only</source>
         <translation>이 곡에만 붙는 추가 태그</translation>
+    </message>
+    <message>
+        <source>Filled by auto-label. Check it; once you edit it, it is yours.</source>
+        <translation>자동 라벨이 채운 값입니다. 확인하세요. 고치면 직접 입력한 값이 됩니다.</translation>
     </message>
     <message>
         <source>Genre</source>
@@ -2148,6 +2751,10 @@ Lyrics with structure tags…</source>
         <translation>라벨 완료</translation>
     </message>
     <message>
+        <source>Labelled (auto)</source>
+        <translation>라벨 완료 (자동)</translation>
+    </message>
+    <message>
         <source>Labels</source>
         <translation>라벨</translation>
     </message>
@@ -2174,6 +2781,57 @@ Lyrics with structure tags…</source>
     <message>
         <source>Write a caption (or a genre) for this song so the model knows what it hears.</source>
         <translation>모델이 무엇을 듣는지 알 수 있게 이 곡의 설명(또는 장르)을 써 주세요.</translation>
+    </message>
+</context>
+<context>
+    <name>Tracks</name>
+    <message>
+        <source>Backing vocals</source>
+        <translation>백킹 보컬</translation>
+    </message>
+    <message>
+        <source>Bass</source>
+        <translation>베이스</translation>
+    </message>
+    <message>
+        <source>Brass</source>
+        <translation>금관</translation>
+    </message>
+    <message>
+        <source>Drums</source>
+        <translation>드럼</translation>
+    </message>
+    <message>
+        <source>Effects</source>
+        <translation>효과음</translation>
+    </message>
+    <message>
+        <source>Guitar</source>
+        <translation>기타</translation>
+    </message>
+    <message>
+        <source>Keyboard</source>
+        <translation>건반</translation>
+    </message>
+    <message>
+        <source>Percussion</source>
+        <translation>타악기</translation>
+    </message>
+    <message>
+        <source>Strings</source>
+        <translation>현악</translation>
+    </message>
+    <message>
+        <source>Synth</source>
+        <translation>신시사이저</translation>
+    </message>
+    <message>
+        <source>Vocals</source>
+        <translation>보컬</translation>
+    </message>
+    <message>
+        <source>Woodwinds</source>
+        <translation>목관</translation>
     </message>
 </context>
 <context>
@@ -2402,6 +3060,10 @@ Lyrics with structure tags…</source>
         <translation>먼저 데이터셋에 곡을 추가하세요.</translation>
     </message>
     <message>
+        <source>Base: the undistilled model; its LoRAs carry over best to turbo and SFT, and it runs the instrument tasks.</source>
+        <translation>베이스: 증류하지 않은 원본 모델입니다. 여기서 만든 LoRA가 터보와 SFT에도 가장 잘 옮겨 가고, 악기 작업도 이 모델로 합니다.</translation>
+    </message>
+    <message>
         <source>Cancelled. Finished songs are kept; start again to continue.</source>
         <translation>취소했습니다. 끝난 곡은 유지되니, 다시 시작하면 이어서 진행합니다.</translation>
     </message>
@@ -2434,6 +3096,14 @@ Lyrics with structure tags…</source>
         <translation>“%1” 이어서 학습 중…</translation>
     </message>
     <message>
+        <source>SFT: the fine-tuned model that follows detailed captions with guidance; train here to use the LoRA with it.</source>
+        <translation>SFT: 가이던스로 자세한 캡션을 잘 따르도록 미세 조정한 모델입니다. SFT로 쓸 LoRA라면 여기서 학습하세요.</translation>
+    </message>
+    <message>
+        <source>Songs prepared for another model are prepared again for this one (their VAE latents are kept).</source>
+        <translation>다른 모델용으로 준비한 곡은 이 모델용으로 다시 준비합니다 (VAE 잠재값은 그대로 씁니다).</translation>
+    </message>
+    <message>
         <source>Stopped. A checkpoint was saved; you can resume this run later.</source>
         <translation>중지했습니다. 체크포인트를 저장했으니 나중에 이 실행을 이어서 할 수 있습니다.</translation>
     </message>
@@ -2446,6 +3116,14 @@ Lyrics with structure tags…</source>
         <translation>“%1” 실행이 예기치 않게 멈췄습니다. 마지막 체크포인트부터 이어 하려면 이어하기에서 실행을 고르세요.</translation>
     </message>
     <message>
+        <source>The songs were prepared for {prepared}; prepare them again for {chosen} (step 2) and then train.</source>
+        <translation>곡이 {prepared} 모델용으로 준비되어 있습니다. {chosen} 모델용으로 다시 준비(2단계)한 뒤 학습하세요.</translation>
+    </message>
+    <message>
+        <source>Train on</source>
+        <translation>학습할 모델</translation>
+    </message>
+    <message>
         <source>Training finished. Your adapter is ready in the Generation tab.</source>
         <translation>학습이 끝났습니다. 어댑터를 생성 탭에서 쓸 수 있습니다.</translation>
     </message>
@@ -2456,6 +3134,10 @@ Lyrics with structure tags…</source>
     <message>
         <source>Training… you can keep using mixgrv meanwhile.</source>
         <translation>학습 중… 그동안 mixgrv를 계속 쓸 수 있습니다.</translation>
+    </message>
+    <message>
+        <source>Turbo: the fast 8-step model most people generate with; train here to use the LoRA with it.</source>
+        <translation>터보: 대부분이 생성에 쓰는 빠른 8단계 모델입니다. 터보로 쓸 LoRA라면 여기서 학습하세요.</translation>
     </message>
     <message>
         <source>about %1 left</source>
@@ -2476,6 +3158,10 @@ Lyrics with structure tags…</source>
     <message>
         <source>to prepare</source>
         <translation>준비 필요</translation>
+    </message>
+    <message>
+        <source>{name} (default)</source>
+        <translation>{name} (기본)</translation>
     </message>
 </context>
 <context>

@@ -54,6 +54,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--prompt-override", choices=("caption", "genre", "none"))
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("label", help="fill the labels with the 5 Hz LM (core/autolabel.py); typed labels are kept")
+    p.add_argument("name")
+    p.add_argument("--only-unlabeled", action="store_true", help="label only the songs without labels")
+    p.add_argument("--overwrite", action="store_true", help="replace labels you typed, too")
+    p.add_argument("--lm", default="0.6B", choices=("0.6B", "1.7B", "4B"), help="LM size (folder acestep-5Hz-lm-SIZE)")
+    p.add_argument("--models", help="model folder (ACE-Step checkpoints/); default: the app's models folder")
+    p.add_argument("--max-tokens", type=int, metavar="N", help="stop the LM after N tokens per song")
+    p.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+
     p = sub.add_parser("set", help="change dataset settings")
     p.add_argument("name")
     p.add_argument("--custom-tag")
@@ -105,6 +114,27 @@ def _print_import(result, as_json: bool) -> int:
         print(f"{len(result.imported)} imported, {len(result.skipped)} skipped"
               + (" (cancelled)" if result.cancelled else ""))
     return 0 if not result.skipped else 1
+
+
+def _label(args: argparse.Namespace, progress) -> int:
+    from mixgrv_app import paths
+    from mixgrv_app.core import autolabel
+
+    request = autolabel.AutoLabelRequest(args.name, args.models or str(paths.models_dir()), only_unlabeled=args.only_unlabeled,
+                                         overwrite=args.overwrite, lm=args.lm, max_tokens=args.max_tokens)
+    try:
+        result = autolabel.run(request, progress)
+    finally:
+        progress.close()
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        for item in result.labelled:
+            print(f"labelled  {item['filename']}: {', '.join(item['fields']) or 'nothing new'}")
+        for item in result.failed:
+            print(f"failed    {item['filename']}: {item['message']} [{item['code']}]")
+        print(f"{len(result.labelled)} labelled, {len(result.skipped)} already labelled, {len(result.failed)} failed")
+    return 0 if not result.failed else 1
 
 
 def _fmt_duration(seconds: float) -> str:
@@ -190,6 +220,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             print(f"updated {track.filename}: " + ", ".join(f"{k}={getattr(track, k)!r}" for k in changes))
         return 0
+    if args.action == "label":
+        return _label(args, TerminalProgress(quiet=args.json))
     if args.action == "set":
         changes = {k: v for k, v in (("custom_tag", args.custom_tag), ("tag_position", args.tag_position),
                                      ("genre_ratio", args.genre_ratio)) if v is not None}

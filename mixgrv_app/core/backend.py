@@ -131,6 +131,16 @@ class Backend(Protocol):
         [B, T, 64] float32. (Tokenize pads T to a multiple of 5 with the first frames of the
         silence latent, as upstream.)"""
 
+    def codes_to_hints(self, codes: np.ndarray) -> np.ndarray:
+        """5 Hz audio code ids [B, N] int (0..63999, the LM's ``<|audio_code_N|>``) -> 25 Hz
+        hints [B, 5·N, 64] float32: FSQ ``get_output_from_indices`` then the detokenizer, as
+        upstream decodes pasted or LM-written codes. Ids outside the codebook are clamped."""
+
+    def audio_to_codes(self, latents: np.ndarray) -> np.ndarray:
+        """25 Hz latents [B, T, 64] float32 -> 5 Hz code ids [B, ceil(T/5)] int64 (the audio
+        tokenizer + FSQ; T padded to a multiple of 5 with the silence latent's first frames,
+        as :meth:`cover_hints` does). ``codes_to_hints`` of the result equals ``cover_hints``."""
+
     # ---- VAE -------------------------------------------------------------------------
     def vae_decode(self, latents: np.ndarray, chunk_size: int = 256, overlap: int = 64) -> np.ndarray:
         """Latents [B, T, 64] -> audio [B, 2, T*1920] float32, tiled overlap-discard decode

@@ -82,6 +82,7 @@ class Track:
     imported_at: str = ""
     tag_position: str | None = None  # overrides the dataset's tag_position for this track
     analysis: dict[str, Any] = field(default_factory=dict)
+    auto_fields: list[str] = field(default_factory=list)  # label fields the LM filled (core/autolabel.py) and nobody edited since
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

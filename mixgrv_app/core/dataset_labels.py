@@ -50,6 +50,7 @@ def edit_track(ds: Dataset, ref: str | int, *, tag_mode: str = "replace", save: 
     the track has ("a, b"); replace sets it. Unknown fields raise ``dataset.bad_field``."""
     track = ds.track(ref)
     labeled_given = "labeled" in changes
+    before = {key: getattr(track, key) for key in changes if key in EDITABLE}
     for key, value in changes.items():
         if key not in EDITABLE:
             raise DatasetError("dataset.bad_field", f"'{key}' is not a track field that can be edited.",
@@ -83,6 +84,8 @@ def edit_track(ds: Dataset, ref: str | int, *, tag_mode: str = "replace", save: 
         track.lyrics = INSTRUMENTAL_LYRICS
     if not labeled_given and ("caption" in changes or "genre" in changes):
         track.labeled = bool(track.caption.strip() or track.genre.strip())
+    if track.auto_fields:  # a field the user changed is theirs now, no longer marked auto-filled
+        track.auto_fields = [f for f in track.auto_fields if f not in before or getattr(track, f) == before[f]]
     if save:
         with updating(ds) as fresh:
             slot = next((i for i, t in enumerate(fresh.tracks) if t.id == track.id), None)

@@ -42,3 +42,7 @@ class DatasetError(MixgrvError):
 
 class TrainingError(MixgrvError):
     """A training run that cannot start or had to stop."""
+
+
+class LMError(MixgrvError):
+    """The 5 Hz LM planner cannot run as asked (model missing, not enough memory, prompt too long)."""

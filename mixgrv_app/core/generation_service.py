@@ -109,8 +109,57 @@ class GenerationService:
         return {"takes": takes, "group": group, "adapter_problems": problems, "load_count": self.load_count,
                 "backend": backend}
 
+    # ---- issue 15: the 5 Hz LM writes into the form (simple mode, format) ----------------------
+    def lm_write(self, args: dict[str, Any], events: EventSink, cancel: CancelToken) -> dict[str, Any]:
+        """``{"mode": "compose", "idea", "instrumental", "language"}`` or ``{"mode": "format", "caption",
+        "lyrics", "metas"}`` (+ ``lm`` size, ``seed``, ``max_tokens``) → ``{"values": form values, "metadata"}``.
+        Progress stage "think" per token with tokens/s; cancel stops between tokens."""
+        import random
+
+        planner = self._planner(str(args.get("lm") or "0.6B"), events)
+        seed = args.get("seed")
+        seed = int(seed) if seed is not None else random.SystemRandom().randrange(2**31)
+        started = time.monotonic()
+        budget = int(args.get("max_tokens") or 0)
+
+        def on_token(step: int, _token: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            events(Progress("think", step + 1, budget, None, f"{(step + 1) / elapsed:.1f} tok/s"))
+
+        common = {"seed": seed, "cancel": cancel.raise_if_cancelled, "on_token": on_token,
+                  "max_new_tokens": budget or None}
+        if args.get("mode") == "format":
+            out = planner.format(str(args.get("caption") or ""), str(args.get("lyrics") or ""),
+                                 metas=args.get("metas") or None, **common)
+        else:
+            out = planner.create_sample(str(args.get("idea") or ""), instrumental=bool(args.get("instrumental")),
+                                        language=args.get("language") or None, **common)
+        metadata = plain(out["metadata"])
+        return {"values": lm_form_values(metadata, instrumental=args.get("instrumental")), "metadata": metadata,
+                "seed": seed, "tokens": len(out["tokens"]), "seconds": round(time.monotonic() - started, 2)}
+
+    def _planner(self, size: str, events: EventSink) -> Any:
+        key = (str(self.models_root), size, self.backend)
+        if getattr(self, "_lm", None) is not None and self._lm_key == key:
+            return self._lm
+        from mixgrv_app.core.lm.planner import open_planner
+
+        events(Progress("load", 0, 1, None, f"acestep-5Hz-lm-{size}"))
+        self._close_planner()
+        backend = self.backend if self.backend in ("torch", "mlx") else "auto"
+        self._lm, self._lm_key = open_planner(self.models_root, size, backend=backend), key
+        events(Progress("load", 1, 1, None, f"acestep-5Hz-lm-{size}"))
+        return self._lm
+
+    def _close_planner(self) -> None:
+        if getattr(self, "_lm", None) is not None:
+            self._lm.close()
+        self._lm = None
+    # ---- end issue 15 ----
+
     def close(self) -> None:
         self._drop_generator()
+        self._close_planner()  # issue 15
 
     # -- models -----------------------------------------------------------------------------------
     def _drop_generator(self) -> None:
@@ -194,6 +243,8 @@ class GenerationService:
                 seed=int(seeds[index]), index=index, group=group, variant=values["variant"], adapters=applied,
                 duration_s=int(audio.shape[-1]) / float(sample_rate), sample_rate=sample_rate, timings=timings,
                 peaks=peaks_of(audio), ab_label=ab_label, sidecar_path=str(audio_path) + ".json",
+                task=result.task, source=dict(result.source or {}),
+                lm_plan=plain(result.info.get("lm") or {}),  # issue 15: the take card shows the LM's plan
             )
             sidecar = plain(result.sidecar([str(audio_path)]))
             sidecar.update({"form": values, "seed": take.seed, "batch_index": index, "take": take_id,
@@ -220,6 +271,40 @@ def leave_a_core_for_the_gui() -> None:
     wanted = max(1, (os.cpu_count() or 2) - 1)
     if torch.get_num_threads() > wanted:
         torch.set_num_threads(wanted)
+
+
+def lm_form_values(metadata: dict[str, Any], instrumental: Any = None) -> dict[str, Any]:
+    """The form fields the LM's metadata fills (issue 15): only values the form can hold (a key it
+    lists, a time signature it offers, BPM and duration inside its limits, a known language)."""
+    from mixgrv_app.core import requests
+    from mixgrv_app.core.prompts import LANGUAGES
+
+    out: dict[str, Any] = {}
+    if metadata.get("caption"):
+        out["caption"] = str(metadata["caption"]).strip()
+    lyrics = str(metadata.get("lyrics") or "").strip()
+    instrumental = bool(instrumental) if instrumental is not None else lyrics.lower() in ("", "[instrumental]")
+    out["instrumental"] = instrumental
+    if lyrics and not instrumental:
+        out["lyrics"] = lyrics
+    for name in ("bpm", "duration"):
+        try:
+            value = float(metadata.get(name))
+        except (TypeError, ValueError):
+            continue
+        limits = requests.REQUEST_FIELDS[name]
+        if limits.minimum <= value <= limits.maximum:
+            out[name] = int(round(value)) if name == "bpm" else float(round(value))
+    key = str(metadata.get("keyscale") or "").strip()
+    if key in requests.KEY_NAMES:
+        out["keyscale"] = key
+    beats = str(metadata.get("timesignature") or "").split("/")[0].strip()
+    if beats in requests.TIME_SIGNATURES:
+        out["timesignature"] = beats
+    language = str(metadata.get("language") or "").strip().lower()
+    if language in LANGUAGES:
+        out["language"] = language
+    return out
 
 
 def request_kwargs(values: dict[str, Any]) -> dict[str, Any]:

@@ -60,6 +60,9 @@ class Take:
     peaks: list[float] = field(default_factory=list)  # waveform overview, 0..1, one per column
     ab_label: str = ""                     # "" for an ordinary take; "off" / "0.5" / "1.0" for A/B
     sidecar_path: str = ""
+    task: str = "text2music"               # the task that made it (text2music with pasted codes: cover)
+    source: dict[str, Any] = field(default_factory=dict)  # {path, sha256, seconds, offset_samples} of its source audio
+    lm_plan: dict[str, Any] = field(default_factory=dict)  # what the 5 Hz LM chose when it thought first (core/lm/think.py summary)
 
     @property
     def folder(self) -> Path:

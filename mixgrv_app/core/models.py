@@ -217,6 +217,18 @@ def suggest_lm(memory_bytes: int | None = None) -> str | None:
     return best
 
 
+def preferred_lm(root: str | os.PathLike[str] | None, memory_bytes: int | None = None) -> str | None:
+    """The LM size ("0.6B", ...) the app uses by default: the suggested size for this Mac when it is
+    installed, else the largest installed one below it, else the smallest installed; None without an LM."""
+    sizes = [n.removeprefix(LM_PREFIX) for n in installed_lms(root)]
+    sizes = [s for s in LM_SIZES if s in sizes]
+    if not sizes:
+        return None
+    cap = suggest_lm(memory_bytes)
+    fitting = [s for s in sizes if cap is not None and LM_SIZES.index(s) <= LM_SIZES.index(cap)]
+    return fitting[-1] if fitting else sizes[0]
+
+
 def default_root() -> Path:
     """The app's own models folder (used when the settings name no other)."""
     from mixgrv_app import paths

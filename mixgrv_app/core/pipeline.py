@@ -4,18 +4,30 @@
 and serves many requests; adapters are attached, scaled, switched and removed without reloading
 the base model. Per request it
 
-1. builds upstream's caption/lyric prompts and tokenizes them (core/prompts, core/tokenizer);
-2. encodes text and lyrics, the timbre reference (upstream's 30 s assembly, or the silence
-   latent's first 750 frames) and the source latents (silence for text2music; the VAE latents of
-   the source audio for cover/repaint) into one device-side condition;
+1. prepares what the DiT starts from, per task (:meth:`Generator._prepare_source`, upstream's
+   rules): silence for text2music; the decoded hints of pasted 5 Hz codes for a cover from
+   codes (T = max(128, 5·codes)); otherwise the VAE latents of the source audio (clamped to
+   ±1, at most 600 s), silence-padded to T = max(128, frames). Extend pads the waveform with
+   int(seconds·48000) zeros and encodes the padded whole; repaint/extend replace their span by
+   the position-aligned silence latent, lego keeps the source inside it; cover marks the item
+   for the 5 Hz FSQ bottleneck; extract/complete feed the source as is. Chunk masks are all
+   ones (upstream's "auto");
+2. builds upstream's caption/lyric prompts (the task's instruction; metas say int(source
+   seconds) whenever a source is used) and tokenizes them (core/prompts, core/tokenizer), then
+   encodes text, lyrics and the timbre reference (upstream's 30 s assembly, or the silence
+   latent's first 750 frames) into one device-side condition;
 3. runs the sampler in :func:`diffuse` — turbo tables or base linspace+shift, Euler ODE,
    APG/ADG inside the CFG interval, cover-strength switch, cover noise strength, repaint
    injection and crossfade — on numpy arrays, calling the backend only for velocities;
-4. decodes (tiled), peak-normalises per item and trims to the requested length (never pads).
+4. decodes (tiled), peak-normalises per item, splices the source waveform back outside a
+   repaint/extend/lego region (linear ramps just outside it), and trims text2music to the
+   requested length; a take from a source or codes is T·1920 samples, never trimmed.
 
 Seeds are songs: item i starts from ``default_rng(seed + i).standard_normal((T, 64), float32)``
-on every backend. A missing seed is drawn and reported. Progress events come per stage (text,
-each diffusion step, decode); cancel is honoured between steps.
+on every backend, and the VAE posterior samples of the source and reference follow
+:func:`posterior_eps_rule` (so a cover or repaint take is reproducible too). A missing seed is
+drawn and reported. Progress events come per stage (text, each diffusion step, decode); cancel
+is honoured between steps.
 
 Backend choice: MLX on Apple Silicon, torch elsewhere, ``backend=`` forces one; a failing MLX
 start falls back to torch with the reason recorded in ``BackendInfo.notes``.
@@ -42,8 +54,10 @@ from mixgrv_app.core import schedule as S
 from mixgrv_app.core.backend import Backend, ConditionHandle, describe
 from mixgrv_app.core.errors import MixgrvError, RequestError
 from mixgrv_app.core.jobs import CancelToken, EventSink, Log, Progress, ignore_events
+from mixgrv_app.core.audio_codes import codes_frames
 from mixgrv_app.core.models import TEXT_ENCODER_FOLDER, TURBO
-from mixgrv_app.core.requests import AdapterSpec, GenerationRequest
+from mixgrv_app.core.requests import REGION_TASKS, AdapterSpec, GenerationRequest, SourceInfo
+from mixgrv_app.core.tiling import ENCODE_OVERLAP_SAMPLES, encode_chunk_samples, overlap_discard_windows
 
 TIMBRE_FRAMES = 750                 # 30 s of latents
 REFERENCE_SECONDS, SEGMENT_SECONDS = 30, 10
@@ -67,6 +81,8 @@ class GenerationResult:
     info: dict[str, Any]                      # backend/device/dtype/variant/adapters
     timings: dict[str, float]                 # seconds per stage
     prompts: dict[str, str] = field(default_factory=dict)
+    task: str = "text2music"                  # the task that ran (text2music with codes ran as cover)
+    source: dict[str, Any] | None = None      # {path, seconds, sha256, offset_samples} of the source audio
 
     def sidecar(self, files: Sequence[str] | None = None) -> dict[str, Any]:
         """The JSON written next to the audio."""
@@ -77,6 +93,9 @@ class GenerationResult:
             "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "files": list(files or []),
             "request": self.request,
+            "task": self.task,
+            "source": self.source,
+            "lm_plan": self.info.get("lm"),
             "seeds": self.seeds,
             "seed_drawn": self.seed_drawn,
             "variant": self.info.get("variant"),
@@ -282,6 +301,7 @@ class Generator:
         self.load_seconds = time.monotonic() - started
         self._silence = self.backend.silence_latent()
         self._adapters: dict[str, LoadedAdapter] = {}
+        self.lm_planner = None  # the 5 Hz LM, loaded by core/lm/think.py on the first thinking take (LM)
         self._merged: list[dict[str, Any]] = []
         events(Log("info", f"models loaded in {self.load_seconds:.1f} s: {self.describe_backend()}"))
 
@@ -373,18 +393,22 @@ class Generator:
 
     # ---- generation --------------------------------------------------------------------------------
     def generate(self, request: GenerationRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
-                 initial_noise: np.ndarray | None = None) -> GenerationResult:
-        """Validate (product limits: 10–600 s, batch 1–8 ...) and render."""
+                 initial_noise: np.ndarray | None = None, posterior_eps: PosteriorEps | None = None,
+                 reference_random: random.Random | None = None) -> GenerationResult:
+        """Validate (product limits: 10–600 s, batch 1–8, task vs model ...) and render."""
         request.validate()
-        return self.render(request, events, cancel, initial_noise)
+        return self.render(request, events, cancel, initial_noise, posterior_eps, reference_random)
 
     def render(self, request: GenerationRequest, events: EventSink = ignore_events, cancel: CancelToken | None = None,
-               initial_noise: np.ndarray | None = None) -> GenerationResult:
+               initial_noise: np.ndarray | None = None, posterior_eps: PosteriorEps | None = None,
+               reference_random: random.Random | None = None) -> GenerationResult:
         """Render without the product's duration limits (upstream accepts e.g. 5 s, padded to
-        128 frames); used by :meth:`generate` after validation and by parity tests. The backend's
-        cached device buffers are released after the job, also when it fails or is cancelled."""
+        128 frames); used by :meth:`generate` after validation and by parity tests, which may
+        inject the initial noise, the VAE posterior eps (``posterior_eps(k, shape)``) and the
+        reference segments' ``random.Random``. The backend's cached device buffers are released
+        after the job, also when it fails or is cancelled."""
         try:
-            return self._render(request, events, cancel, initial_noise)
+            return self._render(request, events, cancel, initial_noise, posterior_eps, reference_random)
         except BaseException as exc:
             # the traceback's frames still hold the job's device arrays; drop their locals (the
             # traceback keeps its lines) so the release below really gets the memory back
@@ -394,7 +418,8 @@ class Generator:
             self.backend.release_memory()
 
     def _render(self, request: GenerationRequest, events: EventSink, cancel: CancelToken | None,
-                initial_noise: np.ndarray | None) -> GenerationResult:
+                initial_noise: np.ndarray | None, posterior_eps: PosteriorEps | None,
+                reference_random: random.Random | None) -> GenerationResult:
         cancel = cancel or CancelToken()
         if request.variant != self.variant:
             raise RequestError("request.variant_mismatch", f"This generator has {self.variant} loaded, not {request.variant}.",
@@ -410,55 +435,64 @@ class Generator:
             events(Log("info", f"seed {seed} (drawn)", "generate.seed_drawn", {"seed": seed}))
         r = dataclasses.replace(r, seed=seed)
         seeds = [seed + i for i in range(batch)]
+        thought = None
+        if r.think:  # the 5 Hz LM plans first: metas, caption, language, codes per item (LM)
+            from mixgrv_app.core.lm.think import think
+
+            started = time.monotonic()
+            thought = think(self, r, seeds, events, cancel)
+            r = thought.request
+            timings["think"] = time.monotonic() - started
+        task = r.effective_task()
+        sampler = PosteriorSampler(posterior_eps or posterior_eps_rule(seed))
+
+        # -- source (or codes, or silence) -------------------------------------------------------
+        events(Progress("text", 0, 1, None, "encoding text", 0.0))
+        started = time.monotonic()
+        plan_src = self._prepare_source(r, task, sampler, timings)
+        frames = plan_src.frames
+        refer, refer_order = self._timbre(r, batch, sampler, reference_random, timings)
+        cancel.raise_if_cancelled()
 
         # -- text -------------------------------------------------------------------------
-        started = time.monotonic()
-        events(Progress("text", 0, 1, None, "encoding text", 0.0))
-        instruction = r.instruction or prompts.task_instruction(r.task)
-        metas = prompts.metas_text(r.bpm, r.timesignature, r.keyscale, r.duration)
+        instruction = r.instruction_text()
+        metas = prompts.metas_text(r.bpm, r.timesignature, r.keyscale, plan_src.metas_seconds)
         caption_prompt = prompts.caption_prompt(r.caption, metas, instruction)
         lyric_prompt = prompts.lyric_prompt(prompts.lyrics_for(r.lyrics, r.instrumental), r.language)
         text_ids, text_mask = self.tokenizer.encode_batch([caption_prompt] * batch, prompts.CAPTION_MAX_TOKENS)
         lyric_ids, lyric_mask = self.tokenizer.encode_batch([lyric_prompt] * batch, prompts.LYRIC_MAX_TOKENS)
         text_hidden = self.backend.encode_text(text_ids)
         lyric_hidden = self.backend.embed_lyrics(lyric_ids)
-        rng = np.random.default_rng([seed, 0x5EED])  # VAE posterior samples, reference segments
-        refer, refer_order = self._timbre(r, batch, rng, timings)
-        cancel.raise_if_cancelled()
 
-        # -- source latents -------------------------------------------------------------------
-        silence = self._silence
-        clean_src = repaint_mask = None
-        if r.task == "text2music":
-            frames = S.latent_frames(r.duration)
-            self._check_silence(frames)
-            src = np.broadcast_to(silence[:frames], (batch, frames, S.LATENT_CHANNELS)).copy()
-            chunk = np.ones((batch, frames, S.LATENT_CHANNELS), dtype=np.float32)
-            hints = src
+        def per_item(x: np.ndarray) -> np.ndarray:
+            return np.broadcast_to(x, (batch,) + x.shape).copy()
+
+        src = per_item(plan_src.src)
+        # chunk_mask_mode "auto" (upstream's default): every chunk mask is all ones, also for repaint
+        chunk = np.ones((batch, frames, S.LATENT_CHANNELS), dtype=np.float32)
+        if plan_src.hints is not None:
+            hints = per_item(plan_src.hints)
+        elif plan_src.is_cover:
+            hints = self.backend.cover_hints(src)
         else:
-            source, region = self._source_latents(r, rng, timings)
-            frames = source.shape[0]
-            src_one = source.copy()
-            chunk_one = np.ones((frames,), dtype=bool)
-            if r.task == "repaint":
-                start_f, end_f = region
-                src_one[start_f:end_f] = silence[start_f:end_f]
-                chunk_one[:] = False
-                chunk_one[start_f:end_f] = True
-                repaint_mask = np.broadcast_to(chunk_one, (batch, frames)).copy()
-                clean_src = np.broadcast_to(source, (batch, frames, S.LATENT_CHANNELS)).copy()
-            src = np.broadcast_to(src_one, (batch, frames, S.LATENT_CHANNELS)).copy()
-            chunk = np.broadcast_to(chunk_one[:, None].astype(np.float32), (batch, frames, S.LATENT_CHANNELS)).copy()
-            hints = self.backend.cover_hints(src) if r.task == "cover" else src
+            hints = src
+        if thought is not None and batch > 1:  # each item follows its own plan's codes (LM)
+            hints = src = thought.item_hints(self.backend, frames, self._pad_to)
+        repaint_mask = clean_src = None
+        if plan_src.span is not None:
+            mask_one = np.zeros((frames,), dtype=bool)
+            mask_one[plan_src.span[0]:plan_src.span[1]] = True
+            repaint_mask = per_item(mask_one)
+            clean_src = per_item(plan_src.target)
         context = np.concatenate([hints, chunk], axis=-1).astype(np.float32)
         cond = self.backend.encode_condition(text_hidden, text_mask, lyric_hidden, lyric_mask, refer, refer_order)
         cond_nc = context_nc = None
-        if r.task == "cover" and r.cover_strength < 1.0:
+        if plan_src.is_cover and r.cover_strength < 1.0:
             nc_prompt = prompts.caption_prompt(r.caption, metas, prompts.TEXT2MUSIC_INSTRUCTION)
             nc_ids, nc_mask = self.tokenizer.encode_batch([nc_prompt] * batch, prompts.CAPTION_MAX_TOKENS)
             cond_nc = self.backend.encode_condition(self.backend.encode_text(nc_ids), nc_mask, lyric_hidden, lyric_mask,
                                                     refer, refer_order)
-            context_nc = np.concatenate([np.broadcast_to(silence[:frames], src.shape), chunk], axis=-1).astype(np.float32)
+            context_nc = np.concatenate([np.broadcast_to(self._silence[:frames], src.shape), chunk], axis=-1).astype(np.float32)
         timings["text"] = time.monotonic() - started
         events(Progress("text", 1, 1, 0.0, "text encoded", STAGE_WEIGHTS["text"][1]))
         cancel.raise_if_cancelled()
@@ -473,9 +507,9 @@ class Generator:
         plan = SamplingPlan(
             turbo=self.is_turbo, cond=cond, context=context, steps=int(r.steps), shift=float(r.shift),
             guidance=float(r.guidance), guidance_mode=r.guidance_mode, cfg_interval=(r.cfg_interval_start, r.cfg_interval_end),
-            timesteps=r.timesteps, cover_strength=float(r.cover_strength) if r.task == "cover" else 1.0,
+            timesteps=r.timesteps, cover_strength=float(r.cover_strength) if plan_src.is_cover else 1.0,
             cond_non_cover=cond_nc, context_non_cover=context_nc,
-            cover_noise_strength=float(r.cover_noise_strength) if r.task == "cover" else 0.0,
+            cover_noise_strength=float(r.cover_noise_strength) if plan_src.is_cover else 0.0,
             src_latents=src, repaint_mask=repaint_mask, clean_src=clean_src,
             repaint_crossfade_frames=int(r.repaint_crossfade_frames), repaint_injection_ratio=float(r.repaint_injection_ratio),
         )
@@ -499,15 +533,25 @@ class Generator:
         events(Progress("decode", 0, 1, None, "decoding audio", STAGE_WEIGHTS["decode"][0]))
         audio = self.backend.vae_decode(latents, chunk_size=decode_chunk(self.backend.info.device, frames), overlap=DECODE_OVERLAP)
         audio = S.peak_normalize(audio)
-        keep = S.output_samples(r.duration) if r.task == "text2music" else audio.shape[-1]
+        if plan_src.splice is not None:
+            wave, start_sample, end_sample = plan_src.splice
+            audio = np.stack([splice_source(item, wave, start_sample, end_sample, int(r.repaint_wav_crossfade * S.SAMPLE_RATE))
+                              for item in audio])
+        # text2music is trimmed to the requested length; a take from a source or codes is T·1920 samples, never trimmed
+        keep = S.output_samples(r.duration) if plan_src.trim else audio.shape[-1]
         items = [np.ascontiguousarray(audio[i, :, :keep]) for i in range(batch)]
         timings["decode"] = time.monotonic() - started
         events(Progress("decode", 1, 1, 0.0, "decoded", 1.0))
         info = self.info()
+        if thought is not None:
+            info["lm"] = thought.summary()  # (LM)
+        source = plan_src.source.to_dict() if plan_src.source is not None else None
+        if source is not None:
+            source["offset_samples"] = plan_src.offset_samples
         return GenerationResult(
             audio=items, latents=latents, seeds=seeds, seed_drawn=seed_drawn, sample_rate=S.SAMPLE_RATE,
             request=r.to_dict(), info=info, timings={k: round(v, 4) for k, v in timings.items()},
-            prompts={"caption": caption_prompt, "lyrics": lyric_prompt},
+            prompts={"caption": caption_prompt, "lyrics": lyric_prompt}, task=task, source=source,
         )
 
     # ---- pieces ------------------------------------------------------------------------------------
@@ -516,69 +560,203 @@ class Generator:
             raise RequestError("request.too_long", f"{frames} latent frames exceed the silence latent ({self._silence.shape[0]} frames); choose a shorter duration.",
                                frames=frames, limit=int(self._silence.shape[0]))
 
-    def _encode_audio(self, audio: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """[2, S] audio -> one latent sample [T, 64] (posterior mean + std·ε, ε from ``rng``)."""
-        mean, std = self.backend.vae_encode(audio[None].astype(np.float32))
-        eps = rng.standard_normal(mean.shape, dtype=np.float32)
-        return (mean + std * eps)[0].astype(np.float32)
+    def encode_audio(self, audio: np.ndarray, sampler: "PosteriorSampler") -> np.ndarray:
+        """[2, S] audio -> one posterior sample [S//1920, 64], upstream's tiled encode: windows of
+        :func:`~mixgrv_app.core.tiling.encode_chunk_samples` with 2 s of context, each window a
+        separate posterior sample ``mean + std·eps_k`` (eps from ``sampler``, channel-first as
+        upstream draws it), the windows' cores concatenated."""
+        hop = S.HOP
+        frames = audio.shape[-1] // hop
+        chunk = encode_chunk_samples(self.backend.info.device) // hop
+        windows = overlap_discard_windows(frames, chunk, ENCODE_OVERLAP_SAMPLES // hop)
+        parts = []
+        for win_start, win_end, core_start, core_end in windows:
+            piece = audio if len(windows) == 1 else audio[:, win_start * hop: win_end * hop]
+            mean, std = self.backend.vae_encode(np.ascontiguousarray(piece[None], dtype=np.float32))
+            eps = sampler.draw((1, S.LATENT_CHANNELS, mean.shape[1]))
+            sample = mean[0] + std[0] * np.asarray(eps, dtype=np.float32)[0].T
+            parts.append(sample[core_start - win_start: core_end - win_start])
+        return np.concatenate(parts, axis=0).astype(np.float32)
 
-    def _timbre(self, r: GenerationRequest, batch: int, rng: np.random.Generator,
+    def _timbre(self, r: GenerationRequest, batch: int, sampler: "PosteriorSampler", rnd: random.Random | None,
                 timings: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-        """Packed timbre references [N, 750, 64] and their batch indices."""
+        """Packed timbre references [N, 750, 64] and their batch indices. The reference's 10 s
+        segments are placed by ``random.Random(seed)`` (tests may inject another)."""
         order = np.arange(batch, dtype=np.int64)
         if r.reference_audio:
             from mixgrv_app.core.audio import load_audio
 
             audio, _ = load_audio(r.reference_audio)
+            audio = np.clip(audio, -1.0, 1.0)
             if float(np.abs(audio).sum()) > 1e-6:
                 started = time.monotonic()
-                latent = self._encode_audio(assemble_reference(audio, random.Random(int(r.seed))), rng)
+                segments = assemble_reference(audio, rnd if rnd is not None else random.Random(int(r.seed)))
+                latent = self.encode_audio(segments, sampler)
                 timings["reference_encode"] = time.monotonic() - started
                 return np.broadcast_to(latent, (batch,) + latent.shape).copy(), order
         ref = self._silence[:TIMBRE_FRAMES]
         return np.broadcast_to(ref, (batch,) + ref.shape).copy(), order
 
-    def _source_latents(self, r: GenerationRequest, rng: np.random.Generator,
-                        timings: dict[str, float]) -> tuple[np.ndarray, tuple[int, int]]:
-        """Cover/repaint source latents [T, 64] (≥128 frames, silence-padded) and the repaint region."""
-        from mixgrv_app.core.audio import load_audio
+    def _pad_to(self, latent: np.ndarray, frames: int) -> np.ndarray:
+        """Silence-pad latents to ``frames`` with the silence latent's FIRST frames (upstream)."""
+        if latent.shape[0] >= frames:
+            return latent[:frames].astype(np.float32)
+        return np.concatenate([latent, self._silence[: frames - latent.shape[0]]], axis=0).astype(np.float32)
 
-        audio, _ = load_audio(r.source_audio)
-        audio = audio[:, : int(600 * S.SAMPLE_RATE)]
-        region = (0, 0)
-        left = 0.0
-        if r.task == "repaint":
-            start = 0.0 if r.repaint_start is None else float(r.repaint_start)
-            end = float(r.repaint_end)
-            left = max(0.0, -start)
-            right = max(0.0, end + left - (audio.shape[-1] / S.SAMPLE_RATE + left))
-            pad_l, pad_r = int(round(left * S.SAMPLE_RATE)), int(round(right * S.SAMPLE_RATE))
-            if pad_l or pad_r:
-                audio = np.pad(audio, ((0, 0), (pad_l, pad_r)))
+    def _prepare_source(self, r: GenerationRequest, task: str, sampler: "PosteriorSampler",
+                        timings: dict[str, float]) -> "SourcePlan":
+        """What the DiT starts from, per task (upstream's rules; TASK_README's quirks list)."""
+        silence = self._silence
+        if task == "text2music":
+            frames = S.latent_frames(r.duration)
+            self._check_silence(frames)
+            return SourcePlan(frames=frames, src=silence[:frames].copy(), target=silence[:frames].copy(),
+                              metas_seconds=r.duration, trim=True)
+        if task == "cover" and r.has_codes():
+            codes = np.asarray(r.codes(), dtype=np.int64)
+            frames = max(codes_frames(len(codes)), S.MIN_LATENT_FRAMES)
+            self._check_silence(frames)
+            hints = self._pad_to(self.backend.codes_to_hints(codes[None])[0], frames)
+            return SourcePlan(frames=frames, src=hints, target=hints, hints=hints, is_cover=True, metas_seconds=r.duration)
+
+        from mixgrv_app.core.audio import load_audio
+        from mixgrv_app.core.errors import AudioError
+        from mixgrv_app.core.requests import check_region, check_source_seconds, file_sha256, source_error
+
+        path = str(r.source_audio)
+        try:
+            audio, _info = load_audio(path)
+        except AudioError as exc:
+            raise source_error(path, exc) from exc
+        audio = np.clip(audio, -1.0, 1.0)
+        samples = audio.shape[-1]
+        seconds = samples / S.SAMPLE_RATE
+        check_source_seconds(path, seconds)
+        source = SourceInfo(path=path, seconds=seconds, sha256=file_sha256(path))
+        span = splice = None
+        left = 0
+        if task in REGION_TASKS:
+            start_s, end_s = check_region(task, r.repaint_start, r.repaint_end, seconds)
+            left_s = max(0.0, -start_s)
+            left, right = int(left_s * S.SAMPLE_RATE), int(max(0.0, end_s - seconds) * S.SAMPLE_RATE)
+            if left or right:
+                audio = np.pad(audio, ((0, 0), (left, right)))
+            start_s, end_s = start_s + left_s, end_s + left_s
         started = time.monotonic()
-        if float(np.abs(audio).sum()) <= 1e-6:
-            latent = self._silence[: audio.shape[-1] // S.HOP].copy()
-        else:
-            latent = self._encode_audio(audio, rng)
+        latent = self.encode_audio(audio, sampler)
         timings["source_encode"] = time.monotonic() - started
         frames = max(latent.shape[0], S.MIN_LATENT_FRAMES)
         self._check_silence(frames)
-        if latent.shape[0] < frames:
-            latent = np.concatenate([latent, self._silence[: frames - latent.shape[0]]], axis=0)
-        if r.task == "repaint":
-            start = (0.0 if r.repaint_start is None else float(r.repaint_start)) + left
-            end = float(r.repaint_end) + left
-            start_f = int(start * S.SAMPLE_RATE // S.HOP)
-            end_f = int(end * S.SAMPLE_RATE // S.HOP)
-            start_f = max(0, min(start_f, frames - 1))
-            end_f = max(start_f + 1, min(end_f, frames))
-            region = (start_f, end_f)
-        return latent.astype(np.float32), region
+        target = self._pad_to(latent, frames)
+        src = target
+        if task in REGION_TASKS:
+            a = min(max(int(start_s * S.SAMPLE_RATE // S.HOP), 0), frames)
+            b = min(max(int(end_s * S.SAMPLE_RATE // S.HOP), a), frames)
+            span = (a, b)
+            if task != "lego":          # lego keeps the source inside the span ("based on the audio context")
+                src = target.copy()
+                src[a:b] = silence[a:b]  # position-aligned silence
+            start_sample, end_sample = int(start_s * S.SAMPLE_RATE), int(end_s * S.SAMPLE_RATE)
+            whole = start_sample == 0 and end_sample >= min(frames * S.HOP, audio.shape[-1])
+            if r.repaint_wav_crossfade > 0 and not whole:
+                splice = (audio, start_sample, end_sample)
+        return SourcePlan(frames=frames, src=src, target=target, is_cover=task == "cover", span=span, splice=splice,
+                          metas_seconds=float(int(seconds)), source=source, offset_samples=left)
+
+    def audio_codes_of(self, path: str | Path, seed: int = 0, posterior_eps: PosteriorEps | None = None) -> list[int]:
+        """The 5 Hz codes of an audio file (clamped to ±1, VAE-encoded with the posterior rule of
+        ``seed``, then the audio tokenizer; no silence padding beyond the last group of 5): what
+        the LM's "understand" reads, and what a cover from codes turns back into hints."""
+        from mixgrv_app.core.audio import load_audio
+        from mixgrv_app.core.errors import AudioError
+        from mixgrv_app.core.requests import check_source_seconds, source_error
+
+        try:
+            audio, _info = load_audio(path)
+        except AudioError as exc:
+            raise source_error(str(path), exc) from exc
+        check_source_seconds(str(path), audio.shape[-1] / S.SAMPLE_RATE)
+        latent = self.encode_audio(np.clip(audio, -1.0, 1.0), PosteriorSampler(posterior_eps or posterior_eps_rule(seed)))
+        try:
+            return [int(c) for c in self.backend.audio_to_codes(latent[None])[0]]
+        finally:
+            self.backend.release_memory()
 
     def close(self) -> None:
         close = getattr(self.backend, "close", None)
         if callable(close):
             close()
+
+
+# ---- source handling -----------------------------------------------------------------------------
+
+PosteriorEps = Callable[[int, tuple], np.ndarray]
+POSTERIOR_STREAM = 0x5EED
+
+
+def posterior_eps_rule(seed: int) -> PosteriorEps:
+    """The VAE posterior seed rule. Upstream samples ``mean + std·eps`` with unseeded torch
+    noise, so its cover/repaint sources differ on every run; here the k-th posterior sample of a
+    take (k = 0, 1, … in encode order: the source's windows first, then the reference's) uses
+    ``eps_k = numpy.random.default_rng([seed, 0x5EED, k]).standard_normal((1, 64, frames), float32)``
+    (channel-first, as upstream draws it) — the same seed reproduces a cover or repaint take on
+    every backend. The source is encoded once per take and shared by its batch items."""
+    def eps(k: int, shape: tuple) -> np.ndarray:
+        return np.random.default_rng([int(seed), POSTERIOR_STREAM, int(k)]).standard_normal(shape, dtype=np.float32)
+    return eps
+
+
+class PosteriorSampler:
+    """Hands out eps_0, eps_1, … in call order."""
+
+    def __init__(self, eps: PosteriorEps) -> None:
+        self.eps, self.k = eps, 0
+
+    def draw(self, shape: tuple) -> np.ndarray:
+        out = np.asarray(self.eps(self.k, tuple(shape)), dtype=np.float32)
+        if out.shape != tuple(shape):
+            raise ValueError(f"posterior eps {self.k} has shape {out.shape}, expected {tuple(shape)}")
+        self.k += 1
+        return out
+
+
+@dataclass
+class SourcePlan:
+    """The latents a take starts from: ``src`` (what the DiT context gets before the cover
+    replacement), ``target`` (the clean source: repaint injection and crossfade), ``hints``
+    (decoded codes), the repaint ``span`` in frames, and the waveform ``splice`` (padded
+    source, start, end samples) applied after decoding."""
+
+    frames: int
+    src: np.ndarray
+    target: np.ndarray
+    hints: np.ndarray | None = None
+    is_cover: bool = False
+    span: tuple[int, int] | None = None
+    splice: tuple[np.ndarray, int, int] | None = None
+    metas_seconds: float | None = None
+    trim: bool = False
+    source: SourceInfo | None = None
+    offset_samples: int = 0
+
+
+def splice_source(audio: np.ndarray, source: np.ndarray, start: int, end: int, ramp: int) -> np.ndarray:
+    """Upstream's waveform splice after a repaint: outside [start, end) the output is the
+    (padded) source, with linear ramps of ``ramp`` samples just OUTSIDE the region; samples
+    past the source (or the output) keep the decoded audio. [C, N] -> [C, N]."""
+    out = audio.copy()
+    n = min(audio.shape[-1], source.shape[-1])
+    start, end = max(0, min(start, n)), max(0, min(end, n))
+    left_keep, right_keep = max(0, start - ramp), min(n, end + ramp)
+    out[:, :left_keep] = source[:, :left_keep]
+    out[:, right_keep:n] = source[:, right_keep:n]
+    if start > left_keep:
+        w = S.torch_linspace_f32(0.0, 1.0, ramp + 2)[1:-1][ramp - (start - left_keep):]   # decoded weight rising
+        out[:, left_keep:start] = w * audio[:, left_keep:start] + (np.float32(1.0) - w) * source[:, left_keep:start]
+    if right_keep > end:
+        w = S.torch_linspace_f32(1.0, 0.0, ramp + 2)[1:-1][: right_keep - end]            # decoded weight falling
+        out[:, end:right_keep] = w * audio[:, end:right_keep] + (np.float32(1.0) - w) * source[:, end:right_keep]
+    return out.astype(np.float32)
 
 
 def assemble_reference(audio: np.ndarray, rnd: random.Random) -> np.ndarray:

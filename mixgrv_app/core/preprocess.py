@@ -278,13 +278,45 @@ def model_dirs(models_dir: str | Path, variant: str) -> tuple[Path, Path, Path]:
 
 def models_key(models_dir: str | Path, variant: str) -> str:
     """Identity of the model files: names, sizes and modification times (hashing GBs is too slow)."""
+    return _folders_key(model_dirs(models_dir, variant))
+
+
+def _folders_key(folders) -> str:  # noqa: ANN001 - paths
     h = hashlib.sha256()
-    for folder in model_dirs(models_dir, variant):
-        for p in sorted(folder.glob("*")):
+    for folder in folders:
+        for p in sorted(Path(folder).glob("*")):
             if p.is_file() and p.suffix in (".safetensors", ".json", ".pt"):
                 st = p.stat()
-                h.update(f"{folder.name}/{p.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+                h.update(f"{Path(folder).name}/{p.name}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:16]
+
+
+# NOTE(ui, issue 16 "학습할 모델"): of a track's tensors only ``encoder_hidden_states`` (the DiT's
+# condition encoder) and ``context_latents`` (the DiT folder's silence latent) depend on the DiT
+# variant; ``target_latents`` depend on the audio, the VAE and the settings below. A dataset
+# prepared for another model keeps its VAE latents (the slow stage) and redoes the rest.
+def latents_key(track, request: PreprocessRequest, dtype: str, vae_dir: str | Path) -> str:
+    """Identity of a track's ``target_latents`` alone (not the DiT)."""
+    blob = json.dumps({
+        "v": FORMAT_VERSION, "audio": track.content_hash, "vae": _folders_key([vae_dir]), "max_seconds": request.max_seconds,
+        "seed": request.seed, "dtype": dtype, "track": track.id,
+        "tiling": [request.vae_chunk_seconds, request.vae_overlap_seconds],
+    }, sort_keys=True)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _reusable_latents(out_dir: Path, track_id: str, key: str):
+    """The stored ``target_latents`` of a track when they were made with ``key`` (else None)."""
+    meta_path, tensor_path = out_dir / f"{track_id}.json", out_dir / f"{track_id}.safetensors"
+    try:
+        if read_json(meta_path).get("mixgrv", {}).get("latents_key") != key or not tensor_path.is_file():
+            return None
+        from safetensors import safe_open
+
+        with safe_open(str(tensor_path), framework="pt") as handle:
+            return handle.get_tensor("target_latents")
+    except (OSError, ValueError, AttributeError, KeyError):
+        return None
 
 
 # --------------------------------------------------------------------------- the job
@@ -446,21 +478,28 @@ def _process_track(enc: Encoders, ds, track, inputs, key, request, out_dir: Path
         events(Progress("track", i, len(STAGES), None, f"{track.filename}: {name}"))
         return time.perf_counter()
 
-    s = stage(0, "audio")
-    audio, _info = load_audio(ds.audio_file(track))
-    audio = audio[:, : int(request.max_seconds * SAMPLE_RATE)]
-    frames = audio.shape[1] // HOP
-    if frames < 1:
-        raise PreprocessError("preprocess.too_short", f"{track.filename} is shorter than one latent frame (40 ms).",
-                              track=track.filename)
-    audio = audio[:, : frames * HOP]
-    timings["audio"] += time.perf_counter() - s
+    key_of_latents = latents_key(track, request, enc.dtype_name, enc.vae_dir)
+    latents = None if request.force else _reusable_latents(out_dir, track.id, key_of_latents)
+    if latents is not None:   # prepared for another DiT: the VAE latents stay valid
+        events(Log("info", f"{track.filename}: VAE latents kept; the condition tensors are made for {request.variant}"))
+        n_samples = latents.shape[0] * HOP
+    else:
+        s = stage(0, "audio")
+        audio, _info = load_audio(ds.audio_file(track))
+        audio = audio[:, : int(request.max_seconds * SAMPLE_RATE)]
+        frames = audio.shape[1] // HOP
+        if frames < 1:
+            raise PreprocessError("preprocess.too_short", f"{track.filename} is shorter than one latent frame (40 ms).",
+                                  track=track.filename)
+        audio = audio[:, : frames * HOP]
+        n_samples = audio.shape[1]
+        timings["audio"] += time.perf_counter() - s
 
-    s = stage(1, "vae")
-    gen = torch.Generator().manual_seed(_track_seed(request.seed, track.id))
-    latents = enc.vae_latents(audio, gen, request.vae_chunk_seconds, request.vae_overlap_seconds)
-    _check_finite("target_latents", latents, track, "vae")
-    timings["vae"] += time.perf_counter() - s
+        s = stage(1, "vae")
+        gen = torch.Generator().manual_seed(_track_seed(request.seed, track.id))
+        latents = enc.vae_latents(audio, gen, request.vae_chunk_seconds, request.vae_overlap_seconds)
+        _check_finite("target_latents", latents, track, "vae")
+        timings["vae"] += time.perf_counter() - s
 
     s = stage(2, "text_encoder")
     text, text_mask = enc.text_states(inputs["text_prompt"])
@@ -500,14 +539,14 @@ def _process_track(enc: Encoders, ds, track, inputs, key, request, out_dir: Path
     cancel_safe_meta = {
         "metadata": metadata,
         "mixgrv": {"key": key, "version": FORMAT_VERSION, "track_id": track.id, "frames": t_frames,
-                   "seconds": round(audio.shape[1] / SAMPLE_RATE, 3), "text_prompt": inputs["text_prompt"],
+                   "seconds": round(n_samples / SAMPLE_RATE, 3), "text_prompt": inputs["text_prompt"],
                    "dtype": enc.dtype_name, "device": enc.device, "variant": request.variant,
-                   "content_hash": track.content_hash},
+                   "content_hash": track.content_hash, "latents_key": key_of_latents},
     }
     write_json(out_dir / f"{track.id}.json", cancel_safe_meta)  # last: its key marks the pair complete
     timings["write"] += time.perf_counter() - s
     events(Progress("track", len(STAGES), len(STAGES), None, f"{track.filename}: done"))
-    return TrackOutcome(track.id, track.filename, "done", str(tensor_path), t_frames, audio.shape[1] / SAMPLE_RATE)
+    return TrackOutcome(track.id, track.filename, "done", str(tensor_path), t_frames, n_samples / SAMPLE_RATE)
 
 
 def _remove_orphans(out_dir: Path, keep_ids: set[str]) -> None:

@@ -26,7 +26,12 @@ LANGUAGES: tuple[str, ...] = (
     "uk", "ur", "vi", "yue", "zh", "unknown",
 )
 
-TASKS: tuple[str, ...] = ("text2music", "cover", "repaint", "extract", "lego", "complete")
+TASKS: tuple[str, ...] = ("text2music", "cover", "repaint", "extend", "extract", "lego", "complete")
+
+TRACK_NAMES: tuple[str, ...] = (
+    "woodwinds", "brass", "fx", "synth", "strings", "percussion", "keyboard", "guitar", "bass",
+    "drums", "backing_vocals", "vocals",
+)
 
 TEXT2MUSIC_INSTRUCTION = "Fill the audio semantic mask based on the given conditions:"
 COVER_INSTRUCTION = "Generate audio semantic tokens based on the given conditions:"
@@ -46,7 +51,7 @@ def task_instruction(task: str | None, track: str | None = None, classes: Iterab
         return TEXT2MUSIC_INSTRUCTION
     if task == "cover":
         return COVER_INSTRUCTION
-    if task == "repaint":
+    if task in ("repaint", "extend"):   # extend is upstream's repaint with a region past the source
         return REPAINT_INSTRUCTION
     if task == "extract":
         return f"Extract the {track.upper()} track from the audio:" if track else "Extract the track from the audio:"

@@ -12,6 +12,14 @@ from __future__ import annotations
 # exactly as given; longer audio window by window, so a 10-minute source needs the memory of 34 s.
 ENCODE_CHUNK_SAMPLES = 48000 * 30
 ENCODE_OVERLAP_SAMPLES = 48000 * 2
+ENCODE_CHUNK_SAMPLES_CPU = 48000 * 15   # upstream encodes in 15 s windows on the CPU
+
+
+def encode_chunk_samples(device: str) -> int:
+    """Upstream's encode window for a device: 15 s on the CPU, 30 s on an accelerator. The
+    pipeline's source/reference encode uses it, because each window is a separate posterior
+    sample (so the window layout is part of what a seed reproduces)."""
+    return ENCODE_CHUNK_SAMPLES_CPU if device == "cpu" else ENCODE_CHUNK_SAMPLES
 
 
 def overlap_discard_windows(length: int, chunk: int, overlap: int) -> list[tuple[int, int, int, int]]:

@@ -51,7 +51,9 @@ class Lane(QFrame):
 
     def retranslate_ui(self) -> None:
         label = self.take.ab_label
-        if label == "off":
+        if label in ("source", "take"):  # issue 16: a take against its source
+            self.name.setText(self.tr("Source") if label == "source" else self.tr("This take"))
+        elif label == "off":
             self.name.setText(self.tr("Without LoRA"))
         else:
             try:
@@ -119,7 +121,10 @@ class ABView(Retranslating, QFrame):
         self.title.setText(self.tr("A/B comparison"))
         if self.lanes:
             take = self.lanes[0].take
-            self.subtitle.setText(self.tr("same caption and seed {seed} · switch lanes while playing").format(seed=take.seed))
+            if take.ab_label == "source":  # issue 16: a take against its source
+                self.subtitle.setText(self.tr("the source and the take · switch lanes while playing"))
+            else:
+                self.subtitle.setText(self.tr("same caption and seed {seed} · switch lanes while playing").format(seed=take.seed))
         self.hint.setText(self.tr("Click a lane or press 1–{n}: playback continues at the same position.").format(n=max(1, len(self.lanes))))
         self.close_button.setToolTip(self.tr("Close the comparison"))
         for lane in self.lanes:

@@ -121,6 +121,8 @@ class TrackTableModel(QAbstractTableModel):
                 peak_s = f"{peak:.1f} dB" if isinstance(peak, (int, float)) else "– dB"
                 return f"{lufs_s} / {peak_s}"
             if col == self.LABELS:
+                if track.labeled and track.auto_fields:
+                    return self.tr("Labelled (auto)")
                 return self.tr("Labelled") if track.labeled else self.tr("Needs caption")
             if col == self.WARNINGS:
                 if not warnings:
@@ -512,6 +514,22 @@ class DatasetPanel(Retranslating, QWidget):
         tracks = self.selected_tracks()
         if tracks and self.dataset is not None:
             reveal_in_file_manager(self.dataset.audio_file(tracks[0]))
+
+    def refresh_from_disk(self, track_id: str | None = None) -> ds_core.Dataset | None:
+        """Another process (auto-label) saved labels: read them, update the row(s), keep the selection."""
+        if self.dataset is None:
+            return None
+        try:
+            fresh = ds_core.open_dataset(self.dataset.name)
+        except MixgrvError:
+            return None
+        by_id = {t.id: t for t in fresh.tracks}
+        for i, track in enumerate(self.dataset.tracks):
+            if track.id in by_id and (track_id is None or track.id == track_id):
+                self.dataset.tracks[i] = by_id[track.id]
+                self.model.refresh_track(track.id)
+        self._update_track_count()
+        return self.dataset
 
     def track_edited(self, track: ds_core.Track) -> None:
         """Called by the track editor after an autosave so the table shows the new label state."""

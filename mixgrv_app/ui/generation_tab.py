@@ -77,6 +77,11 @@ QPushButton#tagChip:disabled { color: @secondary; }
 QFrame#referenceDrop { background: @dropBg; border: 1.5px dashed @dropBorder; border-radius: 8px; }
 QFrame#referenceDrop[hovering="true"] { background: @accentSoft; border: 1.5px solid @accent; }
 QLabel#referenceLabel { color: @secondary; font-size: 12px; }
+QFrame#sourceDrop { background: @dropBg; border: 1.5px dashed @dropBorder; border-radius: 8px; }
+QFrame#sourceDrop[hovering="true"] { background: @accentSoft; border: 1.5px solid @accent; }
+QLabel#sourceLabel { color: @text; font-size: 12px; }
+QFrame#baseOnlyNote { background: @accentSoft; border: 1px solid @accent; border-radius: 8px; }
+QLabel#baseOnlyText { color: @text; font-size: 12px; }
 QPushButton#generateButton {
     background: @accent; color: @accentText; border: none; border-radius: 9px;
     font-size: 15px; font-weight: 700; padding: 9px 18px; min-height: 22px;
@@ -168,6 +173,7 @@ class GenerationTab(Retranslating, QWidget):
         if not self._models_override:
             self.form.set_models_root(self.models_root())
             self.worker.set_models_root(self.models_root())
+            self.lm.refresh()  # issue 15: compose/format need an LM in this folder
             if not self.form_problem.isHidden() and not self.form.problem():
                 self.form_problem.hide()
 
@@ -278,6 +284,12 @@ class GenerationTab(Retranslating, QWidget):
         self._save_timer.timeout.connect(self.form.save)
 
     def _connect(self) -> None:
+        # ---- issue 15: simple mode and format through the worker (the LM runs in the model process) ----
+        from mixgrv_app.ui.lm_panel import LMController
+
+        self.lm = LMController(self)
+        self.results.lm_plan_copy_requested.connect(self.lm.copy_plan)
+        # ---- end issue 15 ----
         self.generate_button.clicked.connect(self.generate)
         self.cancel_button.clicked.connect(self.cancel)
         self.form.changed.connect(self._on_form_changed)
@@ -286,6 +298,7 @@ class GenerationTab(Retranslating, QWidget):
         self.results.message.connect(self.show_message)
         self.results.reuse_requested.connect(self.reuse_take)
         self.results.ab_requested.connect(self.start_ab)
+        self.results.send_to_source_requested.connect(self.send_to_source)  # issue 16
         self.worker.started.connect(self._on_worker_started)
         self.worker.progress.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_succeeded)
@@ -321,6 +334,8 @@ class GenerationTab(Retranslating, QWidget):
         self.generate_button.setText(self.tr("Generating…") if self._busy_kind in ("generate", "ab") else self.tr("Generate"))
         self.cancel_button.setText(self.tr("Cancel"))
         self.shortcut_hint.setText(self.tr("⌘↩ generates · Space plays or pauses"))
+        if getattr(self, "lm", None) is not None:  # issue 15
+            self.lm.retranslate_ui()
 
     @Slot()
     def _on_scheme_changed(self, *_args) -> None:  # noqa: ANN002
@@ -359,9 +374,12 @@ class GenerationTab(Retranslating, QWidget):
 
     @Slot(object)
     def start_ab(self, take: Take) -> bool:
-        """Render ``take``'s request and seed without the LoRA and at two strengths."""
+        """Render ``take``'s request and seed without the LoRA and at two strengths; a take made
+        from a source without a LoRA is compared with that source instead (nothing to render)."""
         if self.worker.is_generating():
             return False
+        if self.source_ab(take):  # issue 16
+            return True
         adapters = [a for a in take.adapters if a.get("enabled", True)] or [
             a for a in self.lora_panel.active_adapters() if a["enabled"]
         ]
@@ -403,6 +421,13 @@ class GenerationTab(Retranslating, QWidget):
 
     def stage_text(self, event: Progress) -> str:
         stage = event.stage.lower()
+        if stage == "think":  # issue 15: the LM plans first, with its speed
+            now = time.monotonic()
+            if getattr(self, "_think_since", None) is None or event.done < self._think_since[1]:
+                self._think_since = (now, event.done)
+            since, first = self._think_since
+            rate = (event.done - first) / (now - since) if now > since else 0.0
+            return self.tr("Thinking… {rate} tokens/s").format(rate=f"{rate:.0f}")
         if stage.startswith("load") or stage == "models":
             return self.tr("Loading models…")
         if stage.startswith("text") or stage in ("encode", "prompt", "condition", "conditioning"):
@@ -540,8 +565,74 @@ class GenerationTab(Retranslating, QWidget):
     @Slot(object)
     def reuse_take(self, take: Take) -> None:
         self.form.reuse(take.request, take.seed)
+        if take.lm_plan:  # issue 15: "이 설정 다시 사용" includes what the LM chose
+            from mixgrv_app.core.lm.think import plan_form_values
+
+            self.form.set_values(plan_form_values(take.lm_plan))
         self.form.save()
         self.show_message(self.tr("Settings of this take are back in the form (seed {seed}).").format(seed=take.seed))
+
+    # ---- issue 16 (task & source) ------------------------------------------------------------------
+    @Slot(object)
+    def send_to_source(self, take: Take) -> None:
+        """"소스로 보내기": the take becomes the source (its length and peaks are known: nothing is decoded)."""
+        from mixgrv_app.core import requests
+
+        source = self.form.source
+        if source.task() not in requests.SOURCE_TASKS:
+            source.set_task(requests.SOURCE_TASKS[0])
+        source.set_source(take.audio_path, take.duration_s, take.peaks)
+        self.show_message(self.tr("This take is now the source: choose a task and press Generate."))
+
+    def source_ab(self, take: Take) -> bool:
+        """A/B of a take against the audio it was made from (True when shown)."""
+        from mixgrv_app.ui.source_panel import source_of, take_task
+
+        _task, origin = take_task(take)
+        path = source_of(take)
+        if not origin or origin == "codes" or any(a.get("enabled", True) for a in take.adapters):
+            return False
+        if not Path(path).is_file():
+            self.show_message(self.tr("The source of this take is gone, so it cannot be compared."))
+            return True
+        panel = self.form.source
+        if panel.source_path == path and panel.source_seconds:
+            self._show_source_ab(take, panel.source_seconds, panel.source_peaks)
+            return True
+        from mixgrv_app.workers.base import JobRunner
+        from mixgrv_app.workers.source import overview_job
+
+        runner = JobRunner(overview_job(path), self, kind="job")
+        self._source_ab_take = take
+        runner.succeeded.connect(self._on_source_ab_read)
+        runner.failed.connect(self._on_failed_source_ab)
+        self._source_ab_runner = runner
+        runner.start()
+        return True
+
+    @Slot(object)
+    def _on_source_ab_read(self, result: object) -> None:
+        _path, seconds, peaks = result  # type: ignore[misc]
+        self._show_source_ab(self._source_ab_take, seconds, peaks)
+
+    def _show_source_ab(self, take: Take, seconds: float, peaks: list[float]) -> None:
+        import dataclasses
+
+        from mixgrv_app.ui.source_panel import source_of
+
+        path = source_of(take)
+        source = Take(id=f"source-{take.id}", created_at=take.created_at, audio_path=path, request={}, seed=take.seed,
+                      variant=take.variant, duration_s=float(seconds), peaks=list(peaks), ab_label="source")
+        self.ab_view.set_takes([source, dataclasses.replace(take, ab_label="take")])
+        self.ab_view.show()
+        self.show_message(self.tr("A/B against the source: press Space to play, 1–2 to switch."))
+
+    @Slot(object)
+    def _on_failed_source_ab(self, exc: object) -> None:
+        from mixgrv_app.ui.messages import text_for_error
+
+        self.show_message(text_for_error(exc) if isinstance(exc, BaseException) else str(exc))
+    # ---- end issue 16 ----
 
     @Slot(str)
     def show_message(self, text: str) -> None:

@@ -50,6 +50,9 @@ from mixgrv_app.core import models as model_catalogue
 from mixgrv_app.core import prompts, requests
 from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, Retranslating, local_paths, polish
 from mixgrv_app.core.models import display_name
+# ---- issue 16 (task & source) ----
+from mixgrv_app.ui.source_panel import SourcePanel
+# ---- end issue 16 ----
 
 log = logging.getLogger(__name__)
 
@@ -385,12 +388,21 @@ class RequestForm(Retranslating, QWidget):
                 box.addStretch(1)
             grid.addLayout(box, r, 1)
 
+        # ---- issue 15 (LM): 생각하기 beside the variant, the LM settings under the settings ----
+        from mixgrv_app.ui.lm_panel import LMSettingsBox
+
+        self.lm_settings = LMSettingsBox()
+        self.lm_settings.changed.connect(self._on_changed)
+        # the switch shares the variant's row: the combo gives up width rather than the form growing
+        self.variant_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.variant_combo.setMinimumContentsLength(8)
+        # ---- end issue 15 ----
         row(0, "bpm", self.bpm_spin, self.bpm_auto)
         row(1, "key", self.key_combo)
         row(2, "time", self.time_combo)
         row(3, "language", self.language_combo)
         row(4, "duration", self.duration_slider, self.duration_value)
-        row(5, "variant", self.variant_combo)
+        row(5, "variant", self.variant_combo, self.lm_settings.think_switch)  # issue 15: thinkSwitch
         row(6, "steps", self.steps_spin)
         row(7, "guidance", self.guidance_spin)
         row(8, "shift", self.shift_spin)
@@ -401,7 +413,26 @@ class RequestForm(Retranslating, QWidget):
         self.reference_label = QLabel(objectName="fieldTitle")
         self.settings_title = QLabel(objectName="fieldTitle")
 
-        layout.addWidget(self.caption_label)
+        # ---- issue 16 (task & source): the task selector and its fields, first in the form ----
+        self.source = SourcePanel()
+        self.source.changed.connect(self._on_changed)
+        self.source.switch_variant_requested.connect(self.switch_variant)
+        layout.addWidget(self.source)
+        layout.addSpacing(6)
+        # ---- end issue 16 ----
+        # ---- issue 15 (LM): 간단 모드 above the caption, 다듬기 beside it (ui/lm_panel.py runs them) ----
+        from mixgrv_app.ui.lm_panel import SimpleModeBox
+
+        self.simple_mode = SimpleModeBox()
+        layout.addWidget(self.simple_mode)
+        layout.addSpacing(6)
+        caption_head = QHBoxLayout()
+        caption_head.addWidget(self.caption_label)
+        caption_head.addStretch(1)
+        self.format_button = QPushButton(objectName="formatButton")
+        caption_head.addWidget(self.format_button)
+        layout.addLayout(caption_head)
+        # ---- end issue 15 ----
         layout.addWidget(self.caption_edit)
         layout.addLayout(chips_box)
         layout.addSpacing(6)
@@ -412,6 +443,7 @@ class RequestForm(Retranslating, QWidget):
         layout.addSpacing(6)
         layout.addWidget(self.settings_title)
         layout.addLayout(grid)
+        layout.addWidget(self.lm_settings)  # issue 15
         layout.addSpacing(4)
         layout.addWidget(self.reference_label)
         layout.addWidget(self.reference)
@@ -465,6 +497,7 @@ class RequestForm(Retranslating, QWidget):
         self.batch_spin.setToolTip(self.tr("How many takes to make at once (seeds follow one another)."))
         self.reference_label.setText(self.tr("Reference audio"))
         self.reference.retranslate_ui()
+        self.lm_settings.retranslate_ui()  # issue 15
         self._render_variants()
         self._render_duration()
 
@@ -484,6 +517,11 @@ class RequestForm(Retranslating, QWidget):
         self.variant_combo.blockSignals(False)
         self._render_variants()
         self._update_enabled()
+        self._sync_source_variant()  # issue 16
+        from mixgrv_app.core import models  # issue 15: Think on by default when an LM is installed
+
+        self.lm_settings.set_available([n.removeprefix(models.LM_PREFIX) for n in models.installed_lms(self.models_root)],
+                                       models.preferred_lm(self.models_root))
 
     def _render_variants(self) -> None:
         for i in range(self.variant_combo.count()):
@@ -507,6 +545,26 @@ class RequestForm(Retranslating, QWidget):
     def _on_variant_changed(self) -> None:
         self._show_variant_defaults(self.variant())
         self._update_enabled()
+        self._sync_source_variant()  # issue 16
+
+    # ---- issue 16 (task & source) ----
+    def _sync_source_variant(self) -> None:
+        """The task panel knows the model (base-only tasks) and which models are installed."""
+        installed = [self.variant_combo.itemData(i) for i in range(self.variant_combo.count())]
+        self.source.set_variant(self.variant(), installed)
+
+    @Slot(str)
+    def switch_variant(self, variant: str) -> None:
+        index = self.variant_combo.findData(variant)
+        if index >= 0:
+            self.variant_combo.setCurrentIndex(index)
+
+    def _show_task_rows(self) -> None:
+        """Rows of the settings grid only some tasks use (the length: text to music only)."""
+        duration = "duration" in self.source.shown_fields()
+        for w in (self.labels["duration"], self.duration_slider, self.duration_value):
+            w.setVisible(duration)
+    # ---- end issue 16 ----
 
     def _show_variant_defaults(self, variant: str) -> None:
         defaults = requests.variant_defaults(variant)
@@ -530,6 +588,7 @@ class RequestForm(Retranslating, QWidget):
         for chip in self.tag_buttons:
             chip.setEnabled(lyrics_on)
         self.reuse_seed.setEnabled(self.last_seed is not None)
+        self._show_task_rows()  # issue 16
 
     # -- editing helpers ----------------------------------------------------------------------------
     def _use_example(self, index: int) -> None:
@@ -599,6 +658,9 @@ class RequestForm(Retranslating, QWidget):
             "seed": seed,
             "batch_size": self.batch_spin.value(),
             "reference_audio": self.reference.path or None,
+            **self.source.values(),  # issue 16: task, source_audio, region, track(s), cover fields, codes
+            # issue 15: thinking plans new songs from text only (core: request.think_task)
+            **(self.lm_settings.values() if self.source.task() == "text2music" else {"think": False}),
         }
 
     def set_values(self, values: dict[str, Any]) -> None:
@@ -646,6 +708,8 @@ class RequestForm(Retranslating, QWidget):
             self.batch_spin.setValue(int(values["batch_size"]))
         if "reference_audio" in values:
             self.reference.set_path(str(values.get("reference_audio") or ""))
+        self.source.set_values(values)  # issue 16
+        self.lm_settings.set_values(values)  # issue 15
         self._update_enabled()
 
     def reuse(self, request: dict[str, Any], seed: int | None) -> None:
@@ -690,8 +754,13 @@ class RequestForm(Retranslating, QWidget):
         if self.models_root and not model_catalogue.generation_ready(self.models_root):  # no folder given: not this form's concern
             return self.tr("The ACE-Step models are not downloaded yet. Get them under Settings > Models…")
         values = self.values(draw_seed=False)
-        if not values["caption"]:
+        # ---- issue 16: the task's own problems first; only text to music needs a caption ----
+        task_problem = self.source.problem()
+        if task_problem:
+            return task_problem
+        if not values["caption"] and values["task"] == "text2music" and not values.get("audio_codes"):
             return self.tr("Describe the song in the caption first (genre, mood, instruments).")
+        # ---- end issue 16 ----
         if values["reference_audio"] and not Path(values["reference_audio"]).is_file():
             return self.tr("The reference audio file is gone. Drop it again or remove it.")
         return ""

@@ -71,6 +71,7 @@ class TakeCard(QFrame):
     """One take in the list: title, chips, waveform."""
 
     seek_requested = Signal(str, float)  # take id, fraction
+    lm_plan_copy_requested = Signal(object)  # issue 15: Take whose LM plan goes back into the form
 
     def __init__(self, take: Take, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -93,6 +94,14 @@ class TakeCard(QFrame):
         self.waveform.seek_requested.connect(lambda f: self.seek_requested.emit(self.take.id, f))
         layout.addLayout(top)
         layout.addLayout(self.chips)
+        # ---- issue 15: what the LM chose, with a link that copies it back into the form ----
+        self.lm_plan_label = QLabel(objectName="lmPlanLabel")
+        self.lm_plan_label.setWordWrap(True)
+        self.lm_plan_label.setTextFormat(Qt.TextFormat.RichText)
+        self.lm_plan_label.linkActivated.connect(lambda _link: self.lm_plan_copy_requested.emit(self.take))
+        self.lm_plan_label.setVisible(bool(take.lm_plan))
+        layout.addWidget(self.lm_plan_label)
+        # ---- end issue 15 ----
         layout.addWidget(self.waveform)
         self.retranslate_ui()
 
@@ -118,6 +127,24 @@ class TakeCard(QFrame):
             texts.append(f"LoRA {adapter.get('name', '?')} {int(round(float(adapter.get('scale', 0)) * 100))}%")
         if not active:
             texts.append(self.tr("no LoRA"))
+        # ---- issue 16: which task made the take, and from what ----
+        from mixgrv_app.ui.source_panel import take_task, task_label
+
+        task, origin = take_task(take)
+        if task != "text2music":
+            origin_text = self.tr("from codes") if origin == "codes" else origin
+            texts.insert(0, f"{task_label(task)} · {origin_text}" if origin_text else task_label(task))
+        # ---- end issue 16 ----
+        if take.lm_plan:  # issue 15
+            import html
+
+            from mixgrv_app.ui.lm_panel import plan_text
+
+            body = html.escape(plan_text(take.lm_plan)).replace("\n", "<br>")
+            link = self.tr("Use these values")
+            self.lm_plan_label.setText(f"{body} <a href='copy'>{html.escape(link)}</a>")
+            self.lm_plan_label.setToolTip(self.tr("Copy the BPM, key, time signature, language, length and caption "
+                                                  "the LM chose into the form"))
         for text in texts:
             chip = QLabel(text, objectName="metaChip")
             self.chips.addWidget(chip)
@@ -142,6 +169,8 @@ class ResultsView(Retranslating, QWidget):
     """History list + transport. The tab connects ``reuse_requested`` and ``ab_requested``."""
 
     reuse_requested = Signal(object)   # Take
+    lm_plan_copy_requested = Signal(object)  # Take (issue 15: the LM plan's values back into the form)
+    send_to_source_requested = Signal(object)  # Take (issue 16: "소스로 보내기")
     ab_requested = Signal(object)      # Take
     message = Signal(str)              # translated status line
     export_finished = Signal(str)      # the written path (tests wait on it)
@@ -202,6 +231,7 @@ class ResultsView(Retranslating, QWidget):
         self.reuse_button = QPushButton(objectName="reuseButton")
         self.ab_button = QPushButton(objectName="abButton")
         self.export_button = QPushButton(objectName="exportButton")
+        self.send_to_source_button = QPushButton(objectName="sendToSourceButton")  # issue 16
         self.reveal_button = QToolButton(objectName="revealButton")
         self.delete_button = QToolButton(objectName="deleteButton")
         for button in (self.play_button, self.stop_button, self.reveal_button, self.delete_button):
@@ -214,6 +244,7 @@ class ResultsView(Retranslating, QWidget):
         row.addStretch(1)
         row.addWidget(self.reuse_button)
         row.addWidget(self.ab_button)
+        row.addWidget(self.send_to_source_button)  # issue 16
         row.addWidget(self.export_button)
         row.addWidget(self.reveal_button)
         row.addWidget(self.delete_button)
@@ -221,6 +252,7 @@ class ResultsView(Retranslating, QWidget):
         self.stop_button.clicked.connect(self.player.stop)
         self.reuse_button.clicked.connect(self._reuse)
         self.ab_button.clicked.connect(self._ab)
+        self.send_to_source_button.clicked.connect(self._send_to_source)  # issue 16
         self.export_button.clicked.connect(self.choose_export)
         self.reveal_button.clicked.connect(self.reveal_selected)
         self.delete_button.clicked.connect(self.delete_selected)
@@ -244,6 +276,8 @@ class ResultsView(Retranslating, QWidget):
         self.ab_button.setText(self.tr("A/B"))
         self.ab_button.setToolTip(self.tr("Render this take again with the same seed: without the LoRA and at two strengths"))
         self.export_button.setText(self.tr("Export…"))
+        self.send_to_source_button.setText(self.tr("Send to Source"))  # issue 16
+        self.send_to_source_button.setToolTip(self.tr("Use this take as the source of a cover, repaint, extend or instrument task"))
         self.reveal_button.setText(self.tr("Show"))
         self.reveal_button.setToolTip(self.tr("Show in Finder"))
         self.delete_button.setText(self.tr("Delete"))
@@ -269,6 +303,7 @@ class ResultsView(Retranslating, QWidget):
     def _append_card(self, take: Take, at_top: bool, position: int | None = None) -> QListWidgetItem:
         card = TakeCard(take)
         card.seek_requested.connect(self._on_card_seek)
+        card.lm_plan_copy_requested.connect(self.lm_plan_copy_requested)  # issue 15
         item = QListWidgetItem()
         item.setData(Qt.ItemDataRole.UserRole, take.id)
         item.setSizeHint(QSize(300, card.sizeHint().height()))
@@ -298,7 +333,7 @@ class ResultsView(Retranslating, QWidget):
         self.empty.setVisible(n == 0)
         has = self.selected_take() is not None
         for w in (self.play_button, self.stop_button, self.reuse_button, self.ab_button, self.export_button,
-                  self.reveal_button, self.delete_button):
+                  self.reveal_button, self.delete_button, self.send_to_source_button):
             w.setEnabled(has)
 
     def selected_take(self) -> Take | None:
@@ -383,6 +418,12 @@ class ResultsView(Retranslating, QWidget):
         take = self.selected_take()
         if take is not None:
             self.reuse_requested.emit(take)
+
+    @Slot()
+    def _send_to_source(self) -> None:  # issue 16
+        take = self.selected_take()
+        if take is not None:
+            self.send_to_source_requested.emit(take)
 
     @Slot()
     def _ab(self) -> None:

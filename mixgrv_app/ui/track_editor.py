@@ -40,6 +40,7 @@ class TrackEditor(Retranslating, QWidget):
         self.track: ds_core.Track | None = None
         self._loading = False
         self._dirty: dict[str, Any] = {}
+        self._auto: set[str] = set()
         self._save_timer = QTimer(self, singleShot=True, interval=AUTOSAVE_MS)
         self._save_timer.timeout.connect(self.save_now)
 
@@ -150,6 +151,30 @@ class TrackEditor(Retranslating, QWidget):
         self.retranslate_ui()
         self.set_track(None, None)
 
+    # -- issue 15: fields auto-label filled are marked until the user edits them ---------------
+    def _field_labels(self) -> dict[str, tuple[QLabel, str]]:
+        return {"caption": (self.caption_label, self.tr("Caption")), "genre": (self.genre_label, self.tr("Genre")),
+                "lyrics": (self.lyrics_label, self.tr("Lyrics")), "bpm": (self.bpm_label, self.tr("BPM")),
+                "keyscale": (self.key_label, self.tr("Key")), "timesignature": (self.ts_label, self.tr("Time")),
+                "language": (self.language_label, self.tr("Language"))}
+
+    def auto_marked(self) -> list[str]:
+        """The fields shown as auto-filled (label text ends with the auto mark)."""
+        return sorted(self._auto)
+
+    def _mark_auto(self) -> None:
+        self._auto = set(self.track.auto_fields) if self.track is not None else set()
+        for key, (label, text) in self._field_labels().items():
+            auto = key in self._auto
+            label.setText(self.tr("%1 (auto)").replace("%1", text) if auto else text)
+            label.setToolTip(self.tr("Filled by auto-label. Check it; once you edit it, it is yours.") if auto else "")
+
+    def reload_track(self, _track: Any = None) -> None:
+        """Show the current song again after another process (auto-label) saved it; pending edits are saved first."""
+        self.save_now()
+        if self.dataset is not None and self.track is not None and any(t.id == self.track.id for t in self.dataset.tracks):
+            self.set_track(self.dataset, self.dataset.track(self.track.id))
+
     # -- texts -------------------------------------------------------------------------------
     def retranslate_ui(self) -> None:
         self.caption_label.setText(self.tr("Caption"))
@@ -183,6 +208,7 @@ class TrackEditor(Retranslating, QWidget):
         self.genre_ratio_label.setText(self.tr("Genre instead of caption"))
         self.genre_ratio.setToolTip(self.tr("Share of songs trained with their genre instead of their caption."))
         self.all_instrumental_button.setText(self.tr("Mark every song instrumental"))
+        self._mark_auto()
         self._on_ratio(self.genre_ratio.value())
         self._update_status()
 
@@ -213,6 +239,7 @@ class TrackEditor(Retranslating, QWidget):
         finally:
             self._loading = False
         self._update_status()
+        self._mark_auto()
 
     # -- editing -----------------------------------------------------------------------------
     def insert_tag(self, tag: str) -> None:
@@ -253,6 +280,7 @@ class TrackEditor(Retranslating, QWidget):
             return
         self.track = track
         self._update_status()
+        self._mark_auto()
         self.track_saved.emit(track)
 
     def _on_ratio(self, value: int) -> None:

@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtWidgets import QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from mixgrv_app.core.jobs import Artifact, Log, Metric, Progress
 from mixgrv_app.signals import app_signals
+from mixgrv_app.ui.autolabel_bar import AutoLabelBar
 from mixgrv_app.ui.dataset_panel import DatasetPanel, format_seconds
 from mixgrv_app.ui.messages import text_for, text_for_error
 from mixgrv_app.ui.track_editor import TrackEditor
@@ -33,6 +34,11 @@ from mixgrv_app.workers.base import JobRunner
 log = logging.getLogger(__name__)
 
 LABELS, PREPROCESS, TRAIN = range(3)
+# ---- issue 16: the DiT to train on ("학습할 모델"), remembered between launches ----
+from mixgrv_app import settings as opts  # noqa: E402
+
+TRAIN_VARIANT = opts.TextOption("training/variant", "")
+# ---- end issue 16 ----
 
 
 class TrainingTab(Retranslating, QWidget):
@@ -54,11 +60,43 @@ class TrainingTab(Retranslating, QWidget):
         self.track_editor = TrackEditor()
         self.preprocess_panel = PreprocessPanel()
         self.training_panel = TrainingPanel()
-        self.steps.addTab(self.track_editor, "")
+        # ---- issue 15: 자동 라벨 above the editor in the Labels step ----
+        self.autolabel_bar = AutoLabelBar(lambda: (self.dataset_panel.dataset.name if self.dataset_panel.dataset else None,
+                                                   self.models_root()))
+        labels_page = QWidget()
+        labels_layout = QVBoxLayout(labels_page)
+        labels_layout.setContentsMargins(0, 8, 0, 0)
+        labels_layout.addWidget(self.autolabel_bar)
+        from PySide6.QtWidgets import QFrame, QScrollArea
+
+        editor_scroll = QScrollArea(objectName="trackEditorScroll")  # the editor keeps its height; the page scrolls
+        editor_scroll.setWidgetResizable(True)
+        editor_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        editor_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        editor_scroll.setWidget(self.track_editor)
+        labels_layout.addWidget(editor_scroll, 1)
+        self.steps.addTab(labels_page, "")
+        self.autolabel_bar.track_labelled.connect(self._on_track_autolabelled)
+        self.autolabel_bar.finished.connect(lambda _r: self._on_track_autolabelled(""))
+        # ---- end issue 15 ----
         self.steps.addTab(self.preprocess_panel, "")
         self.steps.addTab(self.training_panel, "")
         splitter.addWidget(self.dataset_panel)
-        splitter.addWidget(self.steps)
+        # ---- issue 16: "학습할 모델" above the steps (it decides the tensors and the run) ----
+        right = QWidget(objectName="trainingRight")
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        variant_row = QHBoxLayout()
+        self.variant_title = QLabel(objectName="fieldTitle")
+        self.variant_combo = QComboBox(objectName="trainVariantCombo")
+        variant_row.addWidget(self.variant_title)
+        variant_row.addWidget(self.variant_combo, 1)
+        self.variant_hint = QLabel(objectName="trainVariantHint", wordWrap=True)
+        right_layout.addLayout(variant_row)
+        right_layout.addWidget(self.variant_hint)
+        right_layout.addWidget(self.steps, 1)
+        splitter.addWidget(right)
+        # ---- end issue 16 ----
         splitter.setStretchFactor(0, 5)
         splitter.setStretchFactor(1, 6)
         layout.addWidget(splitter)
@@ -77,6 +115,8 @@ class TrainingTab(Retranslating, QWidget):
         self.training_panel.listen_requested.connect(self._listen)
 
         self.training_panel.set_presets(training_worker.presets())
+        self._fill_variants()  # issue 16
+        self.variant_combo.currentIndexChanged.connect(self._on_train_variant_changed)
         self.retranslate_ui()
         app_signals().models_changed.connect(self._on_models_changed)
         self._on_dataset_changed(self.dataset_panel.dataset)
@@ -87,6 +127,8 @@ class TrainingTab(Retranslating, QWidget):
         self.steps.setTabText(LABELS, self.tr("1  Labels"))
         self.steps.setTabText(PREPROCESS, self.tr("2  Prepare"))
         self.steps.setTabText(TRAIN, self.tr("3  Train"))
+        self.variant_title.setText(self.tr("Train on"))  # issue 16
+        self._render_variants()
         self._update_models_status()
 
     # -- entry point -------------------------------------------------------------------------
@@ -106,13 +148,72 @@ class TrainingTab(Retranslating, QWidget):
         self._models_root = root
         self._update_models_status()
 
+    # ---- issue 16: "학습할 모델" (turbo by default; base and sft when installed) ----
+    def _fill_variants(self) -> None:
+        """The installed DiTs (core.models); the remembered choice, else core's preferred one."""
+        from mixgrv_app.core import models
+
+        root = self.models_root()
+        installed = models.installed_dits(root)
+        wanted = opts.settings().get(TRAIN_VARIANT) or models.preferred_dit(root) or ""
+        self.variant_combo.blockSignals(True)
+        self.variant_combo.clear()
+        for name in installed:
+            self.variant_combo.addItem(name, name)
+        index = self.variant_combo.findData(wanted)
+        if index < 0:
+            index = self.variant_combo.findData(models.preferred_dit(root))
+        self.variant_combo.setCurrentIndex(max(0, index))
+        self.variant_combo.blockSignals(False)
+        self.variant_combo.setEnabled(bool(installed))
+        self._render_variants()
+
+    def train_variant(self) -> str | None:
+        """The DiT the tensors and the run are made for (None: no model installed)."""
+        return self.variant_combo.currentData()
+
+    def _variant_text(self, name: str) -> tuple[str, str]:
+        """(the chooser's item, its one-line explanation)."""
+        from mixgrv_app.core import requests
+
+        family = requests.variant_family(name)
+        title = name.removeprefix("acestep-v15-")
+        if family == "turbo":
+            return (self.tr("{name} (default)").format(name=title),
+                    self.tr("Turbo: the fast 8-step model most people generate with; train here to use the LoRA with it."))
+        if family == "base":
+            return (title, self.tr("Base: the undistilled model; its LoRAs carry over best to turbo and SFT, and it runs the instrument tasks."))
+        if family == "sft":
+            return (title, self.tr("SFT: the fine-tuned model that follows detailed captions with guidance; train here to use the LoRA with it."))
+        return title, ""
+
+    def _render_variants(self) -> None:
+        for i in range(self.variant_combo.count()):
+            self.variant_combo.setItemText(i, self._variant_text(self.variant_combo.itemData(i))[0])
+        current = self.train_variant()
+        hint = self._variant_text(current)[1] if current else ""
+        if current:
+            hint += " " + self.tr("Songs prepared for another model are prepared again for this one (their VAE latents are kept).")
+        self.variant_hint.setText(hint.strip())
+
+    @Slot()
+    def _on_train_variant_changed(self) -> None:
+        variant = self.train_variant()
+        if variant:
+            opts.settings().set(TRAIN_VARIANT, variant)
+        self._render_variants()
+        self._update_models_status()
+        self._show_preprocess_state()
+    # ---- end issue 16 ----
+
     @Slot(str)
     def _on_models_changed(self, _root: str) -> None:
+        self._fill_variants()  # issue 16
         self._update_models_status()
         self._show_preprocess_state()
 
     def _update_models_status(self) -> None:
-        ok, text = preprocess_worker.describe_models(self.models_root())
+        ok, text = preprocess_worker.describe_models(self.models_root(), self.train_variant())
         if ok:
             self.preprocess_panel.set_models_status(self.tr("Models: %1").replace("%1", text), True)
         else:
@@ -124,11 +225,20 @@ class TrainingTab(Retranslating, QWidget):
     # -- dataset -----------------------------------------------------------------------------
     @Slot(object)
     def _on_dataset_changed(self, dataset: Any) -> None:
+        self.autolabel_bar.refresh_availability()  # issue 15
         self.track_editor.set_track(dataset, None)
         self.training_panel.set_presets(training_worker.presets(), training_worker.preset_for(dataset))
         self._show_preprocess_state()
 
     @Slot(object)
+    # ---- issue 15: a song the auto-label job just saved (""; the job ended): table row and editor ----
+    def _on_track_autolabelled(self, track_id: str) -> None:
+        fresh = self.dataset_panel.refresh_from_disk(track_id or None)
+        shown = self.track_editor.track
+        if fresh is not None and shown is not None and (not track_id or shown.id == track_id):
+            self.track_editor.reload_track(fresh.track(shown.id) if any(t.id == shown.id for t in fresh.tracks) else None)
+    # ---- end issue 15 ----
+
     def _on_track_selected(self, track: Any) -> None:
         self.track_editor.set_track(self.dataset_panel.dataset, track)
 
@@ -143,7 +253,7 @@ class TrainingTab(Retranslating, QWidget):
         if dataset is None:
             self.preprocess_panel.set_tracks([])
             return
-        states = preprocess_worker.track_states(dataset.name, self.models_root())
+        states = preprocess_worker.track_states(dataset.name, self.models_root(), variant=self.train_variant())
         rows = [(t.id, t.filename, self._state_text(states.get(t.id, "pending"))) for t in dataset.tracks]
         self.preprocess_panel.set_tracks(rows)
 
@@ -162,7 +272,8 @@ class TrainingTab(Retranslating, QWidget):
             self.preprocess_panel.progress_label.setText(self.tr("Add songs to the dataset first."))
             return
         self.track_editor.save_now()
-        job = preprocess_worker.preprocess_job(dataset.name, self.models_root(), self.preprocess_panel.max_seconds.value())
+        job = preprocess_worker.preprocess_job(dataset.name, self.models_root(), self.preprocess_panel.max_seconds.value(),
+                                               self.train_variant())
         runner = JobRunner(job, self, kind="preprocess")  # cancel keeps the songs already prepared
         runner.progress.connect(self._on_preprocess_progress)
         runner.log.connect(self._on_preprocess_log)
@@ -252,12 +363,21 @@ class TrainingTab(Retranslating, QWidget):
             self.training_panel.show_message(self.tr("Choose or create a dataset first."), "warning")
             return
         self.track_editor.save_now()
+        # ---- issue 16: tensors prepared for another model are prepared again first ----
+        prepared, chosen = preprocess_worker.prepared_variant(dataset.name), self.train_variant()
+        if prepared and chosen and prepared != chosen:
+            self.training_panel.show_message(
+                self.tr("The songs were prepared for {prepared}; prepare them again for {chosen} (step 2) and then train.")
+                .format(prepared=prepared, chosen=chosen), "warning")
+            self.steps.setCurrentIndex(PREPROCESS)
+            return
+        # ---- end issue 16 ----
         self.training_panel.chart.clear()
         self.training_panel.clear_checkpoints()
         self.training_panel.log.clear()
         self._training = self._new_session()
         try:
-            self._training.start(dataset.name, self.models_root(), settings)
+            self._training.start(dataset.name, self.models_root(), {**settings, "variant": self.train_variant()})  # issue 16
         except Exception as exc:  # noqa: BLE001 - a refused run is a message, not a crash
             self.training_panel.show_message(text_for_error(exc), "error")
             self._training = None

@@ -134,6 +134,13 @@ class GenerationWorker(EventRelay):
             return dict(self.service.call("sync_adapters", {"adapters": adapters}, events, cancel)["problems"])
         return self._submit("adapters", job)
 
+    def lm_write(self, args: dict[str, Any]) -> int:
+        """Issue 15: the LM writes caption, lyrics and metas (simple mode / format) in the model
+        process; ``succeeded(("lm", {"values", "metadata", ...}))``."""
+        def job(events: EventSink, cancel: CancelToken) -> dict[str, Any]:
+            return dict(self.service.call("lm_write", dict(args), events, cancel))
+        return self._submit("lm", job)
+
     def cancel(self) -> None:
         token = self._current
         if token is not None:
@@ -144,7 +151,7 @@ class GenerationWorker(EventRelay):
 
     def is_generating(self) -> bool:
         """A generation or A/B job is queued or running (adapter syncs and warm-up do not count)."""
-        return any(kind in ("generate", "ab") for kind in self._pending.values())
+        return any(kind in ("generate", "ab", "lm") for kind in self._pending.values())
 
     def shutdown(self, timeout_s: float = 5.0) -> bool:
         """Cancel what runs, stop the thread and the model process (the models are released)."""
@@ -159,7 +166,7 @@ class GenerationWorker(EventRelay):
         self._job_id += 1
         token = CancelToken()
         self._pending[self._job_id] = kind
-        if kind in ("generate", "ab"):
+        if kind in ("generate", "ab", "lm"):
             job_registry().add(self.running_entry)
         self._queue.put((self._job_id, kind, job, token))
         return self._job_id

@@ -18,22 +18,23 @@ def pick_variant(models_root: str | Path) -> str | None:
     return models.preferred_dit(models_root)
 
 
-def describe_models(models_root: str | Path) -> tuple[bool, str]:
+def describe_models(models_root: str | Path, variant: str | None = None) -> tuple[bool, str]:
     """(usable, short description) of the model folder, for the status line."""
-    variant = pick_variant(models_root)
+    variant = variant or pick_variant(models_root)
     if variant is None or not models.essentials_ready(models_root):
         return False, ""
     return True, f"{variant} · {models.VAE_FOLDER} · {models.TEXT_ENCODER_FOLDER} ({models_root})"
 
 
-def _request(dataset: str, models_root: str, max_seconds: float) -> Any:
+def _request(dataset: str, models_root: str, max_seconds: float, variant: str | None = None) -> Any:
+    """``variant``: the DiT chosen under "학습할 모델" (its condition encoder makes the tensors)."""
     from mixgrv_app.core.preprocess import PreprocessRequest
 
     return PreprocessRequest(dataset=dataset, models_dir=str(models_root),
-                             variant=pick_variant(models_root) or models.TURBO, max_seconds=float(max_seconds))
+                             variant=variant or pick_variant(models_root) or models.TURBO, max_seconds=float(max_seconds))
 
 
-def track_states(dataset: str, models_root: str, max_seconds: float = 240.0) -> dict[str, str]:
+def track_states(dataset: str, models_root: str, max_seconds: float = 240.0, variant: str | None = None) -> dict[str, str]:
     """track id -> "done" (tensors up to date) or "pending". Cheap: hashes labels, stats files."""
     from mixgrv_app.core import preprocess
     from mixgrv_app.core.dataset import open_dataset
@@ -41,7 +42,7 @@ def track_states(dataset: str, models_root: str, max_seconds: float = 240.0) -> 
 
     try:
         ds = open_dataset(dataset)
-        request = _request(dataset, models_root, max_seconds)
+        request = _request(dataset, models_root, max_seconds, variant)
         key_of_models = preprocess.models_key(request.models_dir, request.variant)
     except (MixgrvError, OSError):
         return {}
@@ -55,7 +56,8 @@ def track_states(dataset: str, models_root: str, max_seconds: float = 240.0) -> 
     return states
 
 
-def preprocess_job(dataset: str, models_root: str, max_seconds: float) -> Callable[[EventSink, CancelToken], Any]:
+def preprocess_job(dataset: str, models_root: str, max_seconds: float,
+                   variant: str | None = None) -> Callable[[EventSink, CancelToken], Any]:
     """Preprocessing runs in a child process (torch import and model work never touch the GUI's GIL)."""
 
     def job(events: EventSink, cancel: CancelToken) -> Any:
@@ -64,7 +66,7 @@ def preprocess_job(dataset: str, models_root: str, max_seconds: float) -> Callab
         from mixgrv_app.core.child_jobs import run_in_child_process
         from mixgrv_app.core.preprocess import result_from_dict
 
-        request = asdict(_request(dataset, models_root, max_seconds))
+        request = asdict(_request(dataset, models_root, max_seconds, variant))
         return result_from_dict(run_in_child_process("mixgrv_app.core.preprocess:child_entry", request, events, cancel))
 
     return job
@@ -72,3 +74,16 @@ def preprocess_job(dataset: str, models_root: str, max_seconds: float) -> Callab
 
 def summarise(result: Any) -> dict[str, int]:
     return {"done": len(result.processed), "skipped": len(result.unchanged), "failed": len(result.failed)}
+
+
+def prepared_variant(dataset: str) -> str | None:
+    """The DiT the dataset's tensors were last prepared with (its manifest says), None if unprepared.
+    The condition encoder (``encoder_hidden_states``) and the silence context come from that DiT's
+    folder, so a run on another model needs the tensors prepared again."""
+    from mixgrv_app.core.fileio import read_json
+    from mixgrv_app.core.preprocess import MANIFEST, tensors_dir
+
+    try:
+        return read_json(tensors_dir(dataset) / MANIFEST).get("mixgrv", {}).get("variant") or None
+    except (OSError, ValueError, AttributeError):
+        return None

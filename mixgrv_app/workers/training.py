@@ -81,7 +81,7 @@ class TrainingSession(QObject):
 
         values = {k: settings[k] for k in PANEL_KEYS if k in settings}
         config = TrainingConfig(dataset=dataset, models_dir=models_root, name=settings.get("name", ""),
-                                variant=pick_variant(models_root) or models.TURBO, **values)
+                                variant=settings.get("variant") or pick_variant(models_root) or models.TURBO, **values)
 
         def job(events: EventSink, cancel: CancelToken) -> Any:
             return run_in_child(config, events, cancel)

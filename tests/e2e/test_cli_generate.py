@@ -318,5 +318,5 @@ def test_repaint_keeps_the_source_outside_the_region(generator, source_wav):
     np.testing.assert_array_equal(a.latents[:, end + 3:], b.latents[:, end + 3:])
     assert np.abs(a.latents[:, start:end] - b.latents[:, start:end]).max() > 1e-3
     # outpainting: 0.25 s before and 0.75 s after the 0.5 s source (1.5 s, silence-padded to 128 frames)
-    out = generator.render(_request(duration=5, task="repaint", source_audio=str(source_wav), repaint_start=-0.25, repaint_end=1.25))
+    out = generator.render(_request(duration=5, task="extend", source_audio=str(source_wav), repaint_start=-0.25, repaint_end=1.25))
     assert out.latents.shape == (1, 128, 64) and np.isfinite(out.audio[0]).all()

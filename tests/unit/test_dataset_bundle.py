@@ -16,6 +16,8 @@ from safetensors.torch import load_file
 
 from mixgrv_app import cli
 from mixgrv_app.core import dataset as ds_core
+from mixgrv_app.core.dataset_import import add_files
+from mixgrv_app.core.dataset_labels import edit_track
 from mixgrv_app.core.dataset_bundle import pack, read_manifest, unpack
 from mixgrv_app.core.errors import DatasetError
 from mixgrv_app.core.preprocess import MANIFEST, tensors_dir
@@ -32,11 +34,11 @@ def packed(tmp_path) -> tuple[str, Path]:
         t = np.arange(24000) / 48000
         sf.write(src / f"song{i}.wav", np.stack([np.sin(2 * np.pi * (330 + 110 * i) * t)] * 2, 1).astype(np.float32), 48000)
     ds_core.create_dataset("carry")
-    ds_core.add_files("carry", [str(src)])
+    add_files("carry", [str(src)])
     ds = ds_core.open_dataset("carry")
     assert len(ds.tracks) == 2
     for i, track in enumerate(ds.tracks):
-        ds_core.edit_track(ds, track.id, caption=f"피아노 tone {i}", bpm=100 + i)
+        edit_track(ds, track.id, caption=f"피아노 tone {i}", bpm=100 + i)
     write_tensor_dataset("carry", [12, 9], 8, rows=4)
     return "carry", tmp_path
 

@@ -37,6 +37,7 @@ from pathlib import Path
 import mlx.core as mx
 import numpy as np
 
+from mixgrv_app.core.audio_codes import CODEBOOK_SIZE
 from mixgrv_app.core.backend import BackendInfo, LoraWeights
 from mixgrv_app.core.checkpoints import require_generation_set
 from mixgrv_app.core.errors import MixgrvError
@@ -253,6 +254,15 @@ class MLXBackend:
         x = self._a(latents, self.dtype)
         quantized, _i, _m = self.model.tokenize(x, self._silence.astype(self.dtype))
         return self._np(self.model.detokenize(quantized)[:, : x.shape[1]])
+
+    def codes_to_hints(self, codes: np.ndarray) -> np.ndarray:
+        ids = np.clip(np.asarray(codes, dtype=np.int64), 0, CODEBOOK_SIZE - 1)
+        return self._np(self.model.codes_to_hints(self._a(ids, mx.int64)))
+
+    def audio_to_codes(self, latents: np.ndarray) -> np.ndarray:
+        x = self._a(latents, self.dtype)
+        _quantized, indices, _mask = self.model.tokenize(x, self._silence.astype(self.dtype))
+        return np.array(indices).reshape(indices.shape[0], -1).astype(np.int64)
 
     # ---- VAE
     def decode_chunk_limit(self) -> int:

@@ -1,4 +1,5 @@
-"""Qwen3 text encoder and 5 Hz LM in MLX (mirror of ``core/torch_model/qwen3.py``)."""
+"""Qwen3 text encoder and 5 Hz LM in MLX (mirror of ``core/torch_model/qwen3.py``), with the LM's
+cached prefill/decode for generation. Never imports torch."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import mlx.core as mx
 import mlx.nn as nn
 
 from mixgrv_app.core.configs import Qwen3Config
-from mixgrv_app.core.mlx_model.blocks import EncoderLayer, RMSNorm, RotaryEmbedding, attention_mask
+from mixgrv_app.core.mlx_model.blocks import EncoderLayer, RMSNorm, RotaryEmbedding, apply_rope, attention_mask, _mask_min
 
 
 class Qwen3TextEncoder(nn.Module):
@@ -33,15 +34,86 @@ class Qwen3TextEncoder(nn.Module):
         return self.norm(h)
 
 
+class LMCache:
+    """Per-layer K/V buffers for ``capacity`` positions and the key mask (mirror of the torch
+    ``LMCache``: left-padded rows, shared positions 0…capacity−1)."""
+
+    def __init__(self, model: "Qwen3CausalLM", batch: int, capacity: int, dtype) -> None:
+        c = model.config
+        shape = (batch, c.num_key_value_heads, capacity, c.head_dim)
+        self.k = [mx.zeros(shape, dtype=dtype) for _ in range(c.num_hidden_layers)]
+        self.v = [mx.zeros(shape, dtype=dtype) for _ in range(c.num_hidden_layers)]
+        self.cos, self.sin = model.rotary_emb(capacity, dtype)
+        self.capacity = capacity
+        self.length = 0
+        self.dtype = dtype
+        self.additive: mx.array | None = None  # [B, 1, 1, capacity] when rows are padded
+
+    def decode_mask(self) -> mx.array | None:
+        return None if self.additive is None else self.additive[..., : self.length + 1]
+
+
 class Qwen3CausalLM(Qwen3TextEncoder):
+    """The 5 Hz LM: output head tied to ``embed_tokens``; cached prefill/decode for generation."""
+
     def logits(self, input_ids: mx.array) -> mx.array:
         return self.embed_tokens.as_linear(self(input_ids))
 
+    def new_cache(self, batch: int, capacity: int) -> LMCache:
+        emb = self.embed_tokens  # a quantized embedding keeps its compute dtype in the scales
+        return LMCache(self, batch, capacity, getattr(emb, "scales", emb.weight).dtype)
+
+    def _attend(self, layer, x: mx.array, cache: LMCache, index: int, start: int, mask) -> mx.array:
+        attn = layer.self_attn
+        b, length, _ = x.shape
+        q = attn.q_norm(attn.q_proj(x).reshape(b, length, attn.heads, attn.head_dim)).transpose(0, 2, 1, 3)
+        k = attn.k_norm(attn.k_proj(x).reshape(b, length, attn.kv_heads, attn.head_dim)).transpose(0, 2, 1, 3)
+        v = attn.v_proj(x).reshape(b, length, attn.kv_heads, attn.head_dim).transpose(0, 2, 1, 3)
+        end = start + length
+        cos, sin = cache.cos[start:end], cache.sin[start:end]
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        cache.k[index][:, :, start:end, :] = k
+        cache.v[index][:, :, start:end, :] = v
+        keys, values = cache.k[index][:, :, :end, :], cache.v[index][:, :, :end, :]
+        out = mx.fast.scaled_dot_product_attention(q, keys, values, scale=attn.head_dim ** -0.5, mask=mask)
+        return attn.o_proj(out.transpose(0, 2, 1, 3).reshape(b, length, attn.heads * attn.head_dim))
+
+    def _run(self, ids: mx.array, cache: LMCache, mask, logits: bool = True) -> mx.array:
+        start = cache.length
+        h = self.embed_tokens(ids)
+        for i, layer in enumerate(self.layers):
+            h = h + self._attend(layer, layer.input_layernorm(h), cache, i, start, mask)
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        cache.length = start + ids.shape[1]
+        last = self.norm(h[:, -1])
+        return self.embed_tokens.as_linear(last).astype(mx.float32) if logits else last
+
+    def prefill(self, ids: mx.array, valid: mx.array | None, cache: LMCache, logits: bool = True) -> mx.array:
+        """Prompt ids [B, L] (left-padded; ``valid`` [B, L] bool) → next-token logits [B, V] float32
+        (``logits=False``: the final-norm hidden state [B, H])."""
+        length = ids.shape[1]
+        dtype = cache.dtype
+        if valid is not None and not bool(mx.all(valid)):
+            full = mx.concatenate([valid.astype(mx.bool_), mx.ones((ids.shape[0], cache.capacity - length), dtype=mx.bool_)], axis=1)
+            cache.additive = mx.where(full, mx.array(0.0, dtype=dtype), mx.array(_mask_min(dtype), dtype=dtype))[:, None, None, :]
+            mask = attention_mask(length, causal=True, key_padding=valid, dtype=dtype)
+        else:
+            mask = attention_mask(length, causal=True, dtype=dtype)
+        return self._run(ids, cache, mask, logits)
+
+    def decode(self, ids: mx.array, cache: LMCache, logits: bool = True) -> mx.array:
+        """One new token per row [B, 1] → next-token logits [B, V] float32, or the hidden state."""
+        return self._run(ids, cache, cache.decode_mask(), logits)
+
     def greedy(self, input_ids: mx.array, max_new_tokens: int, eos_token_id: int | None = None) -> mx.array:
-        ids = input_ids
-        for _ in range(max_new_tokens):
-            nxt = mx.argmax(self.logits(ids)[:, -1], axis=-1)[:, None]
-            ids = mx.concatenate([ids, nxt.astype(ids.dtype)], axis=1)
-            if eos_token_id is not None and bool(mx.all(nxt == eos_token_id)):
+        """Greedy continuation with the cache (no constraints: module tests and quick checks)."""
+        cache = self.new_cache(input_ids.shape[0], input_ids.shape[1] + max_new_tokens)
+        logits = self.prefill(input_ids, None, cache)
+        out = []
+        for step in range(max_new_tokens):
+            nxt = mx.argmax(logits, axis=-1)[:, None].astype(input_ids.dtype)
+            out.append(nxt)
+            if step + 1 == max_new_tokens or (eos_token_id is not None and bool(mx.all(nxt == eos_token_id))):
                 break
-        return ids[:, input_ids.shape[1]:]
+            logits = self.decode(nxt, cache)
+        return mx.concatenate(out, axis=1)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from mixgrv_app.core.audio_codes import CODEBOOK_SIZE
 from mixgrv_app.core.backend import BackendInfo, LoraWeights
 from mixgrv_app.core.errors import MixgrvError
 from mixgrv_app.core.models import TEXT_ENCODER_FOLDER
@@ -141,6 +142,17 @@ class TorchBackend:
         quantized, _indices, _mask = self.model.tokenize(x, self._silence.to(self.dtype), mask)
         hints = self.model.detokenize(quantized)
         return self._np(hints[:, : x.shape[1]])
+
+    @torch.inference_mode()
+    def codes_to_hints(self, codes: np.ndarray) -> np.ndarray:
+        ids = np.clip(np.asarray(codes, dtype=np.int64), 0, CODEBOOK_SIZE - 1)
+        return self._np(self.model.codes_to_hints(self._t(ids, torch.long)))
+
+    @torch.inference_mode()
+    def audio_to_codes(self, latents: np.ndarray) -> np.ndarray:
+        x = self._t(latents, self.dtype)
+        _quantized, indices, _mask = self.model.tokenize(x, self._silence.to(self.dtype))
+        return indices.reshape(indices.shape[0], -1).to(device="cpu", dtype=torch.int64).numpy()
 
     # ---- VAE -------------------------------------------------------------------------------
     @torch.inference_mode()

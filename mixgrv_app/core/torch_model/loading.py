@@ -46,8 +46,43 @@ def _iter_tensors(folder: Path, rename: dict[str, str], dtype, device) -> Iterat
                                   path=str(path)) from exc
 
 
+def _iter_row_blocks(folder: Path, rename: dict[str, str], device, block_bytes: int = 32 << 20):
+    """(key, rows, tensor) with each tensor read ``block_bytes`` of rows at a time, in its stored
+    dtype (``rows`` = slice of dim 0, None for a scalar): copied into the preallocated parameter,
+    a big tensor never exists twice (the LM's 217k-row embedding is 0.4 GB in bf16)."""
+    for path in weight_files(folder):
+        header = read_safetensors_header(path)
+        try:
+            with open(path, "rb") as fh:
+                for key, info in header.items():
+                    shape = list(info.shape)
+                    stored = getattr(torch, _TORCH_DTYPES[info.dtype])
+                    size = info.end - info.begin
+                    if not shape or size == 0:
+                        raw = bytearray(size)
+                        fh.seek(info.begin)
+                        fh.readinto(raw)
+                        tensor = torch.frombuffer(raw, dtype=stored).reshape(shape) if raw else torch.empty(shape, dtype=stored)
+                        yield rename.get(key, key), None, tensor.to(device=device)
+                        continue
+                    row_bytes = max(1, size // shape[0])
+                    per_block = max(1, block_bytes // row_bytes)
+                    for r0 in range(0, shape[0], per_block):
+                        r1 = min(shape[0], r0 + per_block)
+                        raw = bytearray((r1 - r0) * row_bytes)
+                        fh.seek(info.begin + r0 * row_bytes)
+                        fh.readinto(raw)
+                        tensor = torch.frombuffer(raw, dtype=stored).reshape([r1 - r0] + shape[1:])
+                        yield rename.get(key, key), slice(r0, r1), tensor.to(device=device)
+        except CheckpointError:
+            raise
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointError("checkpoint.corrupt_file", f"{path.name} cannot be read ({exc}). Download it again.",
+                                  path=str(path)) from exc
+
+
 def _load_into(module, folder: Path, *, dtype, device, prefix: str | None = "model.", fold=None) -> None:
-    """Validate the files against ``module``'s state dict, then copy tensor by tensor."""
+    """Validate the files against ``module``'s state dict, then copy them into its storage."""
     headers = read_headers(folder)
     rename = strip_prefix(headers, prefix) if prefix else {k: k for k in headers}
     found = {rename[k]: shape for k, (_p, _d, shape) in headers.items()}
@@ -57,11 +92,18 @@ def _load_into(module, folder: Path, *, dtype, device, prefix: str | None = "mod
     if fold is not None:
         found = fold.shapes(found)
     validate(expected, found, f"{folder.name}/{where}")
-    tensors = _iter_tensors(folder, rename, dtype, device)
-    if fold is not None:
-        tensors = fold.tensors(tensors)
     params = dict(module.named_parameters())
     params.update(dict(module.named_buffers()))
+    if fold is None or isinstance(fold, _DropTiedHead):
+        # row blocks in the stored dtype straight into the storage _build allocated (copy_ converts)
+        with torch.no_grad():
+            for key, rows, tensor in _iter_row_blocks(folder, rename, device):
+                if key == "lm_head.weight" and isinstance(fold, _DropTiedHead):
+                    continue
+                (params[key] if rows is None else params[key][rows]).copy_(tensor)
+                del tensor
+        return
+    tensors = fold.tensors(_iter_tensors(folder, rename, dtype, device))  # a fold computes on converted tensors
     with torch.no_grad():
         for key, tensor in tensors:  # into the storage _build allocated: no second full copy
             params[key].copy_(tensor)

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from mixgrv_app.core.configs import Qwen3Config
-from mixgrv_app.core.torch_model.blocks import EncoderLayer, RMSNorm, RotaryEmbedding, attention_mask
+from mixgrv_app.core.torch_model.blocks import EncoderLayer, RMSNorm, RotaryEmbedding, apply_rope, attention_mask
 
 
 class Qwen3TextEncoder(nn.Module):
@@ -43,19 +43,102 @@ class Qwen3TextEncoder(nn.Module):
         return self.norm(h)
 
 
+class LMCache:
+    """Per-layer K/V buffers preallocated for ``capacity`` positions, plus the key mask.
+
+    Rows are left-padded (upstream's CFG batch): ``valid`` marks real keys. Positions are the
+    buffer slots 0…capacity−1 for every row, as transformers does for a padded batch without
+    position ids (only absolute positions shift; relative ones, which RoPE uses, do not).
+    """
+
+    def __init__(self, model: "Qwen3CausalLM", batch: int, capacity: int, device, dtype) -> None:
+        c = model.config
+        shape = (batch, c.num_key_value_heads, capacity, c.head_dim)
+        self.k = [torch.empty(shape, device=device, dtype=dtype) for _ in range(c.num_hidden_layers)]
+        self.v = [torch.empty(shape, device=device, dtype=dtype) for _ in range(c.num_hidden_layers)]
+        self.valid = torch.ones(batch, capacity, dtype=torch.bool, device=device)
+        self.cos, self.sin = model.rotary_emb(capacity, device, dtype)
+        self.capacity = capacity
+        self.length = 0
+        self.padded = False
+        self._decode_mask: torch.Tensor | None = None
+
+    def decode_mask(self, dtype) -> torch.Tensor | None:
+        """Additive [B, 1, 1, capacity] mask hiding the left pads (None without padding)."""
+        if not self.padded:
+            return None
+        if self._decode_mask is None:
+            m = torch.zeros(self.valid.shape, dtype=dtype, device=self.valid.device)
+            self._decode_mask = m.masked_fill_(~self.valid, torch.finfo(dtype).min)[:, None, None, :]
+        return self._decode_mask[..., : self.length + 1]
+
+
 class Qwen3CausalLM(Qwen3TextEncoder):
-    """The 5 Hz LM: the same body with an output head tied to ``embed_tokens``."""
+    """The 5 Hz LM: the same body with an output head tied to ``embed_tokens``, plus cached
+    prefill/decode for generation (``core/lm/engine.py`` drives them)."""
 
     def logits(self, input_ids: torch.Tensor) -> torch.Tensor:
         return F.linear(self.forward(input_ids), self.embed_tokens.weight)
 
+    def new_cache(self, batch: int, capacity: int) -> LMCache:
+        w = self.embed_tokens.weight
+        return LMCache(self, batch, capacity, w.device, w.dtype)
+
+    def _attend(self, layer, x: torch.Tensor, cache: LMCache, index: int, start: int, mask) -> torch.Tensor:
+        attn = layer.self_attn
+        b, length, _ = x.shape
+        q = attn.q_norm(attn.q_proj(x).view(b, length, attn.heads, attn.head_dim)).transpose(1, 2)
+        k = attn.k_norm(attn.k_proj(x).view(b, length, attn.kv_heads, attn.head_dim)).transpose(1, 2)
+        v = attn.v_proj(x).view(b, length, attn.kv_heads, attn.head_dim).transpose(1, 2)
+        cos, sin = cache.cos[start:start + length], cache.sin[start:start + length]
+        q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
+        end = start + length
+        cache.k[index][:, :, start:end] = k
+        cache.v[index][:, :, start:end] = v
+        keys, values = cache.k[index][:, :, :end], cache.v[index][:, :, :end]
+        out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=attn.head_dim ** -0.5,
+                                             enable_gqa=attn.kv_heads != attn.heads)
+        return attn.o_proj(out.transpose(1, 2).reshape(b, length, attn.heads * attn.head_dim))
+
+    def _run(self, ids: torch.Tensor, cache: LMCache, mask, logits: bool = True) -> torch.Tensor:
+        start = cache.length
+        h = self.embed_tokens(ids)
+        for i, layer in enumerate(self.layers):
+            h = h + self._attend(layer, layer.input_layernorm(h), cache, i, start, mask)
+            h = h + layer.mlp(layer.post_attention_layernorm(h))
+        cache.length = start + ids.shape[1]
+        last = self.norm(h[:, -1])
+        return F.linear(last, self.embed_tokens.weight).float() if logits else last
+
+    @torch.inference_mode()
+    def prefill(self, ids: torch.Tensor, valid: torch.Tensor | None, cache: LMCache, logits: bool = True) -> torch.Tensor:
+        """Prompt ids [B, L] (left-padded; ``valid`` [B, L] bool marks real tokens) → next-token
+        logits [B, V] in float32 (``logits=False``: the final-norm hidden state [B, H], for a head
+        over only the tokens that may come next); fills the cache's first L slots."""
+        length = ids.shape[1]
+        if valid is not None and not bool(valid.all()):
+            cache.valid[:, :length] = valid
+            cache.padded = True
+            mask = attention_mask(length, device=ids.device, causal=True, key_padding=valid, dtype=self.embed_tokens.weight.dtype)
+        else:
+            mask = attention_mask(length, device=ids.device, causal=True)
+        return self._run(ids, cache, mask, logits)
+
+    @torch.inference_mode()
+    def decode(self, ids: torch.Tensor, cache: LMCache, logits: bool = True) -> torch.Tensor:
+        """One new token per row [B, 1] → next-token logits [B, V] (float32), or the hidden state."""
+        return self._run(ids, cache, cache.decode_mask(self.embed_tokens.weight.dtype), logits)
+
     @torch.no_grad()
     def greedy(self, input_ids: torch.Tensor, max_new_tokens: int, eos_token_id: int | None = None) -> torch.Tensor:
-        """Greedy continuation (no cache: the LM here serves tests and short prompts)."""
-        ids = input_ids
-        for _ in range(max_new_tokens):
-            nxt = self.logits(ids)[:, -1].argmax(-1, keepdim=True)
-            ids = torch.cat([ids, nxt], dim=1)
-            if eos_token_id is not None and bool((nxt == eos_token_id).all()):
+        """Greedy continuation with the cache (no constraints: module tests and quick checks)."""
+        cache = self.new_cache(input_ids.shape[0], input_ids.shape[1] + max_new_tokens)
+        logits = self.prefill(input_ids, None, cache)
+        out = []
+        for step in range(max_new_tokens):
+            nxt = logits.argmax(-1, keepdim=True)
+            out.append(nxt)
+            if step + 1 == max_new_tokens or (eos_token_id is not None and bool((nxt == eos_token_id).all())):
                 break
-        return ids[:, input_ids.shape[1]:]
+            logits = self.decode(nxt, cache)
+        return torch.cat(out, dim=1)
