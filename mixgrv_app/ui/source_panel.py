@@ -96,6 +96,10 @@ def take_task(take: Any) -> tuple[str, str]:
     The take records both (core.history.Take ``task`` / ``source``); a take from before that
     has only its request."""
     request = take.request
+    if request.get("think") and not str(request.get("audio_codes") or "").strip():
+        # a Think take renders the LM's own codes through the cover path, but the musician asked
+        # for text to music (the card's LM line says what the LM planned)
+        return "text2music", ""
     codes = bool(str(request.get("audio_codes") or "").strip())
     task = str(getattr(take, "task", "") or request.get("task") or "text2music")
     if codes and task in ("text2music", "cover"):

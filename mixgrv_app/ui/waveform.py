@@ -38,6 +38,12 @@ class WaveformView(QWidget):
         self.setFixedHeight(52)
 
     # -- state -----------------------------------------------------------------------------
+    def set_peaks(self, peaks: list[float]) -> None:
+        """A new waveform (0..1 per bar): the source panel shows a file chosen after the widget was made."""
+        self._peaks = [max(0.0, min(1.0, float(p))) for p in peaks]
+        self._cache_key = None
+        self.update()
+
     def peaks(self) -> list[float]:
         return list(self._peaks)
 
