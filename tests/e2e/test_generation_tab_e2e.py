@@ -84,6 +84,7 @@ class StallMeter:
 def test_scenario(qtbot, qapp, parity, parity_checkpoints, artifacts_dir, tmp_path):
     import soundfile
     from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QCheckBox
 
     from mixgrv_app import settings as opts
     from mixgrv_app.app import build_window
@@ -126,6 +127,11 @@ def test_scenario(qtbot, qapp, parity, parity_checkpoints, artifacts_dir, tmp_pa
     form.seed_random.setChecked(False)
     form.seed_spin.setValue(42)
     form.batch_spin.setValue(2)
+    # this scenario is about rendering, playback and A/B: the LM's planning has its own e2e test
+    # (tests/e2e/test_lm_generation_e2e.py), so Think (on by default with an LM installed) is off
+    think = tab.findChild(QCheckBox, "thinkSwitch")
+    assert think is not None and think.isChecked()
+    think.setChecked(False)
     assert not form.guidance_spin.isEnabled()  # turbo ignores guidance
 
     # -- the LoRA ----------------------------------------------------------------------------------
