@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Callable, Any
 
 from PySide6.QtCore import QCoreApplication, Qt, QT_TRANSLATE_NOOP, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -48,7 +47,7 @@ from PySide6.QtWidgets import (
 from mixgrv_app import settings as opts
 from mixgrv_app.core import models as model_catalogue
 from mixgrv_app.core import prompts, requests
-from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, Retranslating, local_paths, polish
+from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, AudioDrop, Retranslating
 from mixgrv_app.core.models import display_name
 # ---- issue 16 (task & source) ----
 from mixgrv_app.ui.source_panel import SourcePanel
@@ -62,7 +61,6 @@ KEY_NAMES = requests.KEY_NAMES            # upstream's 70 key names (the track e
 TIME_SIGNATURES = tuple(int(beats) for beats in requests.TIME_SIGNATURES)
 FIELDS = requests.REQUEST_FIELDS
 DEFAULT_VARIANT = requests.GenerationRequest.variant
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".aif", ".aiff", ".ogg", ".opus", ".m4a", ".aac"}
 STRUCTURE_TAGS = ("[intro]", "[verse]", "[chorus]", "[bridge]", "[outro]")
 
 # Names of the lyric-language codes of core/prompts.py (context "Languages" in the .ts file),
@@ -190,7 +188,7 @@ def structure_tag_row(insert: Callable[[str], None]) -> tuple[QHBoxLayout, list[
     return row, chips
 
 
-class ReferenceDrop(QFrame):
+class ReferenceDrop(AudioDrop, QFrame):
     """A one-line drop target for the optional reference (timbre) audio."""
 
     changed = Signal(str)
@@ -244,36 +242,8 @@ class ReferenceDrop(QFrame):
         if name:
             self.set_path(name)
 
-    def _audio(self, event) -> str:  # noqa: ANN001
-        for path in local_paths(event.mimeData()):
-            if Path(path).suffix.lower() in AUDIO_SUFFIXES:
-                return path
-        return ""
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._audio(event):
-            event.acceptProposedAction()
-            self.setProperty("hovering", True)
-            polish(self)
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: ANN001
-        if self._audio(event):
-            event.acceptProposedAction()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
-        self.setProperty("hovering", False)
-        polish(self)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.setProperty("hovering", False)
-        polish(self)
-        path = self._audio(event)
-        if path:
-            event.acceptProposedAction()
-            self.set_path(path)
-
+    def audio_dropped(self, path: str) -> None:
+        self.set_path(path)
 
 class RequestForm(Retranslating, QWidget):
     """All request fields; ``values()`` / ``set_values()``; persisted with ``save()``."""

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QEvent, QPointF, QRectF, Qt, QT_TRANSLATE_NOOP, Signal, Slot
-from PySide6.QtGui import QColor, QDragEnterEvent, QDropEvent, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPalette, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -47,11 +47,10 @@ from PySide6.QtWidgets import (
 
 from mixgrv_app.core import prompts, requests
 from mixgrv_app.ui.waveform import WaveformView
-from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, local_paths, polish
+from mixgrv_app.ui.widgets import ACCEPTS_FILE_DROPS, AudioDrop
 
 log = logging.getLogger(__name__)
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".aif", ".aiff", ".ogg", ".opus", ".m4a", ".aac"}
 _REQUEST = requests.GenerationRequest  # the dataclass's defaults (cover strength, noise) are core's
 
 # The tasks' names (context "Tasks"); the list and its order are core's (requests.TASKS).
@@ -238,7 +237,7 @@ class SourceWaveform(WaveformView):
             painter.drawRoundedRect(QRectF(a, rect.top() + 2, max(2.0, b - a), rect.height() - 4), 4, 4)
 
 
-class SourceDrop(QFrame):
+class SourceDrop(AudioDrop, QFrame):
     """The source file: a drop target with the file's name, a chooser and a clear button."""
 
     chosen = Signal(str)
@@ -270,36 +269,8 @@ class SourceDrop(QFrame):
         if name:
             self.chosen.emit(name)
 
-    def _audio(self, event) -> str:  # noqa: ANN001
-        for path in local_paths(event.mimeData()):
-            if Path(path).suffix.lower() in AUDIO_SUFFIXES:
-                return path
-        return ""
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if self._audio(event):
-            event.acceptProposedAction()
-            self.setProperty("hovering", True)
-            polish(self)
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:  # noqa: ANN001
-        if self._audio(event):
-            event.acceptProposedAction()
-
-    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
-        self.setProperty("hovering", False)
-        polish(self)
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        self.setProperty("hovering", False)
-        polish(self)
-        path = self._audio(event)
-        if path:
-            event.acceptProposedAction()
-            self.chosen.emit(path)
-
+    def audio_dropped(self, path: str) -> None:
+        self.chosen.emit(path)
 
 class SourcePanel(QWidget):
     """Task selector + the chosen task's fields. ``values()`` / ``set_values()`` / ``problem()``."""

@@ -11,6 +11,8 @@ that land on text fields and imports them as training audio.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from mixgrv_app import pyside_fix  # noqa: F401  - before any PySide6 call (refcount bug on 3.11)
 
 
@@ -61,6 +63,48 @@ def polish(widget: QWidget) -> None:
     style.unpolish(widget)
     style.polish(widget)
     widget.update()
+
+
+class AudioDrop:
+    """Mixin for a frame (listed first among the bases) that takes ONE audio file dropped from
+    Finder: it lights up while a song hovers and calls :meth:`audio_dropped` with its path.
+    core.audio decides which files count as audio."""
+
+    def audio_dropped(self, path: str) -> None:
+        raise NotImplementedError
+
+    def _audio(self, event) -> str:  # noqa: ANN001 - a drag or drop event
+        from mixgrv_app.core.audio import AUDIO_EXTENSIONS
+
+        for path in local_paths(event.mimeData()):
+            if Path(path).suffix.lower() in AUDIO_EXTENSIONS:
+                return path
+        return ""
+
+    def _hover(self, on: bool) -> None:
+        self.setProperty("hovering", on)
+        polish(self)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if self._audio(event):
+            event.acceptProposedAction()
+            self._hover(True)
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self._audio(event):
+            event.acceptProposedAction()
+
+    def dragLeaveEvent(self, event) -> None:  # noqa: ANN001
+        self._hover(False)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        self._hover(False)
+        path = self._audio(event)
+        if path:
+            event.acceptProposedAction()
+            self.audio_dropped(path)
 
 
 class DropZone(QFrame):
