@@ -1264,6 +1264,10 @@ The details were written to the log:
         <translation>CSV의 {field} 값 &apos;{value}&apos;은(는) 무시했습니다. CSV에서 고치거나 트랙을 직접 편집하세요.</translation>
     </message>
     <message>
+        <source>The LM planned no length and wrote no audio codes. Set a length, or think again with another seed.</source>
+        <translation>LM이 곡 길이를 정하지 않았고 오디오 코드도 쓰지 않았습니다. 길이를 직접 정하거나 다른 시드로 다시 생각해 보세요.</translation>
+    </message>
+    <message>
         <source>The LM setting {field} = {value} is out of range. Use the default or a value the option&apos;s help names.</source>
         <translation>LM 설정 {field} = {value}은(는) 허용 범위를 벗어났습니다. 기본값을 쓰거나 옵션 도움말에 나온 범위의 값을 넣으세요.</translation>
     </message>
@@ -2087,6 +2091,10 @@ The details were written to the log:
         <translation>재생 시간</translation>
     </message>
     <message>
+        <source>Let the LM choose</source>
+        <translation>LM이 정함</translation>
+    </message>
+    <message>
         <source>Lo-fi</source>
         <translation>로파이</translation>
     </message>
@@ -2145,6 +2153,10 @@ The details were written to the log:
     <message>
         <source>The reference audio file is gone. Drop it again or remove it.</source>
         <translation>참고 오디오 파일이 없습니다. 다시 놓거나 제거하세요.</translation>
+    </message>
+    <message>
+        <source>Thinking writes the song&apos;s length into its plan; the take is as long as the plan says.</source>
+        <translation>생각하기가 곡 길이를 계획에 적고, 테이크는 그 계획의 길이로 만들어집니다.</translation>
     </message>
     <message>
         <source>Time signature</source>

@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bpm", type=int, help="tempo in beats per minute")
     parser.add_argument("--key", dest="keyscale", help='key and scale, e.g. "C major"')
     parser.add_argument("--time-signature", dest="timesignature", help="beats per bar: 2, 3, 4 or 6")
-    parser.add_argument("--duration", type=float, metavar="SEC", help="length in seconds (10-600); text2music only (a source or codes set the length)")
+    parser.add_argument("--duration", type=float, metavar="SEC", help="length in seconds (10-600); text2music only (a source or codes set the length; with --think, leave it out to let the LM's plan set it)")
     parser.add_argument("--steps", type=int, help="diffusion steps (base/sft; turbo always uses 8)")
     parser.add_argument("--guidance", type=float, help="guidance scale (base/sft; turbo ignores it)")
     parser.add_argument("--shift", type=float, help="timestep shift (turbo: 1, 2 or 3)")

@@ -113,6 +113,11 @@ def is_base_variant(variant: str) -> bool:
     return "base" in name and "sft" not in name and "turbo" not in name
 
 
+def lm_may_choose_length(task: str, think: bool) -> bool:
+    """A text-to-music take planned by the LM may leave its length empty: the plan's CoT names one."""
+    return bool(think) and task == "text2music"
+
+
 def task_fields(task: str) -> tuple[str, ...]:
     """The request fields a form shows for ``task`` (besides caption, lyrics, metas, seed ...)."""
     return TASK_FIELDS[task]
@@ -333,7 +338,7 @@ class GenerationRequest:
             raise bad("request.bad_language", f"'{self.language}' is not a supported language code. Use one of: {', '.join(LANGUAGES)}.",
                       value=str(self.language))
         lo, hi = duration_range
-        if self.duration is None and self.task == "text2music" and not self.has_codes():
+        if self.duration is None and self.task == "text2music" and not self.has_codes() and not self.length_from_lm():
             raise bad("request.duration_missing", "Text to music needs a duration; give one in seconds.", min=lo, max=hi)
         if self.duration is not None and self.task == "text2music" and not self.has_codes() and (
                 not _finite(self.duration) or not lo <= float(self.duration) <= hi):
@@ -420,6 +425,10 @@ class GenerationRequest:
         from mixgrv_app.core.audio_codes import parse_audio_codes
 
         return parse_audio_codes(self.audio_codes)
+
+    def length_from_lm(self) -> bool:
+        """No length given and thinking on: the LM's plan chooses the length (``lm.think``)."""
+        return self.duration is None and lm_may_choose_length(self.task, self.think)
 
     def has_codes(self) -> bool:
         return bool(self.codes())

@@ -135,6 +135,7 @@ MESSAGES: dict[str, str] = {
     "request.bad_track": QT_TRANSLATE_NOOP("Messages", "The {task} task needs a track from this list: {choices}. Choose one and try again."),
     "request.caption_missing": QT_TRANSLATE_NOOP("Messages", "The caption is empty. Describe the music you want (genre, instruments, mood)."),
     "request.codes_need_cover": QT_TRANSLATE_NOOP("Messages", "Pasted audio codes make a cover; the {task} task cannot use them. Choose the cover task or clear the codes."),
+    "request.lm_no_length": QT_TRANSLATE_NOOP("Messages", "The LM planned no length and wrote no audio codes. Set a length, or think again with another seed."),
     "request.duration_missing": QT_TRANSLATE_NOOP("Messages", "Text to music needs a duration. Enter {min} to {max} seconds."),
     "request.file_not_found": QT_TRANSLATE_NOOP("Messages", "The file {path} ({field}) was not found. Check the path and try again."),
     "request.output_folder_missing": QT_TRANSLATE_NOOP("Messages", "The folder {path} does not exist. Create it or choose another output path."),

@@ -327,6 +327,9 @@ class RequestForm(Retranslating, QWidget):
         self.duration_value = QLabel(objectName="valueLabel")
         self.duration_value.setMinimumWidth(56)
         self.duration_value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.duration_auto = QCheckBox(objectName="durationAuto")  # shown when the LM may choose the length
+        self.duration_auto.setVisible(False)
+        self._lm_may_length = False
 
         self.variant_combo = QComboBox(objectName="variantCombo")
         self.steps_spin = QSpinBox(objectName="stepsSpin")
@@ -371,7 +374,7 @@ class RequestForm(Retranslating, QWidget):
         row(1, "key", self.key_combo)
         row(2, "time", self.time_combo)
         row(3, "language", self.language_combo)
-        row(4, "duration", self.duration_slider, self.duration_value)
+        row(4, "duration", self.duration_slider, self.duration_value, self.duration_auto)
         row(5, "variant", self.variant_combo, self.lm_settings.think_switch)  # issue 15: thinkSwitch
         row(6, "steps", self.steps_spin)
         row(7, "guidance", self.guidance_spin)
@@ -420,7 +423,7 @@ class RequestForm(Retranslating, QWidget):
 
         for signal in (
             self.caption_edit.textChanged, self.lyrics_edit.textChanged, self.instrumental.toggled,
-            self.bpm_auto.toggled, self.bpm_spin.valueChanged, self.key_combo.currentIndexChanged,
+            self.bpm_auto.toggled, self.duration_auto.toggled, self.bpm_spin.valueChanged, self.key_combo.currentIndexChanged,
             self.time_combo.currentIndexChanged, self.language_combo.currentIndexChanged,
             self.duration_slider.valueChanged, self.variant_combo.currentIndexChanged,
             self.steps_spin.valueChanged, self.guidance_spin.valueChanged, self.shift_spin.valueChanged,
@@ -454,6 +457,8 @@ class RequestForm(Retranslating, QWidget):
         for key, label in self.labels.items():
             label.setText(texts[key])
         self.bpm_auto.setText(self.tr("Auto"))
+        self.duration_auto.setText(self.tr("Let the LM choose"))
+        self.duration_auto.setToolTip(self.tr("Thinking writes the song's length into its plan; the take is as long as the plan says."))
         self.key_combo.setItemText(0, self.tr("Auto"))
         self.time_combo.setItemText(0, self.tr("Auto"))
         for i, (_code, name) in enumerate(LANGUAGES):
@@ -534,6 +539,12 @@ class RequestForm(Retranslating, QWidget):
         duration = "duration" in self.source.shown_fields()
         for w in (self.labels["duration"], self.duration_slider, self.duration_value):
             w.setVisible(duration)
+        lm_may = duration and requests.lm_may_choose_length(self.source.task(), self.lm_settings.values()["think"])
+        self._lm_may_length = lm_may
+        self.duration_auto.setVisible(lm_may)
+        lm_chooses = lm_may and self.duration_auto.isChecked()
+        self.duration_slider.setEnabled(not lm_chooses)
+        self.duration_value.setEnabled(not lm_chooses)
     # ---- end issue 16 ----
 
     def _show_variant_defaults(self, variant: str) -> None:
@@ -620,7 +631,7 @@ class RequestForm(Retranslating, QWidget):
             "bpm": None if self.bpm_auto.isChecked() else self.bpm_spin.value(),
             "keyscale": self.key_combo.currentData(),
             "timesignature": self.time_combo.currentData(),
-            "duration": float(self.duration_slider.value()),
+            "duration": None if self._lm_chooses_length() else float(self.duration_slider.value()),
             "variant": variant,
             "steps": self.steps_spin.value(),
             "guidance": self.guidance_spin.value() if requests.uses_guidance(variant) else None,
@@ -632,6 +643,9 @@ class RequestForm(Retranslating, QWidget):
             # issue 15: thinking plans new songs from text only (core: request.think_task)
             **(self.lm_settings.values() if self.source.task() == "text2music" else {"think": False}),
         }
+
+    def _lm_chooses_length(self) -> bool:
+        return self._lm_may_length and self.duration_auto.isChecked()
 
     def set_values(self, values: dict[str, Any]) -> None:
         """Fill the form from ``values`` (a saved form, or a take's request: "reuse these settings")."""
@@ -662,6 +676,8 @@ class RequestForm(Retranslating, QWidget):
             pick(self.time_combo, int(ts) if isinstance(ts, (int, float, str)) and str(ts).isdigit() else None)
         if values.get("duration") is not None:
             self.duration_slider.setValue(int(round(float(values["duration"]))))
+        if "duration" in values:
+            self.duration_auto.setChecked(values["duration"] is None and bool(values.get("think")))
         if values.get("steps") is not None:
             self.steps_spin.setValue(int(values["steps"]))
         if values.get("guidance") is not None:

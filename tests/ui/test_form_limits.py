@@ -76,3 +76,29 @@ def test_training_panel_limits_are_cores(qtbot):
     for key, limits in TRAINING_FIELDS.items():
         for choice in limits.choices:
             TrainingConfig(**{key: choice})
+
+
+def test_the_lm_may_choose_the_length_only_when_thinking(form):
+    """"LM이 정함" beside the length: shown where core lets a take leave its length to the plan
+    (thinking, text to music), and then the request has no length and still validates."""
+    auto = form.duration_auto
+    think = form.lm_settings.think_switch
+    assert think.isEnabled()  # the set has an LM
+    for on in (False, True):
+        think.setChecked(on)
+        assert auto.isVisibleTo(form) == requests.lm_may_choose_length(form.source.task(), on)
+    think.setChecked(True)
+    auto.setChecked(True)
+    assert not form.duration_slider.isEnabled()
+    values = form.values(draw_seed=False)
+    assert values["duration"] is None and values["think"] is True
+    requests.GenerationRequest(**{**values, "caption": "x"}).validate()
+    think.setChecked(False)  # no thinking: the slider's length again, whatever the box says
+    values = form.values(draw_seed=False)
+    assert values["duration"] == float(form.duration_slider.value()) and form.duration_slider.isEnabled()
+    with pytest.raises(requests.RequestError) as err:
+        requests.GenerationRequest(**{**values, "caption": "x", "duration": None}).validate()
+    assert err.value.code == "request.duration_missing"
+    think.setChecked(True)
+    form.set_values({"duration": None, "think": True})  # a take that let the LM choose: reused as it was
+    assert auto.isChecked() and form.values(draw_seed=False)["duration"] is None

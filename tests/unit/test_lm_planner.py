@@ -77,6 +77,18 @@ def test_all_metas_skip_phase_one(torch_lm):
     assert len(plan.codes) == 52  # int(10.4 * 5): the requested duration, not the CoT's
 
 
+def test_without_a_length_the_codes_end_at_the_cots_duration(lm_dir, one_thread):
+    """``length_from_plan``: the CoT writes the duration (the decoder keeps it within the cap) and
+    the codes end exactly there; upstream's rule without it puts no end on the codes."""
+    cap = 20
+    lm = LMPlanner(lm_dir, backend="torch", check_free_memory=False, max_duration=cap)
+    plan = lm.plan_batch(CAPTION, LYRICS, metas={"bpm": 92}, duration=None, settings=LMSettings(use_cot_caption=False),
+                         seeds=[5], length_from_plan=True)[0]
+    seconds = plan.metadata["duration"]
+    assert plan.phase1_ran and isinstance(seconds, int) and 10 <= seconds <= cap
+    assert len(plan.codes) == int(seconds * 5) and plan.codes_tokens[-1] == lm.vocab.eos_id
+
+
 def test_cancel_mid_plan_then_plan_again(torch_lm):
     token = CancelToken()
     seen = []

@@ -98,6 +98,36 @@ def test_think_request_rules():
         assert err.value.code == code, change
 
 
+def test_without_a_length_the_plan_sets_it():
+    """Thinking may leave the length empty (text to music only): the CoT's duration becomes the
+    take's, else what the codes hold; no length and no codes is a clear error."""
+    from mixgrv_app.core.errors import RequestError
+    from mixgrv_app.core.lm.planner import Plan
+    from mixgrv_app.core.lm.think import fill_request
+    from mixgrv_app.core.requests import DURATION_RANGE, GenerationRequest
+
+    request = GenerationRequest(caption="x", think=True, duration=None).validate()
+    with pytest.raises(RequestError) as err:
+        GenerationRequest(caption="x", duration=None).validate()
+    assert err.value.code == "request.duration_missing"
+
+    def plan(metadata, codes):
+        return Plan(metadata=metadata, codes=codes, code_string="", cot_text="", phase1_ran=True, seed=1, lm="lm")
+
+    filled, changes = fill_request(request, plan({"duration": 37}, [1] * 185), "<|audio_code_1|>")
+    assert filled.duration == 37.0 and changes["duration"] == 37.0
+    filled, _ = fill_request(request, plan({"duration": 9999}, [1] * 5), "<|audio_code_1|>")
+    assert filled.duration == DURATION_RANGE[1]  # a plan says at most what a song may be
+    filled, _ = fill_request(request, plan({}, [1] * 60), "<|audio_code_1|>")
+    assert filled.duration == 12.0  # 60 codes at 5 Hz
+    with pytest.raises(RequestError) as err:
+        fill_request(request, plan({}, []), "")
+    assert err.value.code == "request.lm_no_length"
+    given = GenerationRequest(caption="x", think=True, duration=20.0)
+    filled, changes = fill_request(given, plan({"duration": 37}, [1] * 100), "<|audio_code_1|>")
+    assert filled.duration == 20.0 and "duration" not in changes  # the user's length stays
+
+
 def test_every_lm_error_code_has_a_message():
     import re
 

@@ -161,6 +161,14 @@ def user_metadata_for(metas: Mapping[str, Any] | None, duration: float | None) -
     return out or None
 
 
+def plan_seconds(metadata: Mapping[str, Any], max_duration: float) -> float | None:
+    """The CoT's ``duration`` as a length in seconds (10 s … ``max_duration``), None when it wrote none."""
+    value = metadata.get("duration")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None
+    return float(max(10.0, min(float(max_duration), float(value))))
+
+
 def has_all_metas(user_metadata: Mapping[str, Any] | None) -> bool:
     return bool(user_metadata) and all(k in user_metadata for k in ("bpm", "keyscale", "timesignature", "duration"))
 
@@ -256,9 +264,15 @@ class LMPlanner:
     def plan_batch(self, caption: str, lyrics: str, *, metas: Mapping[str, Any] | None = None,
                    duration: float | None = None, settings: LMSettings = LMSettings(), seeds: list[int | None] = (None,),
                    codes: bool = True, cancel: Callable[[], None] | None = None,
-                   on_token: Callable[[str, int, int], None] | None = None) -> list[Plan]:
+                   on_token: Callable[[str, int, int], None] | None = None,
+                   length_from_plan: bool = False) -> list[Plan]:
         """One plan per seed, as upstream plans a batch: the CoT once (the first seed's stream), then
-        codes per item, each from its own seed's stream (item 1 continues the CoT's stream)."""
+        codes per item, each from its own seed's stream (item 1 continues the CoT's stream).
+
+        With no ``duration`` upstream puts no end rule on the codes (the LM stops when it stops, up
+        to 4096 tokens). ``length_from_plan`` (the app's think without a length) instead holds the
+        codes to the duration the CoT wrote, so the song is as long as its plan says; when the CoT
+        wrote none, the codes stop where the LM stops or at ``max_duration`` (a song the DiT can render)."""
         import time
 
         caption, lyrics = caption or "", lyrics or ""
@@ -287,6 +301,8 @@ class LMPlanner:
                            for s in seeds[1:]]
         if not codes:
             return plans
+        if duration is None and length_from_plan:
+            duration = plan_seconds(first.metadata, self.max_duration)
         prompt = self.prompts.codes(caption, lyrics, first.cot_text)
         use_cfg = settings.cfg_scale > 1.0
         uncond = self.prompts.codes(caption, lyrics, first.cot_text, negative=True,
@@ -294,6 +310,8 @@ class LMPlanner:
         if duration is not None and duration > 0:
             budget = int(max(10.0, min(float(self.max_duration), float(duration))) * 5) + 10
             budget = min(budget, self.max_model_len - ANSWER_ROOM)
+        elif length_from_plan:  # the CoT named no length: no end rule, but no more than a song may hold
+            budget = min(int(self.max_duration * 5), self._open_budget())
         else:
             budget = self._open_budget()
         from mixgrv_app.core.audio_codes import parse_audio_codes

@@ -7,6 +7,8 @@ Called by ``Generator`` (core/pipeline.py) when ``GenerationRequest.think`` is o
   another size is asked for; the memory check runs before loading);
 * user metas go to the LM as upstream passes them (int bpm, key, time signature, int duration);
   the CoT runs once per batch, audio codes per item from each item's seed;
+* with no length given, the CoT's duration sets it (codes end there; upstream would let the LM
+  run on: see ``LMPlanner.plan_batch``); the take's length is 5 × codes at 25 Hz;
 * CoT metas fill only what the user left empty (bpm, key, time signature); with
   ``use_cot_caption`` the CoT caption replaces the DiT caption; with ``use_cot_language`` the CoT
   language reaches the lyric prompt when the user left it "unknown" (upstream loses it: it reads
@@ -26,7 +28,8 @@ import numpy as np
 
 from mixgrv_app.core.errors import RequestError
 from mixgrv_app.core.jobs import Log, Progress
-from mixgrv_app.core.lm.planner import LM_SIZES, LMSettings, Plan, lm_folder, open_planner
+from mixgrv_app.core.lm.planner import LM_SIZES, LMSettings, Plan, lm_folder, open_planner, plan_seconds
+from mixgrv_app.core.requests import DURATION_RANGE
 
 
 @dataclass
@@ -106,8 +109,15 @@ def fill_request(r, plan: Plan, codes_text: str):
         filled["caption"] = md["caption"]
     if r.use_cot_language and (not r.language or r.language == "unknown") and md.get("language"):
         filled["language"] = md["language"]
+    if r.duration is None:  # the LM chose the length: its plan's, else what its codes hold
+        seconds = plan_seconds(md, DURATION_RANGE[1])
+        filled["duration"] = seconds if seconds is not None else len(plan.codes) / 5.0
     changes.update(filled)
-    return dataclasses.replace(r, **changes), filled
+    request = dataclasses.replace(r, **changes)
+    if request.duration is not None and request.duration <= 0:
+        raise RequestError("request.lm_no_length", "The LM planned no length and wrote no audio codes. "
+                           "Set a length, or think again with another seed.")
+    return request, filled
 
 
 def think(generator, r, seeds: list[int], events, cancel) -> Thought:
@@ -116,7 +126,7 @@ def think(generator, r, seeds: list[int], events, cancel) -> Thought:
     planner = planner_for(generator, r.lm)
     events(Log("info", f"thinking with {planner.name} ({planner.backend})"))
     total = [0]
-    budget = max(1, int(float(r.duration or 30) * 5)) * len(seeds) + 60
+    budget = max(1, int(float(r.duration or 120) * 5)) * len(seeds) + 60  # no length yet: upstream's default
 
     def on_token(phase: str, step: int, token: int) -> None:
         total[0] += 1
@@ -126,7 +136,7 @@ def think(generator, r, seeds: list[int], events, cancel) -> Thought:
     metas = {"bpm": r.bpm, "keyscale": r.keyscale, "timesignature": r.timesignature}
     plans = planner.plan_batch(r.caption, "[Instrumental]" if r.instrumental else (r.lyrics or ""), metas=metas,
                                duration=r.duration, settings=settings_of(r), seeds=seeds,
-                               cancel=cancel.raise_if_cancelled, on_token=on_token)
+                               cancel=cancel.raise_if_cancelled, on_token=on_token, length_from_plan=True)
     first = plans[0]
     request, filled = fill_request(r, first, first.code_string)
     seconds = time.monotonic() - started
