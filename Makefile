@@ -14,7 +14,7 @@ REQS := requirements-dev.txt pyproject.toml
 INSTALL_DEPS := $(PY) -m pip install -r requirements-dev.txt && $(PY) -m pip install --no-deps --no-build-isolation -e .
 endif
 
-.PHONY: venv run test test-fast translations ts qm bench app bundle-smoke clean
+.PHONY: venv run test test-fast translations ts qm bench app bundle-smoke bundle-build bundle-check clean
 
 $(STAMP): $(REQS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -62,11 +62,15 @@ app: $(STAMP) qm
 	$(PY) -m PyInstaller --noconfirm build_macos.spec
 	$(PY) tools/bundle_smoke.py --frozen $(FROZEN)
 
-# Linux smoke build of the same spec (BUNDLE is a no-op off macOS) + the same check; CI runs it
-# after the tests (.ci/run), `make test` does not.
-bundle-smoke: $(STAMP) qm
+# Linux smoke build of the same spec (BUNDLE is a no-op off macOS) + the same check; `make test`
+# does not. CI (.ci/run) builds while the tests run (bundle-build) and checks after (bundle-check).
+bundle-smoke: bundle-build bundle-check
+
+bundle-build: $(STAMP) qm
 	$(GET_PYINSTALLER)
-	$(PY) -m PyInstaller --noconfirm build_macos.spec
+	$(PY) -m PyInstaller --noconfirm --log-level WARN build_macos.spec
+
+bundle-check: $(STAMP)
 	$(PY) tools/bundle_smoke.py --frozen $(FROZEN)
 
 clean:

@@ -17,7 +17,9 @@ What it does, in one run:
    best of ``--repeats``;
 3. prints tokens/s, the time ratio ours/transformers (goal ≤ 0.8) and the peak memory ratio
    (goal ≤ 1.0; CUDA: peak allocated, CPU: peak RSS growth over the loaded model), the MLX
-   tokens/s when MLX imports (mlx-lm's generator is compared when it is installed), and the
+   tokens/s when MLX imports, one row (no CFG) ours vs mlx-lm's ``generate_step`` with its own
+   Qwen3 and cache on the same weights when mlx-lm imports (not a project dependency: e.g.
+   ``pip install --no-deps --target /tmp/mlxlm mlx-lm`` and ``PYTHONPATH=/tmp/mlxlm``), and the
    cost of one constrained-decoder step (goal < 0.2 ms).
 
 Usage: ``.venv/bin/python bench/lm.py [--hidden 512 --layers 4 | --full] [--device cpu|cuda] [--repeats 2]``.
@@ -247,13 +249,67 @@ def run_mlx(folder: Path) -> dict:
     once(0)
     seconds, gen = once(1)
     out = {"seconds": seconds, "tokens": len(gen.tokens)}
-    try:
-        import mlx_lm  # noqa: F401
-
-        out["mlx_lm"] = "installed: compare with mlx_lm.generate on the same folder"
-    except ImportError:
-        out["mlx_lm"] = "not installed here (no comparison)"
+    out["single"] = mlx_single_row(folder, runtime, vocab, cond, tables, params)
     return out
+
+
+def mlx_single_row(folder: Path, runtime, vocab, cond, tables, params) -> dict:
+    """One row (no CFG: mlx-lm's generator has no two-row guidance), the same code mask, EOS after
+    CODES codes, temperature 0.85 / top-p 0.9: ours vs ``mlx_lm.generate.generate_step`` with
+    mlx-lm's own Qwen3 model and KV cache on the same weights, best of two each."""
+    import mlx.core as mx
+
+    from mixgrv_app.core.lm import engine
+    from mixgrv_app.core.lm.sampler import UniformStream
+
+    def ours(seed):
+        session = tables.session("codes", target_duration=CODES / 5, prompt_ids=cond)
+        t0 = time.perf_counter()
+        gen = engine.generate(runtime, [cond], session=session, params=params, stream=UniformStream(seed),
+                              max_new_tokens=CODES + 10, eos_id=vocab.eos_id, pad_id=vocab.pad_id, cfg_scale=1.0)
+        return time.perf_counter() - t0, len(gen.tokens)
+
+    ours(0)
+    result = {"ours_seconds": min(ours(s)[0] for s in (1, 2)), "tokens": CODES + 1}
+    try:
+        from mlx_lm.generate import generate_step
+        from mlx_lm.models import qwen3
+        from mlx_lm.sample_utils import make_sampler
+    except ImportError:
+        result["mlx_lm"] = None
+        return result
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    args = qwen3.ModelArgs.from_dict({**config, "model_type": "qwen3", "tie_word_embeddings": True})
+    model = qwen3.Model(args)
+    weights = mx.load(str(folder / "model.safetensors"))
+    dtype = mx.bfloat16 if mx.metal.is_available() else mx.float32
+    model.load_weights([(k if k.startswith("model.") else f"model.{k}", v.astype(dtype)) for k, v in weights.items()])
+    mx.eval(model.parameters())
+    allowed = mx.zeros((VOCAB,), dtype=mx.bool_)
+    allowed[CODES_START:CODES_START + 64000] = True
+    only_eos = mx.zeros((VOCAB,), dtype=mx.bool_)
+    only_eos[vocab.eos_id] = True
+    start = len(cond)
+
+    def code_mask(tokens, logits):
+        mask = only_eos if tokens.size - start >= CODES else allowed
+        return mx.where(mask, logits, -mx.inf)
+
+    def theirs():
+        sampler = make_sampler(temp=0.85, top_p=0.9)
+        t0 = time.perf_counter()
+        n = 0
+        for token, _ in generate_step(mx.array(cond), model, max_tokens=CODES + 10, sampler=sampler,
+                                      logits_processors=[code_mask]):
+            n += 1
+            if int(token) == vocab.eos_id:
+                break
+        return time.perf_counter() - t0, n
+
+    theirs()
+    runs = [theirs() for _ in range(2)]
+    result["mlx_lm"] = {"seconds": min(r[0] for r in runs), "tokens": runs[0][1]}
+    return result
 
 
 def fsm_step_cost(folder: Path) -> dict:
@@ -288,7 +344,7 @@ def fsm_step_cost(folder: Path) -> dict:
 
 def child(side: str, folder: Path, device: str, dtype: str) -> dict:
     cmd = [sys.executable, __file__, "--child", side, "--folder", str(folder), "--device", device, "--dtype", dtype]
-    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+    res = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))})
     if res.returncode != 0:
         raise SystemExit(f"{side} failed:\n{res.stderr[-3000:]}")
     return json.loads(res.stdout.strip().splitlines()[-1])
@@ -337,7 +393,14 @@ def main() -> None:
               f"peak memory {best['ours']['peak_mb'] / max(best['transformers']['peak_mb'], 1e-9):.2f} (goal <= 1.0)")
         try:
             m = child("mlx", folder, "cpu", dtype)
-            print(f"         mlx: {m['seconds']:.2f} s, {m['tokens'] / m['seconds']:.1f} tokens/s; mlx-lm {m['mlx_lm']}")
+            print(f"         mlx: {m['seconds']:.2f} s, {m['tokens'] / m['seconds']:.1f} tokens/s (CFG, batch 2)")
+            one = m["single"]
+            if one["mlx_lm"] is None:
+                print(f"  mlx 1 row: ours {one['ours_seconds']:.2f} s; mlx-lm not installed here (no comparison)")
+            else:
+                theirs = one["mlx_lm"]
+                print(f"  mlx 1 row: ours {one['ours_seconds']:.2f} s, mlx-lm {theirs['seconds']:.2f} s "
+                      f"({theirs['tokens']} tokens); ratio ours/mlx-lm {one['ours_seconds'] / theirs['seconds']:.2f} (goal <= 1.0)")
         except SystemExit as exc:
             print(f"         mlx: not measured ({str(exc).splitlines()[0]})")
         f = child("fsm", folder, "cpu", dtype)
