@@ -539,7 +539,7 @@ class RequestForm(Retranslating, QWidget):
         duration = "duration" in self.source.shown_fields()
         for w in (self.labels["duration"], self.duration_slider, self.duration_value):
             w.setVisible(duration)
-        lm_may = duration and requests.lm_may_choose_length(self.source.task(), self.lm_settings.values()["think"])
+        lm_may = duration and requests.lm_may_choose_length(self.source.task(), self.lm_settings.think_switch.isChecked())
         self._lm_may_length = lm_may
         self.duration_auto.setVisible(lm_may)
         lm_chooses = lm_may and self.duration_auto.isChecked()

@@ -130,28 +130,28 @@ def load_dit_model(folder: str | os.PathLike[str], device="cpu", dtype="float32"
     return model.eval()
 
 
-def load_text_encoder(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
+def _load_qwen3(cls, folder: Path, what: str, device, dtype, fold=None):
+    """A Qwen3 folder (text encoder or 5 Hz LM) → ``cls`` in eval mode (mlx_model.loading's twin)."""
     from mixgrv_app.core.configs import Qwen3Config
-    from mixgrv_app.core.torch_model.qwen3 import Qwen3TextEncoder
 
-    folder = _check_folder(Path(folder), "The text encoder")
+    folder = _check_folder(folder, what)
     config = Qwen3Config.from_dict(read_config(folder))
     dtype = _torch_dtype(dtype)
-    model = _build(Qwen3TextEncoder, config, device, dtype)
-    _load_into(model, folder, dtype=dtype, device=device, prefix="model.")
+    model = _build(cls, config, device, dtype)
+    _load_into(model, folder, dtype=dtype, device=device, prefix="model.", fold=fold)
     return model.eval()
+
+
+def load_text_encoder(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
+    from mixgrv_app.core.torch_model.qwen3 import Qwen3TextEncoder
+
+    return _load_qwen3(Qwen3TextEncoder, Path(folder), "The text encoder", device, dtype)
 
 
 def load_lm(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
-    from mixgrv_app.core.configs import Qwen3Config
     from mixgrv_app.core.torch_model.qwen3 import Qwen3CausalLM
 
-    folder = _check_folder(Path(folder), "The 5 Hz LM")
-    config = Qwen3Config.from_dict(read_config(folder))
-    dtype = _torch_dtype(dtype)
-    model = _build(Qwen3CausalLM, config, device, dtype)
-    _load_into(model, folder, dtype=dtype, device=device, prefix="model.", fold=_DropTiedHead())
-    return model.eval()
+    return _load_qwen3(Qwen3CausalLM, Path(folder), "The 5 Hz LM", device, dtype, fold=_DropTiedHead())
 
 
 def load_vae(folder: str | os.PathLike[str], device="cpu", dtype="float32"):
