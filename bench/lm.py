@@ -20,7 +20,9 @@ What it does, in one run:
    tokens/s when MLX imports, one row (no CFG) ours vs mlx-lm's ``generate_step`` with its own
    Qwen3 and cache on the same weights when mlx-lm imports (not a project dependency: e.g.
    ``pip install --no-deps --target /tmp/mlxlm mlx-lm`` and ``PYTHONPATH=/tmp/mlxlm``), and the
-   cost of one constrained-decoder step (goal < 0.2 ms).
+   cost of one constrained-decoder step (goal < 0.2 ms);
+4. times the codes rows' prefill fresh and resumed from the CoT run's kept cache (the prefix
+   reuse of ``core/lm/prefix.py``), with how many slots were copied.
 
 Usage: ``.venv/bin/python bench/lm.py [--hidden 512 --layers 4 | --full] [--device cpu|cuda] [--repeats 2]``.
 """
@@ -173,6 +175,39 @@ def run_ours(folder: Path, device: str, dtype: str) -> dict:
     seconds, gen = once(1)
     assert len(gen.tokens) == CODES + 1 and gen.tokens[-1] == vocab.eos_id
     return {"seconds": seconds, "tokens": len(gen.tokens), "peak_mb": _peak(device, baseline)}
+
+
+def prefix_reuse(folder: Path, device: str, dtype: str) -> dict:
+    """The codes rows' prefill, fresh vs resumed from the CoT run's kept cache (``core/lm/prefix.py``)."""
+    import torch
+
+    from mixgrv_app.core.lm.prompts import ChatTemplate, PromptBuilder
+    from mixgrv_app.core.lm.torch_runtime import TorchLMRuntime
+    from mixgrv_app.core.torch_model import loading as checkpoints
+
+    vocab, cond, uncond = _prompts(folder)
+    cot_prompt = vocab.encode(PromptBuilder(ChatTemplate(folder)).cot(CAPTION, LYRICS))
+    written = vocab.encode(COT)
+    runtime = TorchLMRuntime(checkpoints.load_lm(folder, device=device, dtype=dtype))
+
+    def prefill(kept: bool) -> float:
+        if kept:  # what the CoT phase leaves: its prompt and what it wrote
+            runtime.start([cot_prompt], vocab.pad_id, len(cot_prompt) + len(written) + 1)
+            for token in written:
+                runtime.feed(token)
+            runtime.release(keep=True)
+        t0 = time.perf_counter()
+        runtime.start([cond, uncond], vocab.pad_id, len(cond) + CODES + 10)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - t0
+        runtime.release()
+        return seconds
+
+    fresh = min(prefill(False) for _ in range(5))
+    resumed = min(prefill(True) for _ in range(5))
+    prefill(True)
+    return {"fresh": fresh, "resumed": resumed, "width": max(len(cond), len(uncond)), "reused": runtime.reused_slots}
 
 
 def run_transformers(folder: Path, device: str, dtype: str) -> dict:
@@ -367,7 +402,7 @@ def main() -> None:
 
         if args.device == "cpu":
             torch.set_num_threads(max(1, os.cpu_count() or 1))
-        fn = {"ours": run_ours, "transformers": run_transformers}.get(args.child)
+        fn = {"ours": run_ours, "transformers": run_transformers, "reuse": prefix_reuse}.get(args.child)
         if args.child == "mlx":
             print(json.dumps(run_mlx(Path(args.folder))))
         elif args.child == "fsm":
@@ -391,6 +426,9 @@ def main() -> None:
             print(f"{side:>12}: {r['seconds']:.2f} s, {r['tokens'] / r['seconds']:.1f} tokens/s, peak {r['peak_mb']:.0f} MB")
         print(f"ratio ours/transformers: time {best['ours']['seconds'] / best['transformers']['seconds']:.2f} (goal <= 0.8), "
               f"peak memory {best['ours']['peak_mb'] / max(best['transformers']['peak_mb'], 1e-9):.2f} (goal <= 1.0)")
+        r = child("reuse", folder, args.device, dtype)
+        print(f"codes-row prefill: fresh {r['fresh'] * 1e3:.1f} ms, resumed after the CoT {r['resumed'] * 1e3:.1f} ms "
+              f"({r['reused']} of 2 x {r['width']} slots copied); ratio {r['resumed'] / r['fresh']:.2f}")
         try:
             m = child("mlx", folder, "cpu", dtype)
             print(f"         mlx: {m['seconds']:.2f} s, {m['tokens'] / m['seconds']:.1f} tokens/s (CFG, batch 2)")

@@ -25,6 +25,7 @@ class Generation:
     tokens: list[int] = field(default_factory=list)
     stopped_by: str = "length"      # "eos" | "length"
     seconds: float = 0.0
+    reused_slots: int = 0           # prompt slots copied from the last run's kept cache
 
     @property
     def tokens_per_second(self) -> float:
@@ -33,15 +34,18 @@ class Generation:
 
 def generate(runtime, rows: list[list[int]], *, session: DecoderSession | None, params: SamplingParams,
              stream: UniformStream, max_new_tokens: int, eos_id: int, pad_id: int, cfg_scale: float = 1.0,
-             cancel: Callable[[], None] | None = None, on_token: Callable[[int, int], None] | None = None) -> Generation:
+             cancel: Callable[[], None] | None = None, on_token: Callable[[int, int], None] | None = None,
+             keep: bool = False) -> Generation:
     """Generate up to ``max_new_tokens`` ids after ``rows`` (1 row, or [cond, uncond] for CFG).
 
     ``cancel`` is called before every step and may raise to stop; ``on_token(step, id)`` reports
-    progress. The runtime's cache is released before returning.
+    progress. The runtime's cache is released before returning; ``keep``: its filled part is held
+    for the next call, which reuses the prompt prefix it shares (``core/lm/prefix.py``).
     """
     start = time.perf_counter()
     padded = runtime.start(rows, pad_id, max(len(r) for r in rows) + max_new_tokens)
-    out = Generation(rows=padded)
+    out = Generation(rows=padded, reused_slots=runtime.reused_slots)
+    finished = False
     history = list(padded[0])
     try:
         for step in range(max_new_tokens):
@@ -65,7 +69,8 @@ def generate(runtime, rows: list[list[int]], *, session: DecoderSession | None, 
                 break
             if step + 1 < max_new_tokens:
                 runtime.feed(token)
+        finished = True
     finally:
-        runtime.release()
+        runtime.release(keep=keep and finished)
         out.seconds = time.perf_counter() - start
     return out

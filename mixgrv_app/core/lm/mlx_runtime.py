@@ -1,8 +1,9 @@
 """The 5 Hz LM on MLX (mirror of ``torch_runtime.py``; this module never imports torch).
 
-Left-padded cond/uncond rows in one batch, cached prefill/decode from ``mlx_model/qwen3.py``,
-the tied head computed lazily (whole vocabulary, or only the code rows in the codes phase), and
-the sampler rule of ``core/lm/sampler.py`` evaluated on device; only the chosen id is read back.
+Left-padded cond/uncond rows in one batch, cached prefill/decode from ``mlx_model/qwen3.py``
+(after any prefix the last run kept, ``prefix.py``), the tied head computed lazily (whole
+vocabulary, or only the code rows in the codes phase), and the sampler rule of
+``core/lm/sampler.py`` evaluated on device; only the chosen id is read back.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import mlx.core as mx
 import numpy as np
 
 from mixgrv_app.core.lm.fsm import Allowed
+from mixgrv_app.core.lm.prefix import CachedRuntime
 from mixgrv_app.core.lm.sampler import SLICES, SamplingParams, local_history, segments
 
 _NEG_INF = float("-inf")
@@ -52,30 +54,25 @@ class LazyScores:
         return int(ids[int(mx.argmax(self.subset(("among", tuple(ids.tolist())), ids)).item())])
 
 
-class MLXLMRuntime:
+class MLXLMRuntime(CachedRuntime):
     name = "mlx"
 
     def __init__(self, model) -> None:
-        self.model = model
+        super().__init__(model)
         self._cache_dev: dict = {}
-        self.cache = None
-        self.hidden: mx.array | None = None
 
-    def start(self, rows: list[list[int]], pad_id: int, capacity: int) -> list[list[int]]:
-        width = max(len(r) for r in rows)
-        padded = [[pad_id] * (width - len(r)) + list(r) for r in rows]
-        valid = mx.array([[False] * (width - len(r)) + [True] * len(r) for r in rows])
-        self.cache = self.model.new_cache(len(rows), max(capacity, width + 1))
-        self.hidden = self.model.prefill(mx.array(padded, dtype=mx.int32), valid, self.cache, logits=False)
-        return padded
+    # --- model (start / feed / release: ``core/lm/prefix.py``) --------------------------------
+    def _ids(self, rows: list[list[int]]) -> mx.array:
+        return mx.array(rows, dtype=mx.int32)
 
-    def feed(self, token: int) -> None:
-        ids = mx.full((self.hidden.shape[0], 1), int(token), dtype=mx.int32)
-        self.hidden = self.model.decode(ids, self.cache, logits=False)
+    def _mask(self, rows: list[list[bool]]) -> mx.array:
+        return mx.array(rows)
 
-    def release(self) -> None:
-        self.cache = None
-        self.hidden = None
+    def _fill(self, batch: int, token: int) -> mx.array:
+        return mx.full((batch, 1), int(token), dtype=mx.int32)
+
+    def _stack(self, parts: list[mx.array]) -> mx.array:
+        return mx.concatenate(parts, axis=0)
 
     def step_scores(self, cfg_scale: float) -> LazyScores:
         return LazyScores(self, cfg_scale)

@@ -80,6 +80,7 @@ class Plan:
     codes_tokens: list[int] = field(default_factory=list)
     codes_output: str = ""
     phase_prompts: list[str] = field(default_factory=list)
+    codes_reused_slots: int = 0               # codes-prompt slots taken from the last run's cache
     seconds: float = 0.0
 
     @property
@@ -183,7 +184,7 @@ class LMPlanner:
     def __init__(self, folder: str | os.PathLike[str], *, backend: str = "torch", device: str = "cpu",
                  dtype: str = "float32", genres: list[str] | None = None, max_duration: int = 600,
                  max_model_len: int = DEFAULT_MAX_MODEL_LEN, check_free_memory: bool = True,
-                 quantize_bits: int | None = None) -> None:
+                 quantize_bits: int | None = None, reuse_prefix: bool = True) -> None:
         folder = Path(folder)
         if not (folder / "config.json").is_file():
             raise CheckpointError("lm.missing", f"The 5 Hz LM folder {folder} is missing or incomplete (no config.json). "
@@ -198,6 +199,7 @@ class LMPlanner:
                           bits=quantize_bits, backend=backend)
         self.max_model_len = int(max_model_len)
         self.max_duration = int(max_duration)
+        self.reuse_prefix = bool(reuse_prefix)  # the codes phase resumes from the CoT's cache
         self.vocab = LMVocab(folder)
         special = {"eos_token": self.vocab.eos_token, "pad_token": self.vocab.pad_token,
                    "bos_token": self.vocab.bos_token, "unk_token": self.vocab.unk_token}
@@ -236,7 +238,8 @@ class LMPlanner:
 
     # --- one phase --------------------------------------------------------------------------
     def _run(self, prompt: str, *, phase: str, settings: SamplingParams, stream: UniformStream, max_new_tokens: int,
-             uncond_prompt: str | None = None, cfg_scale: float = 1.0, cancel=None, on_token=None, **decoder) -> engine.Generation:
+             uncond_prompt: str | None = None, cfg_scale: float = 1.0, cancel=None, on_token=None, keep: bool = False,
+             **decoder) -> engine.Generation:
         rows = [self.vocab.encode(prompt)]
         if uncond_prompt is not None:
             rows.append(self.vocab.encode(uncond_prompt))
@@ -248,7 +251,7 @@ class LMPlanner:
         session = self.tables.session(phase, prompt_ids=rows[0], **decoder)
         return engine.generate(self.runtime, rows, session=session, params=settings, stream=stream,
                                max_new_tokens=max_new_tokens, eos_id=self.vocab.eos_id, pad_id=self.vocab.pad_id,
-                               cfg_scale=cfg_scale, cancel=cancel, on_token=on_token)
+                               cfg_scale=cfg_scale, cancel=cancel, on_token=on_token, keep=keep and self.reuse_prefix)
 
     def _open_budget(self) -> int:
         return min(4096, self.max_model_len - ANSWER_ROOM)
@@ -272,7 +275,20 @@ class LMPlanner:
         With no ``duration`` upstream puts no end rule on the codes (the LM stops when it stops, up
         to 4096 tokens). ``length_from_plan`` (the app's think without a length) instead holds the
         codes to the duration the CoT wrote, so the song is as long as its plan says; when the CoT
-        wrote none, the codes stop where the LM stops or at ``max_duration`` (a song the DiT can render)."""
+        wrote none, the codes stop where the LM stops or at ``max_duration`` (a song the DiT can render).
+
+        Each run after the first starts from the cache the last one left (``reuse_prefix``): the
+        codes prompt's conditional row begins with the CoT prompt and what the CoT wrote, and
+        every item has the same codes rows, so only the rest is prefilled (``core/lm/prefix.py``)."""
+        try:
+            return self._plan_batch(caption, lyrics, metas=metas, duration=duration, settings=settings, seeds=seeds,
+                                    codes=codes, cancel=cancel, on_token=on_token, length_from_plan=length_from_plan)
+        finally:
+            if self.runtime is not None:
+                self.runtime.forget()
+
+    def _plan_batch(self, caption: str, lyrics: str, *, metas, duration, settings: LMSettings, seeds, codes: bool,
+                    cancel, on_token, length_from_plan: bool) -> list[Plan]:
         import time
 
         caption, lyrics = caption or "", lyrics or ""
@@ -286,7 +302,7 @@ class LMPlanner:
             prompt = self.prompts.cot(caption, lyrics)
             gen = self._run(prompt, phase="cot", settings=sampling, stream=streams[0], max_new_tokens=self._open_budget(),
                             cancel=cancel, on_token=(lambda s, t: on_token("cot", s, t)) if on_token else None,
-                            target_duration=None, user_metadata=user, stop_at_reasoning=True, skip_genres=True,
+                            keep=codes, target_duration=None, user_metadata=user, stop_at_reasoning=True, skip_genres=True,
                             skip_caption=not settings.use_cot_caption, skip_language=not settings.use_cot_language)
             first.phase1_ran = True
             first.phase_prompts.append(prompt)
@@ -321,10 +337,11 @@ class LMPlanner:
             gen = self._run(prompt, phase="codes", settings=sampling, stream=stream, max_new_tokens=budget,
                             uncond_prompt=uncond, cfg_scale=settings.cfg_scale if use_cfg else 1.0, cancel=cancel,
                             on_token=(lambda s, t, i=index: on_token(f"codes:{i}", s, t)) if on_token else None,
-                            target_duration=duration, user_metadata=None, stop_at_reasoning=False,
+                            keep=index + 1 < len(plans), target_duration=duration, user_metadata=None, stop_at_reasoning=False,
                             skip_genres=False, skip_caption=True, skip_language=True)
             plan.phase_prompts.append(prompt)
             plan.codes_prompt_rows, plan.codes_tokens = gen.rows, gen.tokens
+            plan.codes_reused_slots = gen.reused_slots
             plan.codes_output = self.vocab.decode(gen.tokens)
             plan.code_string = parse.code_string(plan.codes_output)
             plan.codes = parse_audio_codes(plan.code_string)

@@ -1,7 +1,8 @@
 """The 5 Hz LM on torch: prompt rows → cached prefill/decode, and the sampler's steps on device.
 
 Implements the runtime the engine drives (``core/lm/engine.py``): ``start`` left-pads 1 or 2
-rows (cond, uncond) into one batch and prefills; ``step_scores`` gives this step's scores (CFG
+rows (cond, uncond) into one batch and prefills, after any prefix the last run kept
+(``core/lm/prefix.py``); ``step_scores`` gives this step's scores (CFG
 combined when there are two rows) lazily — the tied head ``hidden · Eᵀ`` is computed only for
 the tokens that are asked about: the whole vocabulary when the decoder needs the top-1 token or
 a mask over most of it, but only the 64,000 code rows (a contiguous slice of the embedding, no
@@ -17,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from mixgrv_app.core.lm.fsm import Allowed
+from mixgrv_app.core.lm.prefix import CachedRuntime
 from mixgrv_app.core.lm.sampler import SLICES, SamplingParams, local_history, segments
 
 
@@ -61,35 +63,27 @@ class LazyScores:
         return int(ids[int(torch.argmax(self.subset(("among", tuple(ids.tolist())), ids)))])
 
 
-class TorchLMRuntime:
+class TorchLMRuntime(CachedRuntime):
     name = "torch"
 
     def __init__(self, model, device=None) -> None:
-        self.model = model
+        super().__init__(model)
         self.device = device or model.embed_tokens.weight.device
         self.weight = model.embed_tokens.weight.detach() if model is not None else None
         self._cache_dev: dict = {}
-        self.cache = None
-        self.hidden: torch.Tensor | None = None
 
-    # --- model ------------------------------------------------------------------------------
-    def start(self, rows: list[list[int]], pad_id: int, capacity: int) -> list[list[int]]:
-        """Left-pad ``rows`` into one batch and prefill; returns the padded rows."""
-        width = max(len(r) for r in rows)
-        padded = [[pad_id] * (width - len(r)) + list(r) for r in rows]
-        ids = torch.tensor(padded, dtype=torch.long, device=self.device)
-        valid = torch.tensor([[False] * (width - len(r)) + [True] * len(r) for r in rows], device=self.device)
-        self.cache = self.model.new_cache(len(rows), max(capacity, width + 1))
-        self.hidden = self.model.prefill(ids, valid, self.cache, logits=False)
-        return padded
+    # --- model (start / feed / release: ``core/lm/prefix.py``) --------------------------------
+    def _ids(self, rows: list[list[int]]) -> torch.Tensor:
+        return torch.tensor(rows, dtype=torch.long, device=self.device)
 
-    def feed(self, token: int) -> None:
-        ids = torch.full((self.hidden.shape[0], 1), int(token), dtype=torch.long, device=self.device)
-        self.hidden = self.model.decode(ids, self.cache, logits=False)
+    def _mask(self, rows: list[list[bool]]) -> torch.Tensor:
+        return torch.tensor(rows, dtype=torch.bool, device=self.device)
 
-    def release(self) -> None:
-        self.cache = None
-        self.hidden = None
+    def _fill(self, batch: int, token: int) -> torch.Tensor:
+        return torch.full((batch, 1), int(token), dtype=torch.long, device=self.device)
+
+    def _stack(self, parts: list[torch.Tensor]) -> torch.Tensor:
+        return torch.cat(parts, dim=0)
 
     def step_scores(self, cfg_scale: float) -> LazyScores:
         return LazyScores(self, cfg_scale)

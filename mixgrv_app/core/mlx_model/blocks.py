@@ -55,20 +55,22 @@ def apply_rope(x: mx.array, cos: mx.array, sin: mx.array) -> mx.array:
 
 
 def attention_mask(length: int, *, window: int | None = None, causal: bool = False,
-                   key_padding: mx.array | None = None, dtype=mx.float32) -> mx.array | None:
-    """Additive mask [B or 1, 1, L, L] in ``dtype`` (0 allowed, ``finfo(dtype).min`` elsewhere), or None.
+                   key_padding: mx.array | None = None, dtype=mx.float32, start: int = 0) -> mx.array | None:
+    """Additive mask [B or 1, 1, L − start, L] in ``dtype`` (0 allowed, ``finfo(dtype).min`` elsewhere), or None.
 
     Additive everywhere (not boolean) so a padded query that sees no valid key averages all
-    values uniformly, exactly as upstream's masks do (see the torch mirror).
+    values uniformly, exactly as upstream's masks do (see the torch mirror). ``start``: the
+    queries are positions start…L−1 only (a prefill that resumes after cached keys).
     """
     if window is None and not causal and key_padding is None:
         return None
-    i = mx.arange(length)
-    allowed = mx.ones((length, length), dtype=mx.bool_)
+    i = mx.arange(start, length)[:, None]
+    j = mx.arange(length)[None, :]
+    allowed = mx.ones((length - start, length), dtype=mx.bool_)
     if window is not None:
-        allowed = allowed & (mx.abs(i[:, None] - i[None, :]) <= window)
+        allowed = allowed & (mx.abs(i - j) <= window)
     if causal:
-        allowed = allowed & (i[None, :] <= i[:, None])
+        allowed = allowed & (j <= i)
     allowed = allowed[None, None]
     if key_padding is not None:
         allowed = allowed & key_padding.astype(mx.bool_)[:, None, None, :]

@@ -36,18 +36,48 @@ class Qwen3TextEncoder(nn.Module):
 
 class LMCache:
     """Per-layer K/V buffers for ``capacity`` positions and the key mask (mirror of the torch
-    ``LMCache``: left-padded rows, shared positions 0…capacity−1)."""
+    ``LMCache``: left-padded rows, shared positions 0…capacity−1, rows copyable at the same slots)."""
 
     def __init__(self, model: "Qwen3CausalLM", batch: int, capacity: int, dtype) -> None:
         c = model.config
         shape = (batch, c.num_key_value_heads, capacity, c.head_dim)
         self.k = [mx.zeros(shape, dtype=dtype) for _ in range(c.num_hidden_layers)]
         self.v = [mx.zeros(shape, dtype=dtype) for _ in range(c.num_hidden_layers)]
+        self.valid = mx.ones((batch, capacity), dtype=mx.bool_)
         self.cos, self.sin = model.rotary_emb(capacity, dtype)
         self.capacity = capacity
         self.length = 0
+        self.padded = False
         self.dtype = dtype
         self.additive: mx.array | None = None  # [B, 1, 1, capacity] when rows are padded
+
+    def set_valid(self, valid: mx.array | None) -> None:
+        """Mark the left pads of the first ``valid.shape[1]`` slots (``valid`` [B, W] bool)."""
+        if valid is not None and not bool(mx.all(valid)):
+            rest = mx.ones((valid.shape[0], self.capacity - valid.shape[1]), dtype=mx.bool_)
+            self.valid = mx.concatenate([valid.astype(mx.bool_), rest], axis=1)
+            self.padded = True
+            dtype = self.dtype
+            self.additive = mx.where(self.valid, mx.array(0.0, dtype=dtype),
+                                     mx.array(_mask_min(dtype), dtype=dtype))[:, None, None, :]
+
+    def copy_row(self, row: int, source: "LMCache", source_row: int, slots: int) -> None:
+        """Slots 0…slots−1 of ``source``'s row ``source_row`` into this cache's row ``row``."""
+        for mine, theirs in ((self.k, source.k), (self.v, source.v)):
+            for layer in range(len(mine)):
+                mine[layer][row, :, :slots, :] = theirs[layer][source_row, :, :slots, :]
+
+    def trimmed(self) -> "LMCache":
+        """A copy holding only the filled slots (what is kept for reuse; frees the rest)."""
+        out = object.__new__(LMCache)
+        out.__dict__.update(self.__dict__)
+        out.k = [mx.array(k[:, :, : self.length, :]) for k in self.k]
+        out.v = [mx.array(v[:, :, : self.length, :]) for v in self.v]
+        mx.eval(out.k, out.v)
+        out.valid = self.valid[:, : self.length]
+        out.cos, out.sin = self.cos[: self.length], self.sin[: self.length]
+        out.capacity, out.additive = self.length, None
+        return out
 
     def decode_mask(self) -> mx.array | None:
         return None if self.additive is None else self.additive[..., : self.length + 1]
@@ -63,7 +93,7 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         emb = self.embed_tokens  # a quantized embedding keeps its compute dtype in the scales
         return LMCache(self, batch, capacity, getattr(emb, "scales", emb.weight).dtype)
 
-    def _attend(self, layer, x: mx.array, cache: LMCache, index: int, start: int, mask) -> mx.array:
+    def _attend(self, layer, x: mx.array, cache: LMCache, index: int, start: int, mask, rows: slice) -> mx.array:
         attn = layer.self_attn
         b, length, _ = x.shape
         q = attn.q_norm(attn.q_proj(x).reshape(b, length, attn.heads, attn.head_dim)).transpose(0, 2, 1, 3)
@@ -72,34 +102,37 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         end = start + length
         cos, sin = cache.cos[start:end], cache.sin[start:end]
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        cache.k[index][:, :, start:end, :] = k
-        cache.v[index][:, :, start:end, :] = v
-        keys, values = cache.k[index][:, :, :end, :], cache.v[index][:, :, :end, :]
+        cache.k[index][rows, :, start:end, :] = k
+        cache.v[index][rows, :, start:end, :] = v
+        keys, values = cache.k[index][rows, :, :end, :], cache.v[index][rows, :, :end, :]
         out = mx.fast.scaled_dot_product_attention(q, keys, values, scale=attn.head_dim ** -0.5, mask=mask)
         return attn.o_proj(out.transpose(0, 2, 1, 3).reshape(b, length, attn.heads * attn.head_dim))
 
-    def _run(self, ids: mx.array, cache: LMCache, mask, logits: bool = True) -> mx.array:
-        start = cache.length
+    def _run(self, ids: mx.array, cache: LMCache, mask, logits: bool = True, start: int | None = None,
+             rows: slice = slice(None)) -> mx.array:
+        start = cache.length if start is None else start
         h = self.embed_tokens(ids)
         for i, layer in enumerate(self.layers):
-            h = h + self._attend(layer, layer.input_layernorm(h), cache, i, start, mask)
+            h = h + self._attend(layer, layer.input_layernorm(h), cache, i, start, mask, rows)
             h = h + layer.mlp(layer.post_attention_layernorm(h))
-        cache.length = start + ids.shape[1]
+        cache.length = max(cache.length, start + ids.shape[1])
         last = self.norm(h[:, -1])
         return self.embed_tokens.as_linear(last).astype(mx.float32) if logits else last
 
     def prefill(self, ids: mx.array, valid: mx.array | None, cache: LMCache, logits: bool = True) -> mx.array:
         """Prompt ids [B, L] (left-padded; ``valid`` [B, L] bool) → next-token logits [B, V] float32
         (``logits=False``: the final-norm hidden state [B, H])."""
-        length = ids.shape[1]
-        dtype = cache.dtype
-        if valid is not None and not bool(mx.all(valid)):
-            full = mx.concatenate([valid.astype(mx.bool_), mx.ones((ids.shape[0], cache.capacity - length), dtype=mx.bool_)], axis=1)
-            cache.additive = mx.where(full, mx.array(0.0, dtype=dtype), mx.array(_mask_min(dtype), dtype=dtype))[:, None, None, :]
-            mask = attention_mask(length, causal=True, key_padding=valid, dtype=dtype)
-        else:
-            mask = attention_mask(length, causal=True, dtype=dtype)
-        return self._run(ids, cache, mask, logits)
+        cache.set_valid(valid)
+        return self.extend(ids, cache, 0, logits=logits)
+
+    def extend(self, ids: mx.array, cache: LMCache, start: int, row: int | None = None, logits: bool = True) -> mx.array:
+        """Prompt ids at slots start…start+L−1 of every row (``row``: of that row only, ids [1, L]),
+        attending to the keys cached before ``start`` (a prefill that resumes after a reused prefix)."""
+        rows = slice(None) if row is None else slice(row, row + 1)
+        end = start + ids.shape[1]
+        padding = cache.valid[rows, :end] if cache.padded else None
+        mask = attention_mask(end, causal=True, key_padding=padding, dtype=cache.dtype, start=start)
+        return self._run(ids, cache, mask, logits, start=start, rows=rows)
 
     def decode(self, ids: mx.array, cache: LMCache, logits: bool = True) -> mx.array:
         """One new token per row [B, 1] → next-token logits [B, V] float32, or the hidden state."""

@@ -72,8 +72,9 @@ def attention_mask(
     causal: bool = False,
     key_padding: torch.Tensor | None = None,
     dtype: torch.dtype = torch.float32,
+    start: int = 0,
 ) -> torch.Tensor | None:
-    """Self-attention mask [B or 1, 1, L, L], or None when unrestricted.
+    """Self-attention mask [B or 1, 1, L − start, L], or None when unrestricted.
 
     ``window``: bidirectional band |i − j| ≤ window. ``causal``: j ≤ i. Without padding the mask
     is boolean ("may attend"). With ``key_padding`` ([B, L] bool, True = real token) it is
@@ -81,15 +82,17 @@ def attention_mask(
     matters for a padded query outside every valid key's band: all its scores become the same
     huge negative number, so it averages all values uniformly (a boolean mask would give NaN or
     zeros). Those rows are padding, but the DiT attends to them, so they must match upstream.
+    ``start``: the queries are positions start…L−1 only (a prefill that resumes after cached keys).
     """
     if window is None and not causal and key_padding is None:
         return None
-    i = torch.arange(length, device=device)
-    allowed = torch.ones(length, length, dtype=torch.bool, device=device)
+    i = torch.arange(start, length, device=device)[:, None]
+    j = torch.arange(length, device=device)[None, :]
+    allowed = torch.ones(length - start, length, dtype=torch.bool, device=device)
     if window is not None:
-        allowed &= (i[:, None] - i[None, :]).abs() <= window
+        allowed &= (i - j).abs() <= window
     if causal:
-        allowed &= i[None, :] <= i[:, None]
+        allowed &= j <= i
     allowed = allowed[None, None]
     if key_padding is None:
         return allowed

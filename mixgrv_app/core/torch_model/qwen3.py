@@ -48,7 +48,9 @@ class LMCache:
 
     Rows are left-padded (upstream's CFG batch): ``valid`` marks real keys. Positions are the
     buffer slots 0…capacity−1 for every row, as transformers does for a padded batch without
-    position ids (only absolute positions shift; relative ones, which RoPE uses, do not).
+    position ids (only absolute positions shift; relative ones, which RoPE uses, do not). So a
+    row's keys may be copied into another cache's row at the same slots (``copy_row``): that is
+    how a prompt prefix computed once is reused (``core/lm/engine.py``).
     """
 
     def __init__(self, model: "Qwen3CausalLM", batch: int, capacity: int, device, dtype) -> None:
@@ -62,6 +64,30 @@ class LMCache:
         self.length = 0
         self.padded = False
         self._decode_mask: torch.Tensor | None = None
+
+    def set_valid(self, valid: torch.Tensor | None) -> None:
+        """Mark the left pads of the first ``valid.shape[1]`` slots (``valid`` [B, W] bool)."""
+        if valid is not None and not bool(valid.all()):
+            self.valid[:, : valid.shape[1]] = valid
+            self.padded = True
+            self._decode_mask = None
+
+    def copy_row(self, row: int, source: "LMCache", source_row: int, slots: int) -> None:
+        """Slots 0…slots−1 of ``source``'s row ``source_row`` into this cache's row ``row``."""
+        for mine, theirs in ((self.k, source.k), (self.v, source.v)):
+            for layer in range(len(mine)):
+                mine[layer][row, :, :slots] = theirs[layer][source_row, :, :slots]
+
+    def trimmed(self) -> "LMCache":
+        """A copy holding only the filled slots (what is kept for reuse; frees the rest)."""
+        out = object.__new__(LMCache)
+        out.__dict__.update(self.__dict__)
+        out.k = [k[:, :, : self.length].clone() for k in self.k]
+        out.v = [v[:, :, : self.length].clone() for v in self.v]
+        out.valid = self.valid[:, : self.length].clone()
+        out.cos, out.sin = self.cos[: self.length], self.sin[: self.length]
+        out.capacity, out._decode_mask = self.length, None
+        return out
 
     def decode_mask(self, dtype) -> torch.Tensor | None:
         """Additive [B, 1, 1, capacity] mask hiding the left pads (None without padding)."""
@@ -84,7 +110,7 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         w = self.embed_tokens.weight
         return LMCache(self, batch, capacity, w.device, w.dtype)
 
-    def _attend(self, layer, x: torch.Tensor, cache: LMCache, index: int, start: int, mask) -> torch.Tensor:
+    def _attend(self, layer, x: torch.Tensor, cache: LMCache, index: int, start: int, mask, rows: slice) -> torch.Tensor:
         attn = layer.self_attn
         b, length, _ = x.shape
         q = attn.q_norm(attn.q_proj(x).view(b, length, attn.heads, attn.head_dim)).transpose(1, 2)
@@ -93,20 +119,21 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         cos, sin = cache.cos[start:start + length], cache.sin[start:start + length]
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
         end = start + length
-        cache.k[index][:, :, start:end] = k
-        cache.v[index][:, :, start:end] = v
-        keys, values = cache.k[index][:, :, :end], cache.v[index][:, :, :end]
+        cache.k[index][rows, :, start:end] = k
+        cache.v[index][rows, :, start:end] = v
+        keys, values = cache.k[index][rows, :, :end], cache.v[index][rows, :, :end]
         out = F.scaled_dot_product_attention(q, keys, values, attn_mask=mask, scale=attn.head_dim ** -0.5,
                                              enable_gqa=attn.kv_heads != attn.heads)
         return attn.o_proj(out.transpose(1, 2).reshape(b, length, attn.heads * attn.head_dim))
 
-    def _run(self, ids: torch.Tensor, cache: LMCache, mask, logits: bool = True) -> torch.Tensor:
-        start = cache.length
+    def _run(self, ids: torch.Tensor, cache: LMCache, mask, logits: bool = True, start: int | None = None,
+             rows: slice = slice(None)) -> torch.Tensor:
+        start = cache.length if start is None else start
         h = self.embed_tokens(ids)
         for i, layer in enumerate(self.layers):
-            h = h + self._attend(layer, layer.input_layernorm(h), cache, i, start, mask)
+            h = h + self._attend(layer, layer.input_layernorm(h), cache, i, start, mask, rows)
             h = h + layer.mlp(layer.post_attention_layernorm(h))
-        cache.length = start + ids.shape[1]
+        cache.length = max(cache.length, start + ids.shape[1])
         last = self.norm(h[:, -1])
         return F.linear(last, self.embed_tokens.weight).float() if logits else last
 
@@ -115,14 +142,24 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         """Prompt ids [B, L] (left-padded; ``valid`` [B, L] bool marks real tokens) → next-token
         logits [B, V] in float32 (``logits=False``: the final-norm hidden state [B, H], for a head
         over only the tokens that may come next); fills the cache's first L slots."""
-        length = ids.shape[1]
-        if valid is not None and not bool(valid.all()):
-            cache.valid[:, :length] = valid
-            cache.padded = True
-            mask = attention_mask(length, device=ids.device, causal=True, key_padding=valid, dtype=self.embed_tokens.weight.dtype)
+        cache.set_valid(valid)
+        return self.extend(ids, cache, 0, logits=logits)
+
+    @torch.inference_mode()
+    def extend(self, ids: torch.Tensor, cache: LMCache, start: int, row: int | None = None,
+               logits: bool = True) -> torch.Tensor:
+        """Prompt ids at slots start…start+L−1 of every row (``row``: of that row only, ids [1, L]),
+        attending to the keys already cached before ``start``: a prefill that resumes after a
+        reused prefix. Returns what :meth:`prefill` returns, for those rows."""
+        rows = slice(None) if row is None else slice(row, row + 1)
+        end = start + ids.shape[1]
+        dtype = self.embed_tokens.weight.dtype
+        if cache.padded:
+            mask = attention_mask(end, device=ids.device, causal=True, key_padding=cache.valid[rows, :end], dtype=dtype,
+                                  start=start)
         else:
-            mask = attention_mask(length, device=ids.device, causal=True)
-        return self._run(ids, cache, mask, logits)
+            mask = attention_mask(end, device=ids.device, causal=True, start=start)
+        return self._run(ids, cache, mask, logits, start=start, rows=rows)
 
     @torch.inference_mode()
     def decode(self, ids: torch.Tensor, cache: LMCache, logits: bool = True) -> torch.Tensor:
