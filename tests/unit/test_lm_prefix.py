@@ -12,20 +12,20 @@ import pytest
 
 from mixgrv_app.core.jobs import CancelToken, Cancelled
 from mixgrv_app.core.lm.planner import LMPlanner, LMSettings
-from mixgrv_app.core.lm.prefix import shared_slots
+from mixgrv_app.core.lm.prefix import Kept, shared_tokens
 
 BACKENDS = ("torch", "mlx")
 CAPTION = "A dreamy lo-fi track with soft keys"
 LYRICS = "[Verse]\nquiet rain on the window\n[Chorus]\nstay a while"
 
 
-def test_shared_slots_matches_slot_for_slot():
-    kept = [[5, 6, 7, 8], [0, 0, 5, 6]]
-    assert shared_slots([5, 6, 7, 9, 9], kept, 10) == (0, 3)
-    assert shared_slots([0, 0, 5, 6, 1], kept, 10) == (1, 4)
-    assert shared_slots([0, 5, 6, 7], kept, 10) == (1, 1)      # the same tokens one slot later share nothing
-    assert shared_slots([5, 6, 7, 8, 1], kept, 2) == (0, 2)     # at most the limit
-    assert shared_slots([9], kept, 10) == (0, 0)
+def test_shared_tokens_matches_runs_after_the_pads():
+    kept = Kept(cache=None, rows=[[5, 6, 7, 8], [0, 0, 5, 6]], pads=[0, 2])
+    assert shared_tokens([5, 6, 7, 9, 9], kept, 10) == (0, 3)
+    assert shared_tokens([5, 6, 1], Kept(None, [[0, 0, 5, 6]], [2]), 10) == (0, 2)  # a padded row's tokens count
+    assert shared_tokens([6, 7], kept, 10) == (0, 0)                                # a run starts at the first token
+    assert shared_tokens([5, 6, 7, 8, 1], kept, 2) == (0, 2)                        # at most the limit
+    assert shared_tokens([9], kept, 10) == (0, 0)
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +62,9 @@ def test_a_resumed_prefill_gives_a_fresh_prefills_scores(lm):
     written = vocab.encode("<think>\nbpm: 92\nduration: 10")
     cond = cot + written + vocab.encode("\nkeyscale: C major\n</think>\n\n")
     uncond = vocab.encode(lm.prompts.codes(CAPTION, LYRICS, "<think>\n</think>", negative=True))
-    assert len(uncond) < len(cond)  # so the cond row is not padded and its prefix can be reused
+    assert len(uncond) < len(cond)  # the uncond row is padded: its prefix moves to later slots
+    uncond_shared = next(i for i, (a, b) in enumerate(zip(uncond, cot + written + [-1])) if a != b)
+    assert uncond_shared > 0
 
     # per-row path: a one-row run (the CoT) kept, then the two codes rows
     rt.start([cot], vocab.pad_id, len(cot) + 64)
@@ -70,7 +72,7 @@ def test_a_resumed_prefill_gives_a_fresh_prefills_scores(lm):
         rt.feed(token)
     rt.release(keep=True)
     padded = rt.start([cond, uncond], vocab.pad_id, len(cond) + 8)
-    assert rt.reused_slots == len(cot) + len(written)  # the uncond row is left-padded: prefilled whole
+    assert rt.reused_slots == len(cot) + len(written) + uncond_shared
     resumed = rt.hidden
     rt.feed(written[0])
     resumed_next = rt.hidden
@@ -85,7 +87,7 @@ def test_a_resumed_prefill_gives_a_fresh_prefills_scores(lm):
 
     # batched path: the next item starts from the same two rows (kept above, with one fed token)
     rt.start([cond, uncond], vocab.pad_id, len(cond) + 8)
-    assert rt.reused_slots == 2 * (len(padded[0]) - 1)
+    assert rt.reused_slots == len(cond) - 1 + len(uncond) - 1  # each row but its last token
     _close(rt.hidden, resumed)
     rt.release()
     assert rt.kept is None and rt.cache is None
@@ -105,18 +107,20 @@ def test_plans_are_the_same_with_reuse_on_and_off(lm):
     for a, b in zip(on, off, strict=True):
         assert (a.cot_tokens, a.codes_prompt_rows, a.codes_tokens) == (b.cot_tokens, b.codes_prompt_rows, b.codes_tokens)
         assert b.codes_reused_slots == 0
-    rows, width = on[0].codes_prompt_rows, len(on[0].codes_prompt_rows[0])
+    pad = lm.vocab.pad_id
+    rows = [[t for i, t in enumerate(r) if any(x != pad for x in r[:i + 1])] for r in on[0].codes_prompt_rows]
     kept = on[0].cot_prompt_ids + on[0].cot_tokens[:-1]  # the CoT's last token (its stop) is never fed
 
     def common(row):
         n = 0
-        while n < min(len(row), len(kept), width - 1) and row[n] == kept[n]:
+        while n < min(len(row) - 1, len(kept)) and row[n] == kept[n]:
             n += 1
         return n
 
     assert common(rows[0]) > len(on[0].cot_prompt_ids)   # the CoT prompt and part of what it wrote
+    assert common(rows[1]) > 0                            # the uncond row: the shared system/user turn
     assert on[0].codes_reused_slots == sum(common(r) for r in rows)
-    assert on[1].codes_reused_slots == 2 * (width - 1)                    # the second item: both rows but the last slot
+    assert on[1].codes_reused_slots == sum(len(r) - 1 for r in rows)     # the second item: each row but its last token
     assert lm.runtime.kept is None                                         # nothing held after the plan
 
 

@@ -36,7 +36,7 @@ class Qwen3TextEncoder(nn.Module):
 
 class LMCache:
     """Per-layer K/V buffers for ``capacity`` positions and the key mask (mirror of the torch
-    ``LMCache``: left-padded rows, shared positions 0…capacity−1, rows copyable at the same slots)."""
+    ``LMCache``: left-padded rows, shared positions 0…capacity−1, rows copyable with rotated keys)."""
 
     def __init__(self, model: "Qwen3CausalLM", batch: int, capacity: int, dtype) -> None:
         c = model.config
@@ -61,11 +61,16 @@ class LMCache:
             self.additive = mx.where(self.valid, mx.array(0.0, dtype=dtype),
                                      mx.array(_mask_min(dtype), dtype=dtype))[:, None, None, :]
 
-    def copy_row(self, row: int, source: "LMCache", source_row: int, slots: int) -> None:
-        """Slots 0…slots−1 of ``source``'s row ``source_row`` into this cache's row ``row``."""
-        for mine, theirs in ((self.k, source.k), (self.v, source.v)):
-            for layer in range(len(mine)):
-                mine[layer][row, :, :slots, :] = theirs[layer][source_row, :, :slots, :]
+    def copy_row(self, row: int, source: "LMCache", source_row: int, source_start: int, start: int, count: int) -> None:
+        """``count`` slots of ``source``'s row ``source_row`` from ``source_start`` into this cache's
+        row ``row`` at ``start`` (keys rotated by the slot shift; see the torch mirror). The slots
+        before ``start`` stay zero (pads)."""
+        shift = start - source_start
+        cos, sin = self.cos[abs(shift)], self.sin[abs(shift)] * (1.0 if shift >= 0 else -1.0)
+        for layer in range(len(self.k)):
+            keys = source.k[layer][source_row, :, source_start:source_start + count, :]
+            self.k[layer][row, :, start:start + count, :] = apply_rope(keys, cos, sin) if shift else keys
+            self.v[layer][row, :, start:start + count, :] = source.v[layer][source_row, :, source_start:source_start + count, :]
 
     def trimmed(self) -> "LMCache":
         """A copy holding only the filled slots (what is kept for reuse; frees the rest)."""

@@ -48,9 +48,9 @@ class LMCache:
 
     Rows are left-padded (upstream's CFG batch): ``valid`` marks real keys. Positions are the
     buffer slots 0…capacity−1 for every row, as transformers does for a padded batch without
-    position ids (only absolute positions shift; relative ones, which RoPE uses, do not). So a
-    row's keys may be copied into another cache's row at the same slots (``copy_row``): that is
-    how a prompt prefix computed once is reused (``core/lm/engine.py``).
+    position ids (only absolute positions shift; relative ones, which RoPE uses, do not). A row's
+    keys may be copied into another cache's row, rotated to their new slots (``copy_row``): that is
+    how a prompt prefix computed once is reused (``core/lm/prefix.py``).
     """
 
     def __init__(self, model: "Qwen3CausalLM", batch: int, capacity: int, device, dtype) -> None:
@@ -72,11 +72,20 @@ class LMCache:
             self.padded = True
             self._decode_mask = None
 
-    def copy_row(self, row: int, source: "LMCache", source_row: int, slots: int) -> None:
-        """Slots 0…slots−1 of ``source``'s row ``source_row`` into this cache's row ``row``."""
-        for mine, theirs in ((self.k, source.k), (self.v, source.v)):
-            for layer in range(len(mine)):
-                mine[layer][row, :, :slots] = theirs[layer][source_row, :, :slots]
+    def copy_row(self, row: int, source: "LMCache", source_row: int, source_start: int, start: int, count: int) -> None:
+        """``count`` slots of ``source``'s row ``source_row`` from ``source_start`` into this cache's
+        row ``row`` at ``start``; the slots before ``start`` are zeroed (pads: masked, but finite).
+
+        A key moved by d = start − source_start slots is rotated by d positions (RoPE rotations add
+        up: R(p + d) = R(d)·R(p)), so it is the key that position would have had; values move as they are."""
+        shift = start - source_start
+        cos, sin = self.cos[abs(shift)], self.sin[abs(shift)] * (1.0 if shift >= 0 else -1.0)
+        for layer in range(len(self.k)):
+            keys = source.k[layer][source_row, :, source_start:source_start + count]
+            self.k[layer][row, :, start:start + count] = apply_rope(keys, cos, sin) if shift else keys
+            self.v[layer][row, :, start:start + count] = source.v[layer][source_row, :, source_start:source_start + count]
+            self.k[layer][row, :, :start] = 0
+            self.v[layer][row, :, :start] = 0
 
     def trimmed(self) -> "LMCache":
         """A copy holding only the filled slots (what is kept for reuse; frees the rest)."""
