@@ -63,7 +63,7 @@ def test_a_resumed_prefill_gives_a_fresh_prefills_scores(lm):
     cond = cot + written + vocab.encode("\nkeyscale: C major\n</think>\n\n")
     uncond = vocab.encode(lm.prompts.codes(CAPTION, LYRICS, "<think>\n</think>", negative=True))
     assert len(uncond) < len(cond)  # the uncond row is padded: its prefix moves to later slots
-    uncond_shared = next(i for i, (a, b) in enumerate(zip(uncond, cot + written + [-1])) if a != b)
+    uncond_shared = next(i for i, (a, b) in enumerate(zip(uncond, cot + written + [-1], strict=False)) if a != b)
     assert uncond_shared > 0
 
     # per-row path: a one-row run (the CoT) kept, then the two codes rows
