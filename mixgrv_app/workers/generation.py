@@ -153,13 +153,19 @@ class GenerationWorker(EventRelay):
         """A generation or A/B job is queued or running (adapter syncs and warm-up do not count)."""
         return any(kind in ("generate", "ab", "lm") for kind in self._pending.values())
 
-    def shutdown(self, timeout_s: float = 5.0) -> bool:
-        """Cancel what runs, stop the thread and the model process (the models are released)."""
+    def shutdown(self, timeout_s: float = 5.0, grace_s: float = 1.0) -> bool:
+        """Cancel what runs, stop the thread and the model process (the models are released).
+
+        The model process holds nothing to save: a take is written whole or not at all, and the
+        history is written here. So a process that has not ended its call ``grace_s`` after the
+        cancel (loading a model has no cancel points) is ended rather than waited for; the call
+        then returns at once and the thread stops."""
         self.cancel()
         job_registry().remove(self.running_entry)
         self._queue.put(None)
+        self._thread.join(grace_s)
+        self.service.close(grace_s)
         self._thread.join(timeout_s)
-        self.service.close(timeout_s)
         return not self._thread.is_alive()
 
     def _submit(self, kind: str, job: Callable[[EventSink, CancelToken], Any]) -> int:

@@ -111,3 +111,36 @@ def test_backend_switch_takes_effect_on_the_next_take(qtbot, parity_checkpoints,
         worker.shutdown()
         qtbot.wait(20)
         shiboken6.delete(worker)
+
+
+def test_quit_while_the_models_load_ends_the_process_and_records_nothing(qtbot, parity_checkpoints, tmp_path):
+    """Quitting while the model process still loads (no cancel points there): the worker ends the
+    process instead of waiting for the load, its thread stops, and no take is recorded."""
+    import time
+
+    history = History(tmp_path / "results")
+    worker = GenerationWorker(parity_checkpoints, history)
+    loading: list[int] = []
+
+    def on_progress(event) -> None:
+        if isinstance(event, Progress) and event.stage == "load" and event.done == 0 and not loading:
+            loading.append(worker.service.pid)
+
+    worker.progress.connect(on_progress)
+    try:
+        worker.generate([RenderSpec(_values(3), [])])
+        qtbot.waitUntil(lambda: bool(loading), timeout=120_000)
+        started = time.monotonic()
+        assert worker.shutdown()
+        print(f"shutdown while loading took {time.monotonic() - started:.2f} s")
+        assert worker.service.pid is None
+        try:
+            os.kill(loading[0], 0)
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        assert not alive and history.takes() == []
+    finally:
+        worker.progress.disconnect(on_progress)
+        qtbot.wait(20)
+        shiboken6.delete(worker)
