@@ -2191,6 +2191,10 @@ Write your lyrics here…
         <translation>LoRA에 가장 적합, 가이던스 사용</translation>
     </message>
     <message>
+        <source>by plan</source>
+        <translation>계획대로</translation>
+    </message>
+    <message>
         <source>fast, 8 steps</source>
         <translation>빠름, 8단계</translation>
     </message>

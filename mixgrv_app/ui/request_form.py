@@ -545,6 +545,10 @@ class RequestForm(Retranslating, QWidget):
         lm_chooses = lm_may and self.duration_auto.isChecked()
         self.duration_slider.setEnabled(not lm_chooses)
         self.duration_value.setEnabled(not lm_chooses)
+        if lm_chooses:  # the slider's length is not the take's: say whose it is
+            self.duration_value.setText(self.tr("by plan"))
+        else:
+            self._render_duration()
     # ---- end issue 16 ----
 
     def _show_variant_defaults(self, variant: str) -> None:

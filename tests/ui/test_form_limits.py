@@ -90,12 +90,14 @@ def test_the_lm_may_choose_the_length_only_when_thinking(form):
     think.setChecked(True)
     auto.setChecked(True)
     assert not form.duration_slider.isEnabled()
+    planned = form.duration_value.text()
     values = form.values(draw_seed=False)
     assert values["duration"] is None and values["think"] is True
     requests.GenerationRequest(**{**values, "caption": "x"}).validate()
     think.setChecked(False)  # no thinking: the slider's length again, whatever the box says
     values = form.values(draw_seed=False)
     assert values["duration"] == float(form.duration_slider.value()) and form.duration_slider.isEnabled()
+    assert form.duration_value.text() != planned  # the label shows the slider's length again, not "by plan"
     with pytest.raises(requests.RequestError) as err:
         requests.GenerationRequest(**{**values, "caption": "x", "duration": None}).validate()
     assert err.value.code == "request.duration_missing"
