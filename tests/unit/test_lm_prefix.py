@@ -135,3 +135,25 @@ def test_cancel_mid_codes_drops_the_kept_prefix(lm):
         lm.plan(CAPTION, LYRICS, metas={"bpm": 92}, duration=10.0, settings=LMSettings(use_cot_caption=False), seed=1,
                 cancel=token.raise_if_cancelled, on_token=on_token)
     assert lm.runtime.kept is None and lm.runtime.cache is None
+
+
+def test_a_cache_that_starts_small_grows_and_gives_the_same_scores(lm):
+    """A run whose length is only capped reserves a few slots; decoding past them grows the cache
+    (padded rows included) without changing a score."""
+    rt, vocab = lm.runtime, lm.vocab
+    cond = vocab.encode(lm.prompts.codes(CAPTION, LYRICS, "<think>\nbpm: 92\n</think>"))
+    uncond = vocab.encode(lm.prompts.codes(CAPTION, LYRICS, "<think>\n</think>", negative=True))
+    tokens = vocab.encode("<|audio_code_5|><|audio_code_9|><|audio_code_5|>")
+    runs = {}
+    for room in (1, len(tokens) + 1):
+        rt.start([cond, uncond], vocab.pad_id, len(cond) + room)
+        capacity = rt.cache.capacity
+        runs[room] = [rt.hidden]
+        for token in tokens:
+            rt.feed(token)
+            runs[room].append(rt.hidden)
+        grew = rt.cache.capacity > capacity
+        rt.release()
+        assert grew == (room == 1)
+    for small, full in zip(runs[1], runs[len(tokens) + 1], strict=True):
+        _close(small, full)

@@ -35,15 +35,18 @@ class Generation:
 def generate(runtime, rows: list[list[int]], *, session: DecoderSession | None, params: SamplingParams,
              stream: UniformStream, max_new_tokens: int, eos_id: int, pad_id: int, cfg_scale: float = 1.0,
              cancel: Callable[[], None] | None = None, on_token: Callable[[int, int], None] | None = None,
-             keep: bool = False) -> Generation:
+             keep: bool = False, reserve: int | None = None) -> Generation:
     """Generate up to ``max_new_tokens`` ids after ``rows`` (1 row, or [cond, uncond] for CFG).
 
     ``cancel`` is called before every step and may raise to stop; ``on_token(step, id)`` reports
     progress. The runtime's cache is released before returning; ``keep``: its filled part is held
     for the next call, which reuses the prompt prefix it shares (``core/lm/prefix.py``).
+    ``reserve``: cache slots set aside for the answer up front (default: ``max_new_tokens``). A run
+    whose length is only capped reserves a few; its cache grows in steps as it writes.
     """
     start = time.perf_counter()
-    padded = runtime.start(rows, pad_id, max(len(r) for r in rows) + max_new_tokens)
+    room = max_new_tokens if reserve is None else min(reserve, max_new_tokens)
+    padded = runtime.start(rows, pad_id, max(len(r) for r in rows) + room)
     out = Generation(rows=padded, reused_slots=runtime.reused_slots)
     finished = False
     history = list(padded[0])

@@ -37,6 +37,7 @@ LM_PREFIX = "acestep-5Hz-lm-"
 MEMORY_BUDGET_GB = {"0.6B": 3.0, "1.7B": 8.0, "4B": 12.0}
 DEFAULT_MAX_MODEL_LEN = 4096
 ANSWER_ROOM = 64  # upstream keeps max_model_len − 64 tokens for the answer
+OPEN_RESERVE = 256  # cache slots reserved for a run whose length is only capped (it grows past them)
 
 
 @dataclass(frozen=True)
@@ -239,7 +240,7 @@ class LMPlanner:
     # --- one phase --------------------------------------------------------------------------
     def _run(self, prompt: str, *, phase: str, settings: SamplingParams, stream: UniformStream, max_new_tokens: int,
              uncond_prompt: str | None = None, cfg_scale: float = 1.0, cancel=None, on_token=None, keep: bool = False,
-             **decoder) -> engine.Generation:
+             reserve: int | None = OPEN_RESERVE, **decoder) -> engine.Generation:
         rows = [self.vocab.encode(prompt)]
         if uncond_prompt is not None:
             rows.append(self.vocab.encode(uncond_prompt))
@@ -251,7 +252,8 @@ class LMPlanner:
         session = self.tables.session(phase, prompt_ids=rows[0], **decoder)
         return engine.generate(self.runtime, rows, session=session, params=settings, stream=stream,
                                max_new_tokens=max_new_tokens, eos_id=self.vocab.eos_id, pad_id=self.vocab.pad_id,
-                               cfg_scale=cfg_scale, cancel=cancel, on_token=on_token, keep=keep and self.reuse_prefix)
+                               cfg_scale=cfg_scale, cancel=cancel, on_token=on_token, keep=keep and self.reuse_prefix,
+                               reserve=reserve)
 
     def _open_budget(self) -> int:
         return min(4096, self.max_model_len - ANSWER_ROOM)
@@ -337,7 +339,8 @@ class LMPlanner:
             gen = self._run(prompt, phase="codes", settings=sampling, stream=stream, max_new_tokens=budget,
                             uncond_prompt=uncond, cfg_scale=settings.cfg_scale if use_cfg else 1.0, cancel=cancel,
                             on_token=(lambda s, t, i=index: on_token(f"codes:{i}", s, t)) if on_token else None,
-                            keep=index + 1 < len(plans), target_duration=duration, user_metadata=None, stop_at_reasoning=False,
+                            keep=index + 1 < len(plans), reserve=None if duration else OPEN_RESERVE,
+                            target_duration=duration, user_metadata=None, stop_at_reasoning=False,
                             skip_genres=False, skip_caption=True, skip_language=True)
             plan.phase_prompts.append(prompt)
             plan.codes_prompt_rows, plan.codes_tokens = gen.rows, gen.tokens

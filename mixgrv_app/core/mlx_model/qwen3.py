@@ -44,12 +44,31 @@ class LMCache:
         self.k = [mx.zeros(shape, dtype=dtype) for _ in range(c.num_hidden_layers)]
         self.v = [mx.zeros(shape, dtype=dtype) for _ in range(c.num_hidden_layers)]
         self.valid = mx.ones((batch, capacity), dtype=mx.bool_)
-        self.cos, self.sin = model.rotary_emb(capacity, dtype)
+        self.rope = model.rotary_emb
+        self.cos, self.sin = self.rope(capacity, dtype)
         self.capacity = capacity
         self.length = 0
         self.padded = False
         self.dtype = dtype
         self.additive: mx.array | None = None  # [B, 1, 1, capacity] when rows are padded
+
+    def grow(self, end: int, step: int = 256) -> None:
+        """Make room for slots up to ``end`` (by at least ``step`` slots; see the torch mirror)."""
+        if end <= self.capacity:
+            return
+        extra = max(end, self.capacity + step) - self.capacity
+        for buffers in (self.k, self.v):
+            for i, t in enumerate(buffers):
+                buffers[i] = mx.concatenate([t, mx.zeros((t.shape[0], t.shape[1], extra, t.shape[3]), dtype=t.dtype)], axis=2)
+        self.valid = mx.concatenate([self.valid, mx.ones((self.valid.shape[0], extra), dtype=mx.bool_)], axis=1)
+        self.capacity += extra
+        self.cos, self.sin = self.rope(self.capacity, self.dtype)
+        if self.additive is not None:
+            self.additive = self._additive()
+
+    def _additive(self) -> mx.array:
+        dtype = self.dtype
+        return mx.where(self.valid, mx.array(0.0, dtype=dtype), mx.array(_mask_min(dtype), dtype=dtype))[:, None, None, :]
 
     def set_valid(self, valid: mx.array | None) -> None:
         """Mark the left pads of the first ``valid.shape[1]`` slots (``valid`` [B, W] bool)."""
@@ -57,9 +76,7 @@ class LMCache:
             rest = mx.ones((valid.shape[0], self.capacity - valid.shape[1]), dtype=mx.bool_)
             self.valid = mx.concatenate([valid.astype(mx.bool_), rest], axis=1)
             self.padded = True
-            dtype = self.dtype
-            self.additive = mx.where(self.valid, mx.array(0.0, dtype=dtype),
-                                     mx.array(_mask_min(dtype), dtype=dtype))[:, None, None, :]
+            self.additive = self._additive()
 
     def copy_row(self, row: int, source: "LMCache", source_row: int, source_start: int, start: int, count: int) -> None:
         """``count`` slots of ``source``'s row ``source_row`` from ``source_start`` into this cache's
@@ -135,12 +152,14 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         attending to the keys cached before ``start`` (a prefill that resumes after a reused prefix)."""
         rows = slice(None) if row is None else slice(row, row + 1)
         end = start + ids.shape[1]
+        cache.grow(end)
         padding = cache.valid[rows, :end] if cache.padded else None
         mask = attention_mask(end, causal=True, key_padding=padding, dtype=cache.dtype, start=start)
         return self._run(ids, cache, mask, logits, start=start, rows=rows)
 
     def decode(self, ids: mx.array, cache: LMCache, logits: bool = True) -> mx.array:
         """One new token per row [B, 1] → next-token logits [B, V] float32, or the hidden state."""
+        cache.grow(cache.length + ids.shape[1])
         return self._run(ids, cache, cache.decode_mask(), logits)
 
     def greedy(self, input_ids: mx.array, max_new_tokens: int, eos_token_id: int | None = None) -> mx.array:

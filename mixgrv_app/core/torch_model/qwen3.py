@@ -59,11 +59,26 @@ class LMCache:
         self.k = [torch.empty(shape, device=device, dtype=dtype) for _ in range(c.num_hidden_layers)]
         self.v = [torch.empty(shape, device=device, dtype=dtype) for _ in range(c.num_hidden_layers)]
         self.valid = torch.ones(batch, capacity, dtype=torch.bool, device=device)
-        self.cos, self.sin = model.rotary_emb(capacity, device, dtype)
+        self.rope = model.rotary_emb
+        self.cos, self.sin = self.rope(capacity, device, dtype)
         self.capacity = capacity
         self.length = 0
         self.padded = False
         self._decode_mask: torch.Tensor | None = None
+
+    def grow(self, end: int, step: int = 256) -> None:
+        """Make room for slots up to ``end`` (by at least ``step`` slots): a run whose length is
+        only capped (the CoT, the understand modes) starts small instead of reserving the cap."""
+        if end <= self.capacity:
+            return
+        extra = max(end, self.capacity + step) - self.capacity
+        for buffers in (self.k, self.v):
+            for i, t in enumerate(buffers):
+                buffers[i] = torch.cat([t, t.new_zeros(t.shape[0], t.shape[1], extra, t.shape[3])], dim=2)
+        self.valid = torch.cat([self.valid, self.valid.new_ones(self.valid.shape[0], extra)], dim=1)
+        self.capacity += extra
+        self.cos, self.sin = self.rope(self.capacity, self.cos.device, self.cos.dtype)
+        self._decode_mask = None
 
     def set_valid(self, valid: torch.Tensor | None) -> None:
         """Mark the left pads of the first ``valid.shape[1]`` slots (``valid`` [B, W] bool)."""
@@ -162,6 +177,7 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         reused prefix. Returns what :meth:`prefill` returns, for those rows."""
         rows = slice(None) if row is None else slice(row, row + 1)
         end = start + ids.shape[1]
+        cache.grow(end)
         dtype = self.embed_tokens.weight.dtype
         if cache.padded:
             mask = attention_mask(end, device=ids.device, causal=True, key_padding=cache.valid[rows, :end], dtype=dtype,
@@ -173,6 +189,7 @@ class Qwen3CausalLM(Qwen3TextEncoder):
     @torch.inference_mode()
     def decode(self, ids: torch.Tensor, cache: LMCache, logits: bool = True) -> torch.Tensor:
         """One new token per row [B, 1] → next-token logits [B, V] (float32), or the hidden state."""
+        cache.grow(cache.length + ids.shape[1])
         return self._run(ids, cache, cache.decode_mask(self.embed_tokens.weight.dtype), logits)
 
     @torch.no_grad()
