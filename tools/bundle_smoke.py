@@ -95,7 +95,7 @@ class Build:
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
-            raise SmokeFailure(f"{self.name}: {flag} {target} did not finish in {STEP_TIMEOUT_S} s:\n{err[-4000:]}")
+            raise SmokeFailure(f"{self.name}: {flag} {target} did not finish in {STEP_TIMEOUT_S} s:\n{err[-4000:]}") from None
         outcomes = [line for line in out.splitlines() if line.startswith(("RESULT ", "ERROR ")) or line == "CANCELLED"]
         bad = [line for line in outcomes if not line.startswith("RESULT ")]
         check(proc.returncode == 0 and not bad and len(outcomes) == max(1, len(calls or [])),
@@ -273,7 +273,8 @@ def check_job_children(venv: Build, frozen: Build, parity: Path, work: Path) -> 
         outcomes[build.name] = (pre, train)
     (pre_v, train_v), (pre_f, train_f) = outcomes["venv"], outcomes["frozen"]
     worst = 0.0
-    for tv, tf in zip(pre_v["tracks"], pre_f["tracks"]):
+    check(len(pre_v["tracks"]) == len(pre_f["tracks"]), "frozen and venv preprocessed different track counts")
+    for tv, tf in zip(pre_v["tracks"], pre_f["tracks"], strict=True):
         check(tv["filename"] == tf["filename"] and tv["frames"] == tf["frames"], f"preprocess tracks {tv} != {tf}")
         a, b = load_file(tv["tensors"]), load_file(tf["tensors"])
         check(a.keys() == b.keys(), f"{tv['filename']}: tensor keys differ")
