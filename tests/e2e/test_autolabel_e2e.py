@@ -11,41 +11,12 @@ import os
 import numpy as np
 import pytest
 import soundfile as sf
-from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
+from support.stall import StallMeter
 
 MAX_STALL_MS = 50.0
 MAX_TOKENS = 40  # the tiny LM never stops by itself: enough for bpm and caption, a few seconds a song
-
-
-class StallMeter:
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(5)
-        self.clock = QElapsedTimer()
-        self.worst = 0.0
-        self.timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self.clock.start()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        self.worst = max(self.worst, self.clock.restart() - 5)
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.worst
-
-    def paused_grab(self, widget, path) -> None:
-        """A screenshot (PNG encoding in this thread) is the test's own work: not counted."""
-        from PySide6.QtWidgets import QApplication
-
-        self.timer.stop()
-        QApplication.processEvents()  # pending layout requests first (a label that just got longer)
-        widget.grab().save(str(path))
-        self.start()
 
 
 def _folder(tmp_path):
@@ -116,7 +87,7 @@ def test_autolabel_in_the_training_tab(qtbot, qapp, parity_checkpoints, artifact
 
     # first run: cancel as soon as one song is saved
     first_progress: list[float] = []
-    bar.progress.valueChanged.connect(lambda _v: first_progress.append(meter.worst) if not first_progress else None)
+    bar.progress.valueChanged.connect(lambda _v: first_progress.append(meter.max_stall_ms) if not first_progress else None)
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert bar.is_running() and "autolabel" in job_registry().kinds()
     qtbot.waitUntil(lambda: bool(labelled), timeout=240000)

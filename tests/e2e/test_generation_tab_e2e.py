@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support.stall import StallMeter
 
 CHILD = "MIXGRV_E2E_GENERATION_CHILD"
 REPORT = "MIXGRV_E2E_GENERATION_REPORT"
@@ -50,34 +51,6 @@ def test_generation_tab_end_to_end(tmp_path, parity_checkpoints):
     print(f"load average {load_before:.1f} -> {load_after:.1f} on {os.cpu_count()} cores; limit {MAX_STALL_MS:.0f} ms")
     assert data["max_stall_ms"] < MAX_STALL_MS
 
-
-class StallMeter:
-    """Largest gap between consecutive ticks of a 5 ms precise timer in the GUI thread."""
-
-    def __init__(self) -> None:
-        from PySide6.QtCore import QElapsedTimer, Qt, QTimer
-
-        self.clock = QElapsedTimer()
-        self.timer = QTimer(interval=5, timerType=Qt.TimerType.PreciseTimer)
-        self.timer.timeout.connect(self._tick)
-        self.last = 0
-        self.max_gap_ms = 0.0
-        self.ticks = 0
-
-    def start(self) -> None:
-        self.clock.start()
-        self.last = self.clock.nsecsElapsed()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        now = self.clock.nsecsElapsed()
-        self.max_gap_ms = max(self.max_gap_ms, (now - self.last) / 1e6)
-        self.last = now
-        self.ticks += 1
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.max_gap_ms
 
 
 @pytest.mark.child_scenario  # collected only inside the child process (tests/conftest.py)

@@ -8,40 +8,11 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from PySide6.QtCore import Qt
+from support.stall import StallMeter
 
 MAX_STALL_MS = 50.0
 MAX_TOKENS = 60  # the tiny LM never stops by itself: enough for bpm, caption and duration
-
-
-class StallMeter:
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(5)
-        self.clock = QElapsedTimer()
-        self.worst = 0.0
-        self.timer.timeout.connect(self._tick)
-
-    def start(self) -> None:
-        self.clock.start()
-        self.timer.start()
-
-    def _tick(self) -> None:
-        self.worst = max(self.worst, self.clock.restart() - 5)
-
-    def stop(self) -> float:
-        self.timer.stop()
-        return self.worst
-
-    def paused_grab(self, widget, path) -> None:
-        """A screenshot (PNG encoding in this thread) is the test's own work: not counted."""
-        from PySide6.QtWidgets import QApplication
-
-        self.timer.stop()
-        QApplication.processEvents()  # pending layout requests first (a label that just got longer)
-        widget.grab().save(str(path))
-        self.start()
 
 
 @pytest.mark.timeout(600)
