@@ -545,10 +545,7 @@ class RequestForm(Retranslating, QWidget):
         lm_chooses = lm_may and self.duration_auto.isChecked()
         self.duration_slider.setEnabled(not lm_chooses)
         self.duration_value.setEnabled(not lm_chooses)
-        if lm_chooses:  # the slider's length is not the take's: say whose it is
-            self.duration_value.setText(self.tr("by plan"))
-        else:
-            self._render_duration()
+        self._render_duration()
     # ---- end issue 16 ----
 
     def _show_variant_defaults(self, variant: str) -> None:
@@ -592,6 +589,9 @@ class RequestForm(Retranslating, QWidget):
         self.lyrics_edit.setFocus()
 
     def _render_duration(self) -> None:
+        if self._lm_chooses_length():  # the slider's length is not the take's: say whose it is
+            self.duration_value.setText(self.tr("by plan"))
+            return
         seconds = self.duration_slider.value()
         minutes, rest = divmod(seconds, 60)
         if minutes and rest:

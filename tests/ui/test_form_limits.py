@@ -91,6 +91,8 @@ def test_the_lm_may_choose_the_length_only_when_thinking(form):
     auto.setChecked(True)
     assert not form.duration_slider.isEnabled()
     planned = form.duration_value.text()
+    form.retranslate_ui()  # a language switch keeps "by plan"
+    assert form.duration_value.text() == planned
     values = form.values(draw_seed=False)
     assert values["duration"] is None and values["think"] is True
     requests.GenerationRequest(**{**values, "caption": "x"}).validate()
