@@ -178,12 +178,9 @@ class Qwen3CausalLM(Qwen3TextEncoder):
         rows = slice(None) if row is None else slice(row, row + 1)
         end = start + ids.shape[1]
         cache.grow(end)
-        dtype = self.embed_tokens.weight.dtype
-        if cache.padded:
-            mask = attention_mask(end, device=ids.device, causal=True, key_padding=cache.valid[rows, :end], dtype=dtype,
-                                  start=start)
-        else:
-            mask = attention_mask(end, device=ids.device, causal=True, start=start)
+        padding = cache.valid[rows, :end] if cache.padded else None
+        mask = attention_mask(end, device=ids.device, causal=True, key_padding=padding,
+                              dtype=self.embed_tokens.weight.dtype, start=start)
         return self._run(ids, cache, mask, logits, start=start, rows=rows)
 
     @torch.inference_mode()
