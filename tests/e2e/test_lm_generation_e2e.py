@@ -56,7 +56,10 @@ def test_simple_mode_undo_and_format_review(qtbot, qapp, parity_checkpoints, art
     meter = StallMeter()
     meter.start()
 
-    # a cancelled request leaves the form alone
+    # a cancelled request leaves the form alone. It runs uncapped, as a musician's does: the tiny
+    # LM never stops by itself, so the cancel always lands before it ends (with the test's cap it
+    # could finish during the screenshot below and fill the form before the click)
+    lm.max_tokens = None
     thinking: list[int] = []
     tab.worker.progress.connect(lambda p: thinking.append(int(p.done)) if p.stage == "think" else None)
     idea.setText("비 오는 밤의 시티팝, 여성 보컬")
@@ -67,6 +70,7 @@ def test_simple_mode_undo_and_format_review(qtbot, qapp, parity_checkpoints, art
     qtbot.mouseClick(lm.box.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not lm._mode, timeout=120000)
     assert lm._snapshot() == before and not wrote and "중단" in lm.box.status.text()
+    lm.max_tokens = MAX_TOKENS
 
     # simple mode fills the form; Undo restores it
     qtbot.mouseClick(compose, Qt.MouseButton.LeftButton)
